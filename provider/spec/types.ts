@@ -1,0 +1,51 @@
+// The task spec: one shape for the CLI's task file and the Pulumi resource's inputs (schema.json is its source of truth).
+
+export type Mode = 'standalone' | 'cluster';
+
+export interface EndpointSpec {
+  mode: Mode;
+  /** "host:port" seeds; for a cluster any subset of its nodes. */
+  nodes: string[];
+  username?: string;
+  password?: string;
+  tls?: boolean;
+}
+
+/** One resolved server to connect to: what the connection code needs, with the password kept out of logs. */
+export interface NodeAddress {
+  host: string;
+  port: number;
+  username?: string;
+  password?: string;
+  tls?: boolean;
+}
+
+export interface HeartbeatSpec {
+  key?: string;
+  intervalMs?: number;
+}
+
+export interface TuningSpec {
+  /** Commands in flight to the destination before the engine stops reading from the source. */
+  pipelineCommands?: number;
+  /** Bytes in flight to the destination before the engine stops reading from the source. */
+  pipelineBytes?: number;
+  /** Values larger than this (bytes of RDB) are rewritten as commands in chunks instead of one RESTORE. */
+  bigKeyBytes?: number;
+  /** Elements per command when a key is rewritten as commands. */
+  rewriteChunkElements?: number;
+}
+
+export interface TaskSpec {
+  name: string;
+  source: EndpointSpec;
+  destination: EndpointSpec;
+  /** Source db numbers to synchronize; absent means all. */
+  databases?: number[];
+  existingData?: 'precheckAndReportErrors' | 'ignoreErrorsAndProceed';
+  connectionRetryMinutes?: number;
+  heartbeat?: HeartbeatSpec;
+  tuning?: TuningSpec;
+  forwardPublish?: boolean;
+  ignorePrechecks?: string[];
+}

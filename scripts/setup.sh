@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs what the project needs on a fresh machine: Debian's redis-server, the npm packages, then builds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq redis-server redis-tools >/dev/null
+  # Debian's package starts a server on 6379; the project starts its own servers.
+  $SUDO service redis-server stop >/dev/null 2>&1 || true
+fi
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+npx tsc -p .

@@ -1,0 +1,206 @@
+// Starts and stops real redis-server processes on free loopback ports, each in its own temporary directory.
+// Every server is registered so that a failing test still stops it (by pid) when the process exits.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer, connect } from 'node:net';
+import Redis from 'ioredis';
+
+export const REDIS_SERVER_BIN = process.env.REDIS_SERVER_BIN ?? 'redis-server';
+export const HOST = '127.0.0.1';
+
+export interface RedisServer {
+  host: string;
+  port: number;
+  /** "127.0.0.1:port" */
+  addr: string;
+  dir: string;
+  pid: number;
+  password?: string;
+  /** An ioredis client for this server (created on first use, closed by stop()). */
+  client(): Redis;
+  stop(): Promise<void>;
+  /** Stops the process without removing its directory, so it can be started again with restart(). */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  restart(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** redis.conf directives, e.g. { 'repl-backlog-size': '16kb', save: '' } */
+  config?: Record<string, string>;
+  password?: string;
+  port?: number;
+}
+
+const running = new Set<number>();
+process.on('exit', () => {
+  for (const pid of running) {
+    try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+  }
+});
+
+/** A port nobody listens on now (the OS picks it; a race with another process is possible but rare). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, HOST, () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let i = 0; i < 1000 && Date.now() < deadline; i++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(port, HOST);
+      s.once('connect', () => { s.destroy(); resolve(true); });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    await sleep(20);
+  }
+  throw new Error(`redis-server on ${HOST}:${port} did not accept connections within ${timeoutMs} ms`);
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function configText(port: number, dir: string, opts: StartOptions): string {
+  const base: Record<string, string> = {
+    bind: HOST,
+    port: String(port),
+    dir,
+    dbfilename: 'dump.rdb',
+    save: '""',
+    appendonly: 'no',
+    'protected-mode': 'no',
+    logfile: join(dir, 'redis.log'),
+    daemonize: 'no',
+    'enable-debug-command': 'local',
+  };
+  if (opts.password) base.requirepass = opts.password;
+  const all = { ...base, ...(opts.config ?? {}) };
+  return Object.entries(all).map(([k, v]) => `${k} ${v === '' ? '""' : v}`).join('\n') + '\n';
+}
+
+export async function startRedis(opts: StartOptions = {}): Promise<RedisServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'redis-sync-test-'));
+  const port = opts.port ?? (await freePort());
+  const confPath = join(dir, 'redis.conf');
+  writeFileSync(confPath, configText(port, dir, opts));
+  let clientInstance: Redis | undefined;
+  let pid = 0;
+
+  const launch = async (): Promise<void> => {
+    const child = spawn(REDIS_SERVER_BIN, [confPath], { stdio: 'ignore', detached: false });
+    if (child.pid === undefined) throw new Error(`could not start ${REDIS_SERVER_BIN}: is redis-server installed?`);
+    pid = child.pid;
+    running.add(pid);
+    child.once('exit', () => running.delete(child.pid!));
+    child.unref();
+    await waitForPort(port, 10_000);
+  };
+  const killProcess = async (signal: NodeJS.Signals): Promise<void> => {
+    clientInstance?.disconnect();
+    clientInstance = undefined;
+    if (!running.has(pid)) return;
+    try { process.kill(pid, signal); } catch { running.delete(pid); return; }
+    const deadline = Date.now() + 10_000;
+    while (running.has(pid) && Date.now() < deadline) await sleep(10);
+    if (running.has(pid)) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } running.delete(pid); }
+  };
+
+  await launch();
+  const server: RedisServer = {
+    host: HOST,
+    port,
+    addr: `${HOST}:${port}`,
+    dir,
+    get pid() { return pid; },
+    password: opts.password,
+    client() {
+      clientInstance ??= new Redis({ host: HOST, port, password: opts.password, lazyConnect: false, maxRetriesPerRequest: 2 });
+      return clientInstance;
+    },
+    async kill(signal: NodeJS.Signals = 'SIGKILL') { await killProcess(signal); },
+    async restart() { await launch(); },
+    async stop() {
+      await killProcess('SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return server;
+}
+
+export interface RedisCluster {
+  masters: RedisServer[];
+  replicas: RedisServer[];
+  /** Seed addresses, "127.0.0.1:port" of every master. */
+  nodes: string[];
+  /** An ioredis Cluster client (created on first use, closed by stop()). */
+  client(): InstanceType<typeof Redis.Cluster>;
+  stop(): Promise<void>;
+}
+
+export interface ClusterOptions {
+  masters: number;
+  replicasPerMaster?: number;
+  config?: Record<string, string>;
+  password?: string;
+}
+
+/** N masters with all 16384 slots assigned in even ranges, optionally with replicas; returns once the cluster is ok. */
+export async function startCluster(opts: ClusterOptions): Promise<RedisCluster> {
+  const total = opts.masters * (1 + (opts.replicasPerMaster ?? 0));
+  const config: Record<string, string> = { 'cluster-enabled': 'yes', 'cluster-node-timeout': '5000', ...(opts.config ?? {}) };
+  if (opts.password) config.masterauth = opts.password;
+  const servers: RedisServer[] = [];
+  try {
+    for (let i = 0; i < total; i++) {
+      const port = await freePort();
+      servers.push(await startRedis({ config: { ...config, 'cluster-config-file': `nodes-${port}.conf` }, password: opts.password, port }));
+    }
+    const args = ['--cluster', 'create', ...servers.map((s) => s.addr), '--cluster-replicas', String(opts.replicasPerMaster ?? 0), '--cluster-yes'];
+    if (opts.password) args.push('-a', opts.password, '--no-auth-warning');
+    execFileSync('redis-cli', args, { stdio: 'pipe', timeout: 60_000 });
+    await waitClusterOk(servers, 30_000);
+  } catch (err) {
+    await Promise.all(servers.map((s) => s.stop()));
+    throw err;
+  }
+  // redis-cli --cluster create makes the first N servers masters.
+  const masters = servers.slice(0, opts.masters);
+  const replicas = servers.slice(opts.masters);
+  let clusterClient: InstanceType<typeof Redis.Cluster> | undefined;
+  return {
+    masters,
+    replicas,
+    nodes: masters.map((m) => m.addr),
+    client() {
+      clusterClient ??= new Redis.Cluster(masters.map((m) => ({ host: m.host, port: m.port })), {
+        redisOptions: { password: opts.password },
+      });
+      return clusterClient;
+    },
+    async stop() {
+      clusterClient?.disconnect();
+      await Promise.all(servers.map((s) => s.stop()));
+    },
+  };
+}
+
+async function waitClusterOk(servers: RedisServer[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let i = 0; i < 1000 && Date.now() < deadline; i++) {
+    const infos = await Promise.all(servers.map((s) => s.client().cluster('INFO') as Promise<string>));
+    if (infos.every((t) => /cluster_state:ok/.test(t) && /cluster_slots_assigned:16384/.test(t))) return;
+    await sleep(100);
+  }
+  throw new Error(`cluster did not reach cluster_state:ok within ${timeoutMs} ms`);
+}
