@@ -23,6 +23,8 @@ export interface NodeAddress {
 export interface HeartbeatSpec {
   key?: string;
   intervalMs?: number;
+  db?: number;
+  enabled?: boolean;
 }
 
 export interface TuningSpec {
@@ -46,6 +48,11 @@ export interface TaskSpec {
   connectionRetryMinutes?: number;
   heartbeat?: HeartbeatSpec;
   tuning?: TuningSpec;
+  /** Source db -> destination db; keys are decimal strings as JSON object keys must be. */
+  databaseMapping?: Record<string, number>;
   forwardPublish?: boolean;
   ignorePrechecks?: string[];
+  waitFor?: 'started' | 'synchronizing';
+  waitTimeoutSeconds?: number;
+  metrics?: { port: number };
 }

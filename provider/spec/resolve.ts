@@ -1,0 +1,93 @@
+// Turns a validated spec into the settings the engine runs with: defaults filled in, credentials split, nodes parsed.
+import type { EndpointSpec, NodeAddress, TaskSpec } from './types';
+import { parseHostPort } from './address';
+import { SpecError, type SpecProblem } from './validate';
+
+export interface Credentials { username?: string; password?: string }
+
+export interface ResolvedTask {
+  spec: TaskSpec;
+  name: string;
+  sourceNodes: NodeAddress[];
+  destinationNodes: NodeAddress[];
+  /** null means every database. */
+  databases: number[] | null;
+  mapDb(sourceDb: number): number;
+  heartbeat: { enabled: boolean; key: string; intervalMs: number; db: number | null };
+  tuning: { pipelineCommands: number; pipelineBytes: number; bigKeyBytes: number; rewriteChunkElements: number };
+  connectionRetryMs: number;
+  forwardPublish: boolean;
+}
+
+/** The DTS console takes "user:password" in the password field; we accept it where no username is given. */
+export function credentials(ep: EndpointSpec): Credentials {
+  if (ep.password === undefined) return { username: ep.username };
+  if (ep.username !== undefined) return { username: ep.username, password: ep.password };
+  const colon = ep.password.indexOf(':');
+  if (colon > 0) return { username: ep.password.slice(0, colon), password: ep.password.slice(colon + 1) };
+  return { password: ep.password };
+}
+
+export function endpointNodes(ep: EndpointSpec, where: string): NodeAddress[] {
+  const cred = credentials(ep);
+  return ep.nodes.map((n, i) => ({ ...parseHostPort(n, `${where}.nodes[${i}]`), ...cred, tls: ep.tls ?? false }));
+}
+
+/** Rules a JSON schema cannot say; each problem names its property path. */
+export function staticProblems(spec: TaskSpec): SpecProblem[] {
+  const problems: SpecProblem[] = [];
+  const dbs = spec.databases ?? null;
+  const mapping = spec.databaseMapping ?? {};
+  if (spec.source.mode === 'standalone' && spec.source.nodes.length > 1) {
+    problems.push({ path: 'source.nodes', message: 'a standalone source has one master: list only its "host:port" (replicas are not needed)' });
+  }
+  if (spec.destination.mode === 'standalone' && spec.destination.nodes.length > 1) {
+    problems.push({ path: 'destination.nodes', message: 'a standalone destination has one master: list only its "host:port"' });
+  }
+  if (spec.destination.mode === 'cluster') {
+    const targets = new Set((dbs ?? [0]).map((db) => mapping[String(db)] ?? db));
+    if (dbs === null && spec.source.mode === 'standalone') {
+      problems.push({ path: 'databases', message: 'a cluster destination has only database 0: list the source databases to copy (e.g. [0]) and map others with databaseMapping' });
+    } else if ([...targets].some((t) => t !== 0)) {
+      problems.push({ path: 'databaseMapping', message: 'a cluster destination has only database 0: map every synchronized source database to 0, e.g. {"1": 0}' });
+    }
+  }
+  for (const key of Object.keys(mapping)) {
+    if (dbs !== null && !dbs.includes(Number(key))) {
+      problems.push({ path: `databaseMapping.${key}`, message: `database ${key} is not in databases, so the mapping would never apply` });
+    }
+  }
+  if (dbs !== null && spec.heartbeat?.db !== undefined && !dbs.includes(spec.heartbeat.db)) {
+    problems.push({ path: 'heartbeat.db', message: 'must be one of the synchronized databases, or the lag cannot be measured' });
+  }
+  return problems;
+}
+
+export function resolveTask(spec: TaskSpec): ResolvedTask {
+  const problems = staticProblems(spec);
+  if (problems.length) throw new SpecError(problems);
+  const mapping = spec.databaseMapping ?? {};
+  const databases = spec.databases ? [...spec.databases].sort((a, b) => a - b) : null;
+  return {
+    spec,
+    name: spec.name,
+    sourceNodes: endpointNodes(spec.source, 'source'),
+    destinationNodes: endpointNodes(spec.destination, 'destination'),
+    databases,
+    mapDb: (db) => mapping[String(db)] ?? db,
+    heartbeat: {
+      enabled: spec.heartbeat?.enabled ?? true,
+      key: spec.heartbeat?.key ?? `redis-sync:heartbeat:${spec.name}`,
+      intervalMs: spec.heartbeat?.intervalMs ?? 1000,
+      db: spec.heartbeat?.db ?? (databases ? databases[0] : null),
+    },
+    tuning: {
+      pipelineCommands: spec.tuning?.pipelineCommands ?? 2000,
+      pipelineBytes: spec.tuning?.pipelineBytes ?? 16 * 1024 * 1024,
+      bigKeyBytes: spec.tuning?.bigKeyBytes ?? 64 * 1024 * 1024,
+      rewriteChunkElements: spec.tuning?.rewriteChunkElements ?? 512,
+    },
+    connectionRetryMs: (spec.connectionRetryMinutes ?? 720) * 60_000,
+    forwardPublish: spec.forwardPublish ?? false,
+  };
+}

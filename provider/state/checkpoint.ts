@@ -1,0 +1,36 @@
+// {replid, offset} per source node, saved only after the destination confirmed every command up to that offset.
+import { readJson, writeFileAtomic } from './files';
+
+export interface NodeCheckpoint {
+  replid: string;
+  offset: number;
+  savedAt: string;
+}
+
+export interface Checkpoint {
+  version: 1;
+  /** Keyed by the source master's "host:port". */
+  nodes: Record<string, NodeCheckpoint>;
+}
+
+export class CheckpointStore {
+  private current: Checkpoint;
+
+  constructor(private readonly path: string) {
+    this.current = readJson<Checkpoint>(path) ?? { version: 1, nodes: {} };
+  }
+
+  get(node: string): NodeCheckpoint | null {
+    return this.current.nodes[node] ?? null;
+  }
+
+  save(node: string, replid: string, offset: number): void {
+    this.current.nodes[node] = { replid, offset, savedAt: new Date().toISOString() };
+    writeFileAtomic(this.path, JSON.stringify(this.current, null, 1));
+  }
+
+  clear(node: string): void {
+    delete this.current.nodes[node];
+    writeFileAtomic(this.path, JSON.stringify(this.current, null, 1));
+  }
+}

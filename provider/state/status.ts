@@ -1,0 +1,72 @@
+// The status a daemon publishes in its state dir: what `redis-sync status` and `pulumi refresh` read.
+export type TaskState = 'Prechecking' | 'Initializing' | 'Synchronizing' | 'Retrying' | 'Failed' | 'Stopped';
+
+export interface ErrorInfo {
+  message: string;
+  at: string; // ISO time
+  node?: string;
+  offset?: number;
+  command?: string;
+}
+
+export interface FullSyncProgress {
+  bytesDone: number;
+  bytesTotal: number | null; // null for a diskless transfer, whose size is unknown in advance
+  keysDone: number;
+  keysExpected: number | null; // from the RDB's RESIZEDB records or the source's INFO keyspace
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface NodeStatus {
+  node: string; // "host:port" of the source master
+  state: TaskState;
+  replid: string | null;
+  /** Replication offset the destination has confirmed (what is checkpointed and ACKed). */
+  appliedOffset: number;
+  /** Replication offset received from the source. */
+  receivedOffset: number;
+  lastSync: 'full' | 'continue' | null;
+  fullSync: FullSyncProgress;
+  lagMs: number | null;
+  commandsApplied: number;
+  reconnects: number;
+  lastError: ErrorInfo | null;
+  retryingSince: string | null;
+}
+
+export interface PrecheckItem {
+  id: string;
+  result: 'passed' | 'warning' | 'failed' | 'ignored';
+  message: string;
+  node?: string;
+}
+
+export interface TaskStatus {
+  task: string;
+  state: TaskState;
+  pid: number;
+  startedAt: string;
+  updatedAt: string;
+  nodes: NodeStatus[];
+  lastError: ErrorInfo | null;
+  prechecks: PrecheckItem[];
+}
+
+export function emptyProgress(): FullSyncProgress {
+  return { bytesDone: 0, bytesTotal: null, keysDone: 0, keysExpected: null, startedAt: null, finishedAt: null };
+}
+
+export function newNodeStatus(node: string): NodeStatus {
+  return {
+    node, state: 'Initializing', replid: null, appliedOffset: 0, receivedOffset: 0, lastSync: null,
+    fullSync: emptyProgress(), lagMs: null, commandsApplied: 0, reconnects: 0, lastError: null, retryingSince: null,
+  };
+}
+
+/** The task's state is the least advanced of its nodes' states (it is Synchronizing only when every stream is). */
+export function overallState(nodes: NodeStatus[], fallback: TaskState): TaskState {
+  const order: TaskState[] = ['Failed', 'Retrying', 'Prechecking', 'Initializing', 'Stopped', 'Synchronizing'];
+  for (const s of order) if (nodes.some((n) => n.state === s)) return s;
+  return fallback;
+}
