@@ -1,0 +1,70 @@
+// The redis-sync command line: one entry point, one small module per sub-command.
+import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { SpecError, validateSpec } from '../spec/validate';
+import type { TaskSpec } from '../spec/types';
+
+const USAGE = `redis-sync: keep one Redis in sync with another
+
+Usage:
+  redis-sync run --config task.json [--state-dir DIR]      run a task in the foreground (the daemon's body)
+  redis-sync verify --config task.json [--json]            compare source and destination key by key
+  redis-sync status [TASK] [--state-dir DIR] [--json]      show a task's state, offsets, lag and progress
+  redis-sync rdb dump FILE [--keys-only] [--stats]         print an RDB file's dataset as canonical JSON
+  redis-sync help
+
+The state dir defaults to $REDIS_SYNC_STATE_DIR or ~/.redis-sync.`;
+
+export class UsageError extends Error {}
+
+export function loadSpecFile(path: string | undefined): TaskSpec {
+  if (!path) throw new UsageError('--config task.json is required');
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read the task file ${path}: ${(err as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  return validateSpec(json);
+}
+
+type Command = (argv: string[]) => Promise<number>;
+
+const commands: Record<string, () => Promise<Command>> = {
+  run: async () => (await import('./run-command')).runCommand,
+  verify: async () => (await import('./verify-cli')).verifyCli,
+  status: async () => (await import('./status-command')).statusCommand,
+  rdb: async () => async (argv: string[]) => {
+    if (argv[0] !== 'dump') throw new UsageError('usage: redis-sync rdb dump FILE [--keys-only] [--stats]');
+    return (await import('./rdb-dump')).rdbDumpCommand(argv.slice(1));
+  },
+};
+
+export async function main(argv: string[]): Promise<void> {
+  const [name, ...rest] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(USAGE + '\n');
+    return;
+  }
+  const load = commands[name];
+  try {
+    if (!load) throw new UsageError(`unknown command "${name}"\n\n${USAGE}`);
+    process.exitCode = await (await load())(rest);
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof SpecError) {
+      process.stderr.write(`redis-sync: ${err.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    process.stderr.write(`redis-sync: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+  }
+}
+
+export { parseArgs };

@@ -1,0 +1,144 @@
+// Decides what each command of the source's replication stream becomes on the destination: forwarded as is (the
+// common case, bytes untouched), rewritten (database filters and mappings), or dropped (PING, REPLCONF, the heartbeat).
+import { encodeCommand } from '../resp/encode';
+
+export interface StreamCommand {
+  argv: Buffer[];
+  raw: Buffer;
+  /** Replication offset after this command. */
+  offset: number;
+}
+
+export type FilterResult =
+  | { action: 'skip'; reason: SkipReason }
+  | { action: 'forward'; writes: DbCommand[] }
+  | { action: 'heartbeat'; value: Buffer }
+  | { action: 'multi' }
+  | { action: 'exec' }
+  | { action: 'unsupported'; message: string };
+
+/** A command for one destination database (the writer SELECTs when the database changes). */
+export interface DbCommand { db: number; command: Buffer }
+
+export type SkipReason = 'ping' | 'replconf' | 'select' | 'db-filtered' | 'publish' | 'heartbeat' | 'discard';
+
+export interface FilterOptions {
+  /** null: every database. */
+  databases: number[] | null;
+  mapDb(db: number): number;
+  heartbeatKey: Buffer | null;
+  forwardPublish: boolean;
+}
+
+const CMD = (s: string): Buffer => Buffer.from(s);
+const NAMES = {
+  PING: CMD('ping'), SELECT: CMD('select'), REPLCONF: CMD('replconf'), PUBLISH: CMD('publish'), SPUBLISH: CMD('spublish'),
+  MULTI: CMD('multi'), EXEC: CMD('exec'), FLUSHALL: CMD('flushall'), FLUSHDB: CMD('flushdb'), SWAPDB: CMD('swapdb'),
+  MOVE: CMD('move'), SET: CMD('set'), DISCARD: CMD('discard'), COPY: CMD('copy'),
+};
+
+/** Case-insensitive command name match without allocating a string per command. */
+function isName(arg: Buffer, lower: Buffer): boolean {
+  if (arg.length !== lower.length) return false;
+  for (let i = 0; i < arg.length; i++) if ((arg[i] | 0x20) !== lower[i]) return false;
+  return true;
+}
+
+export class CommandFilter {
+  /** The source db the stream is in: Redis replicates a SELECT before the first command of each db switch. */
+  private db = 0;
+  private readonly selected: Set<number> | null;
+
+  constructor(private readonly opts: FilterOptions) {
+    this.selected = opts.databases ? new Set(opts.databases) : null;
+  }
+
+  get currentDb(): number { return this.db; }
+
+  /** A full sync restarts the stream: Redis will SELECT again before the next command. */
+  reset(): void { this.db = -1; }
+
+  private wants(db: number): boolean {
+    return this.selected === null || this.selected.has(db);
+  }
+
+  /** True when the mapping and filter are the identity, so database-wide commands can be forwarded verbatim. */
+  private identityAllDbs(): boolean {
+    return this.selected === null && this.opts.mapDb(0) === 0 && this.opts.mapDb(1) === 1;
+  }
+
+  apply(cmd: StreamCommand): FilterResult {
+    const argv = cmd.argv;
+    const name = argv[0];
+    if (isName(name, NAMES.PING)) return { action: 'skip', reason: 'ping' };
+    if (isName(name, NAMES.REPLCONF)) return { action: 'skip', reason: 'replconf' };
+    if (isName(name, NAMES.SELECT)) {
+      this.db = Number(argv[1]?.toString() ?? '0');
+      return { action: 'skip', reason: 'select' };
+    }
+    if (isName(name, NAMES.MULTI)) return { action: 'multi' };
+    if (isName(name, NAMES.EXEC)) return { action: 'exec' };
+    if (isName(name, NAMES.DISCARD)) return { action: 'skip', reason: 'discard' };
+    if (isName(name, NAMES.PUBLISH) || isName(name, NAMES.SPUBLISH)) {
+      return this.opts.forwardPublish ? this.one(this.db, cmd.raw) : { action: 'skip', reason: 'publish' };
+    }
+    if (isName(name, NAMES.FLUSHALL)) return this.flushAll(cmd);
+    if (isName(name, NAMES.SWAPDB)) return this.swapDb(cmd);
+    if (!this.wants(this.db)) return this.fromUnselectedDb(cmd);
+    if (this.opts.heartbeatKey && argv.length >= 3 && isName(name, NAMES.SET) && argv[1].equals(this.opts.heartbeatKey)) {
+      return { action: 'heartbeat', value: argv[2] };
+    }
+    if (isName(name, NAMES.MOVE)) return this.move(cmd);
+    if (isName(name, NAMES.COPY) && argv.some((a) => isName(a, CMD('db')))) return this.copyDb(cmd);
+    return this.one(this.db, cmd.raw);
+  }
+
+  private one(sourceDb: number, command: Buffer): FilterResult {
+    return { action: 'forward', writes: [{ db: this.opts.mapDb(Math.max(sourceDb, 0)), command }] };
+  }
+
+  private flushAll(cmd: StreamCommand): FilterResult {
+    if (this.identityAllDbs()) return this.one(this.db, cmd.raw);
+    // Only the synchronized databases are ours to clear on the destination.
+    const flush = encodeCommand(['FLUSHDB', ...cmd.argv.slice(1)]);
+    return { action: 'forward', writes: (this.opts.databases ?? []).map((db) => ({ db: this.opts.mapDb(db), command: flush })) };
+  }
+
+  private swapDb(cmd: StreamCommand): FilterResult {
+    const a = Number(cmd.argv[1]?.toString());
+    const b = Number(cmd.argv[2]?.toString());
+    if (!this.wants(a) && !this.wants(b)) return { action: 'skip', reason: 'db-filtered' };
+    if (this.wants(a) && this.wants(b)) {
+      return this.one(this.db, encodeCommand(['SWAPDB', this.opts.mapDb(a), this.opts.mapDb(b)]));
+    }
+    return { action: 'unsupported', message: `SWAPDB ${a} ${b} swaps a synchronized database with one that is not; add both to "databases" or neither` };
+  }
+
+  /** Commands in an unselected db are dropped, unless they carry a key into a synchronized one: we lack its value. */
+  private fromUnselectedDb(cmd: StreamCommand): FilterResult {
+    const name = cmd.argv[0];
+    const intoDb = isName(name, NAMES.MOVE) ? Number(cmd.argv[2]?.toString())
+      : isName(name, NAMES.COPY) ? Number(cmd.argv[cmd.argv.findIndex((a, i) => i > 2 && isName(a, CMD('db'))) + 1]?.toString())
+        : NaN;
+    if (Number.isInteger(intoDb) && this.wants(intoDb)) {
+      return { action: 'unsupported', message: `${name.toString().toUpperCase()} of key "${cmd.argv[1].toString()}" from unsynchronized db ${this.db} into synchronized db ${intoDb}: add db ${this.db} to "databases"` };
+    }
+    return { action: 'skip', reason: 'db-filtered' };
+  }
+
+  private move(cmd: StreamCommand): FilterResult {
+    const target = Number(cmd.argv[2]?.toString());
+    if (this.wants(target)) return this.one(this.db, encodeCommand(['MOVE', cmd.argv[1], this.opts.mapDb(target)]));
+    // The key leaves the synchronized set: on the destination it simply disappears.
+    return this.one(this.db, encodeCommand(['DEL', cmd.argv[1]]));
+  }
+
+  private copyDb(cmd: StreamCommand): FilterResult {
+    const args = cmd.argv.slice();
+    const i = args.findIndex((a, idx) => idx > 2 && isName(a, CMD('db')));
+    const target = Number(args[i + 1]?.toString());
+    if (!this.wants(target)) return { action: 'skip', reason: 'db-filtered' };
+    args[i + 1] = Buffer.from(String(this.opts.mapDb(target)));
+    return this.one(this.db, encodeCommand(args));
+  }
+}

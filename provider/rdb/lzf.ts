@@ -1,0 +1,36 @@
+// LZF decompression (the format of Redis's lzf_c.c), for RDB strings stored with the LZF encoding.
+import { CorruptData } from './errors';
+
+/** Decompresses src[start, end) into exactly outLen bytes; anything else is corrupt data. */
+export function lzfDecompress(src: Buffer, start: number, end: number, outLen: number): Buffer {
+  const out = Buffer.allocUnsafe(outLen);
+  let ip = start;
+  let op = 0;
+  while (ip < end) {
+    const ctrl = src[ip++];
+    if (ctrl < 32) {
+      const n = ctrl + 1;
+      if (ip + n > end || op + n > outLen) throw new CorruptData('an LZF literal run inside the compressed data', ip);
+      src.copy(out, op, ip, ip + n);
+      ip += n;
+      op += n;
+      continue;
+    }
+    let len = ctrl >> 5;
+    if (len === 7) {
+      if (ip >= end) throw new CorruptData('an LZF back-reference length byte', ip);
+      len += src[ip++];
+    }
+    if (ip >= end) throw new CorruptData('an LZF back-reference offset byte', ip);
+    const ref = op - ((ctrl & 0x1f) << 8) - src[ip++] - 1;
+    len += 2;
+    if (ref < 0 || op + len > outLen) throw new CorruptData('an LZF back-reference inside the output', ip);
+    // Byte by byte: a back-reference may overlap the bytes it produces.
+    for (let i = 0; i < len; i++) out[op++] = out[ref + i];
+  }
+  if (op !== outLen) throw new CorruptData(`LZF data expanding to ${outLen} bytes (got ${op})`, ip);
+  return out;
+}
+
+/** LZF cannot expand by more than this factor (a 3-byte back-reference yields at most 264 bytes). */
+export const LZF_MAX_RATIO = 90;

@@ -1,0 +1,219 @@
+// A pipelined connection to one destination server over a raw socket: commands go out already encoded, replies are
+// framed in order, and the connection reports which replication offsets the destination has applied.
+import { Socket, connect as netConnect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import type { NodeAddress, TuningSpec } from '../spec/types';
+import { encodeCommand } from '../resp/encode';
+import { ReplyParser, type ReplyOutcome } from './reply-parser';
+import { InFlightQueue, NO_OFFSET } from './in-flight-queue';
+import { Notifier } from './notifier';
+import { WriteError, ConnectionLostError, type WriterFailure } from './write-error';
+import { commandName, decodeCommand, printableCommand } from './command-text';
+import { ScriptCache, mayTouchScripts, type ScriptBodyLookup } from './script-cache';
+
+export const DEFAULT_PIPELINE_COMMANDS = 1000;
+export const DEFAULT_PIPELINE_BYTES = 8 * 1024 * 1024;
+
+export interface ConnectionOptions {
+  address: NodeAddress;
+  tuning?: Pick<TuningSpec, 'pipelineCommands' | 'pipelineBytes'>;
+  /** Bodies of scripts the source ran, so EVALSHA is preceded by SCRIPT LOAD when the destination may lack it. */
+  scriptBody?: ScriptBodyLookup;
+  connectTimeoutMs?: number;
+}
+
+export interface ConnectionEvents {
+  /**
+   * Every command up to and including the last one tagged with this offset is confirmed. Offsets come in send
+   * order and never repeat; several tagged commands confirmed in one read are reported once, by the last offset.
+   */
+  applied: [offset: number];
+  /** send() returned false earlier and the in-flight commands and bytes are back under the bounds. */
+  drain: [];
+  /** The connection stopped: an error reply (WriteError) or a lost socket. Nothing after it is reported applied. */
+  failed: [failure: WriterFailure];
+}
+
+export class DestinationConnection extends Notifier<ConnectionEvents> {
+  private readonly queue = new InFlightQueue();
+  private readonly parser = new ReplyParser();
+  private readonly scripts: ScriptCache;
+  private readonly maxCommands: number;
+  private readonly maxBytes: number;
+  private selectedDb = 0;
+  private needDrain = false;
+  private corked = false;
+  private closing = false;
+  private flushWaiters: Array<{ resolve: () => void; reject: (e: WriterFailure) => void }> = [];
+  /** Set once the connection stopped; every later send throws it. */
+  failure: WriterFailure | null = null;
+  /** Commands sent and confirmed since connect, internal ones (AUTH, SELECT, SCRIPT LOAD) included. */
+  sentCount = 0;
+  confirmedCount = 0;
+
+  private constructor(private readonly socket: Socket, private readonly opts: ConnectionOptions) {
+    super();
+    this.maxCommands = opts.tuning?.pipelineCommands ?? DEFAULT_PIPELINE_COMMANDS;
+    this.maxBytes = opts.tuning?.pipelineBytes ?? DEFAULT_PIPELINE_BYTES;
+    this.scripts = new ScriptCache(opts.scriptBody);
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (err) => this.fail(new ConnectionLostError(this.address, err, this.queue.length)));
+    socket.on('close', () => {
+      if (!this.closing) this.fail(new ConnectionLostError(this.address, null, this.queue.length));
+    });
+  }
+
+  /** Connects and authenticates; rejects with a WriteError (reply WRONGPASS...) or a connection error. */
+  static async connect(opts: ConnectionOptions): Promise<DestinationConnection> {
+    const socket = await openSocket(opts.address, opts.connectTimeoutMs ?? 10_000);
+    const conn = new DestinationConnection(socket, opts);
+    const { username, password } = opts.address;
+    if (password !== undefined) {
+      conn.enqueue(encodeCommand(username ? ['AUTH', username, password] : ['AUTH', password]), NO_OFFSET);
+    }
+    conn.enqueue(encodeCommand(['PING']), NO_OFFSET);
+    await conn.flush();
+    return conn;
+  }
+
+  get address(): string {
+    return `${this.opts.address.host}:${this.opts.address.port}`;
+  }
+
+  get inFlightCommands(): number {
+    return this.queue.length;
+  }
+
+  get inFlightBytes(): number {
+    return this.queue.bytes;
+  }
+
+  /** The db the next command without a SELECT would run in. */
+  get db(): number {
+    return this.selectedDb;
+  }
+
+  /**
+   * Queues an encoded command for db (a SELECT goes first when the connection is in another db), tagged with a
+   * replication offset when the engine wants to hear when it is applied. The command is always accepted; false
+   * means the in-flight bounds are reached and the caller should wait for 'drain'. Throws once the writer failed.
+   */
+  send(db: number, command: Buffer, offset: number = NO_OFFSET): boolean {
+    if (this.failure) throw this.failure;
+    if (db !== this.selectedDb) {
+      this.enqueue(encodeCommand(['SELECT', db]), NO_OFFSET);
+      this.selectedDb = db;
+    }
+    if (mayTouchScripts(command)) {
+      const load = this.scripts.before(commandName(command), command);
+      if (load) this.enqueue(load, NO_OFFSET);
+    }
+    this.enqueue(command, offset);
+    if (this.queue.length >= this.maxCommands || this.queue.bytes >= this.maxBytes) {
+      this.needDrain = true;
+      return false;
+    }
+    return true;
+  }
+
+  /** Resolves when every command sent so far is confirmed; rejects with the failure if the writer stops. */
+  flush(): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => this.flushWaiters.push({ resolve, reject }));
+  }
+
+  /** Closes the socket without waiting for replies (call flush() first for a clean stop). */
+  async close(): Promise<void> {
+    this.closing = true;
+    if (this.socket.destroyed) return;
+    await new Promise<void>((resolve) => {
+      this.socket.once('close', () => resolve());
+      this.socket.destroy();
+    });
+  }
+
+  private enqueue(command: Buffer, offset: number): void {
+    this.queue.push(command, offset);
+    this.sentCount++;
+    // Corking until the next tick turns a burst of small sends into one write syscall.
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
+    this.socket.write(command);
+  }
+
+  private onData(chunk: Buffer): void {
+    let applied = NO_OFFSET;
+    this.parser.feed(chunk, (outcome) => {
+      if (this.failure) return;
+      const { command, offset } = this.queue.shift();
+      this.confirmedCount++;
+      if (outcome !== null) {
+        if (applied !== NO_OFFSET) this.emit('applied', applied);
+        applied = NO_OFFSET;
+        this.fail(this.writeError(outcome, command, offset));
+        return;
+      }
+      if (offset !== NO_OFFSET) applied = offset;
+    });
+    if (this.failure) return;
+    if (applied !== NO_OFFSET) this.emit('applied', applied);
+    if (this.needDrain && this.queue.length < this.maxCommands && this.queue.bytes < this.maxBytes) {
+      this.needDrain = false;
+      this.emit('drain');
+    }
+    if (this.queue.length === 0) this.settleFlush(null);
+  }
+
+  private writeError(reply: NonNullable<ReplyOutcome>, command: Buffer, offset: number): WriteError {
+    let sha: string | null = null;
+    if (reply.startsWith('NOSCRIPT')) {
+      sha = decodeCommand(command, 2)[1]?.toString('latin1').toLowerCase() ?? null;
+      if (sha) this.scripts.set(sha, false);
+    }
+    return new WriteError(reply, printableCommand(command), offset === NO_OFFSET ? null : offset, sha);
+  }
+
+  private fail(failure: WriterFailure): void {
+    if (this.failure) return;
+    this.failure = failure;
+    this.closing = true;
+    this.socket.destroy();
+    this.settleFlush(failure);
+    this.emit('failed', failure);
+  }
+
+  private settleFlush(failure: WriterFailure | null): void {
+    const waiters = this.flushWaiters;
+    this.flushWaiters = [];
+    for (const w of waiters) failure ? w.reject(failure) : w.resolve();
+  }
+}
+
+function openSocket(address: NodeAddress, timeoutMs: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = address.tls
+      ? tlsConnect({ host: address.host, port: address.port, servername: address.host })
+      : netConnect({ host: address.host, port: address.port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`connecting to destination ${address.host}:${address.port} timed out after ${timeoutMs} ms`));
+    }, timeoutMs);
+    socket.once(address.tls ? 'secureConnect' : 'connect', () => {
+      clearTimeout(timer);
+      socket.removeAllListeners('error');
+      resolve(socket);
+    });
+    socket.once('error', (err) => {
+      clearTimeout(timer);
+      reject(new Error(`connecting to destination ${address.host}:${address.port}: ${err.message}`));
+    });
+  });
+}
