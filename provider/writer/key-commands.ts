@@ -1,0 +1,80 @@
+// Full sync of one key: RESTORE of the RDB bytes when the destination loads the source's format, else the key
+// rewritten as ordinary commands after a DEL (so a resync never duplicates list elements), then its expiry.
+import type { KeyEntry, BigKeyEntry } from '../rdb/entry';
+import { buildDumpPayload } from '../rdb/dump-payload';
+import { encodeCommand, type Arg } from '../resp/encode';
+import { valueCommands, type ValueCommandOptions } from './value-commands';
+import { canRestore } from './rdb-version';
+
+export const DEFAULT_BIG_KEY_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_REWRITE_CHUNK_ELEMENTS = 128;
+export const DEFAULT_REWRITE_CHUNK_BYTES = 1024 * 1024;
+
+export interface KeyCommandOptions {
+  /** RDB version of the source's snapshot (the header's REDIS00NN). */
+  sourceRdbVersion: number;
+  /** Newest RDB version the destination loads (maxRdbVersionFor(its redis_version)). */
+  destinationRdbVersion: number;
+  /** Values with more raw bytes than this are rewritten in chunks instead of one RESTORE. */
+  bigKeyBytes?: number;
+  rewriteChunkElements?: number;
+  rewriteChunkBytes?: number;
+  /** Clock for dropping expired keys; Date.now by default. */
+  nowMs?: number;
+}
+
+/** The commands that make the destination's key equal to the entry's; none for an already expired key. */
+export function* keyEntryCommands(entry: KeyEntry, opts: KeyCommandOptions): Generator<Buffer> {
+  const now = opts.nowMs ?? Date.now();
+  if (entry.expireAtMs !== null && entry.expireAtMs <= now) return;
+  const big = entry.raw.length > (opts.bigKeyBytes ?? DEFAULT_BIG_KEY_BYTES);
+  if (!big && canRestore(opts.sourceRdbVersion, opts.destinationRdbVersion)) {
+    yield restoreCommand(entry, opts.sourceRdbVersion);
+    return;
+  }
+  yield encodeCommand(['DEL', entry.key]);
+  yield* valueCommands(entry.key, entry.decode(), valueOptions(opts, now, false));
+  if (entry.expireAtMs !== null) yield encodeCommand(['PEXPIREAT', entry.key, entry.expireAtMs]);
+}
+
+/**
+ * The commands for one piece of a big key. begin deletes the key, each part adds its elements, end sets the
+ * expiry, or deletes the key when it expired meanwhile (parts carry no expiry, so they are written regardless).
+ * A string part APPENDs, which creates the key after begin's DEL.
+ */
+export function* bigKeyEntryCommands(entry: BigKeyEntry, opts: KeyCommandOptions): Generator<Buffer> {
+  const now = opts.nowMs ?? Date.now();
+  switch (entry.kind) {
+    case 'bigkey-begin':
+      yield encodeCommand(['DEL', entry.key]);
+      return;
+    case 'bigkey-part':
+      yield* valueCommands(entry.key, entry.part, valueOptions(opts, now, true));
+      return;
+    case 'bigkey-end':
+      if (entry.expireAtMs === null) return;
+      yield encodeCommand(entry.expireAtMs <= now ? ['DEL', entry.key] : ['PEXPIREAT', entry.key, entry.expireAtMs]);
+  }
+}
+
+/** RESTORE key ttl payload REPLACE ABSTTL, with the LRU idle time or LFU counter the RDB recorded. */
+export function restoreCommand(entry: KeyEntry, rdbVersion: number): Buffer {
+  const args: Arg[] = ['RESTORE', entry.key, entry.expireAtMs ?? 0, buildDumpPayload(entry.rdbType, entry.raw, rdbVersion), 'REPLACE'];
+  if (entry.expireAtMs !== null) args.push('ABSTTL');
+  // RESTORE rejects IDLETIME together with FREQ; an RDB records only the one its eviction policy uses.
+  if (entry.idleSeconds !== null) args.push('IDLETIME', entry.idleSeconds);
+  else if (entry.freq !== null) args.push('FREQ', entry.freq);
+  return encodeCommand(args);
+}
+
+function valueOptions(opts: KeyCommandOptions, nowMs: number, continuation: boolean): ValueCommandOptions {
+  return {
+    limits: {
+      elements: opts.rewriteChunkElements ?? DEFAULT_REWRITE_CHUNK_ELEMENTS,
+      bytes: opts.rewriteChunkBytes ?? DEFAULT_REWRITE_CHUNK_BYTES,
+    },
+    redis7: opts.destinationRdbVersion >= 10,
+    nowMs,
+    continuation,
+  };
+}

@@ -1,0 +1,68 @@
+// A stream rewritten as commands: entries with their own ids, then the metadata XADD cannot set (last id, entries
+// added, max deleted id), then consumer groups with their consumers and pending entries.
+import type { StreamId, StreamValue, StreamGroup, StreamPendingEntry } from '../rdb/entry';
+import { encodeCommand, type Arg } from '../resp/encode';
+import type { ChunkLimits } from './chunker';
+
+export function formatStreamId(id: StreamId): string {
+  return `${id.ms}-${id.seq}`;
+}
+
+// A group that exists only long enough for MKSTREAM to create an empty stream (XADD cannot make an empty one).
+const MKSTREAM_GROUP = '__redis-sync-mkstream__';
+
+export interface StreamCommandOptions {
+  limits: ChunkLimits;
+  /** Redis 7.0+ syntax: XSETID ENTRIESADDED/MAXDELETEDID and XGROUP CREATE ENTRIESREAD. */
+  redis7: boolean;
+}
+
+export function* streamCommands(key: Buffer, stream: StreamValue, opts: StreamCommandOptions): Generator<Buffer> {
+  for (const [id, fields] of stream.entries) {
+    const args: Arg[] = ['XADD', key, formatStreamId(id)];
+    for (const [f, v] of fields) args.push(f, v);
+    yield encodeCommand(args);
+  }
+  if (stream.entries.length === 0) {
+    yield encodeCommand(['XGROUP', 'CREATE', key, MKSTREAM_GROUP, '0-0', 'MKSTREAM']);
+    yield encodeCommand(['XGROUP', 'DESTROY', key, MKSTREAM_GROUP]);
+  }
+  yield xsetid(key, stream, opts.redis7);
+  for (const group of stream.groups) yield* groupCommands(key, group, opts);
+}
+
+function xsetid(key: Buffer, stream: StreamValue, redis7: boolean): Buffer {
+  const args: Arg[] = ['XSETID', key, formatStreamId(stream.lastId)];
+  if (redis7 && stream.entriesAdded !== null) args.push('ENTRIESADDED', stream.entriesAdded);
+  if (redis7 && stream.maxDeletedEntryId !== null) args.push('MAXDELETEDID', formatStreamId(stream.maxDeletedEntryId));
+  return encodeCommand(args);
+}
+
+function* groupCommands(key: Buffer, group: StreamGroup, opts: StreamCommandOptions): Generator<Buffer> {
+  const create: Arg[] = ['XGROUP', 'CREATE', key, group.name, formatStreamId(group.lastDeliveredId)];
+  if (opts.redis7 && group.entriesRead !== null) create.push('ENTRIESREAD', group.entriesRead);
+  yield encodeCommand(create);
+  for (const consumer of group.consumers) yield encodeCommand(['XGROUP', 'CREATECONSUMER', key, group.name, consumer.name]);
+  for (const run of claimRuns(group.pending, opts.limits.elements)) {
+    const first = run[0];
+    // FORCE creates the PEL entry, TIME and RETRYCOUNT restore delivery time and count, JUSTID keeps the count as given.
+    yield encodeCommand([
+      'XCLAIM', key, group.name, first.consumer, 0, ...run.map((p) => formatStreamId(p.id)),
+      'TIME', first.deliveryTimeMs, 'RETRYCOUNT', first.deliveryCount, 'FORCE', 'JUSTID',
+    ]);
+  }
+}
+
+/** Consecutive pending entries with the same consumer, delivery time and count share one XCLAIM. */
+function* claimRuns(pending: StreamPendingEntry[], max: number): Generator<StreamPendingEntry[]> {
+  let run: StreamPendingEntry[] = [];
+  for (const p of pending) {
+    const head = run[0];
+    if (head && (run.length >= max || !head.consumer.equals(p.consumer) || head.deliveryTimeMs !== p.deliveryTimeMs || head.deliveryCount !== p.deliveryCount)) {
+      yield run;
+      run = [];
+    }
+    run.push(p);
+  }
+  if (run.length > 0) yield run;
+}
