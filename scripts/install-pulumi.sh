@@ -5,7 +5,7 @@ set -euo pipefail
 PULUMI_VERSION="${PULUMI_VERSION:-3.248.0}"   # matches the @pulumi/pulumi npm version pinned in package.json
 CACHE="${PULUMI_CACHE_DIR:-$HOME/.cache/pulumi-redis-sync/pulumi-v$PULUMI_VERSION}"
 BIN="$CACHE/bin"
-if command -v pulumi >/dev/null 2>&1 && [ -z "${PULUMI_FORCE_BUILD:-}" ]; then
+if command -v pulumi >/dev/null 2>&1 && command -v pulumi-language-nodejs >/dev/null 2>&1 && [ -z "${PULUMI_FORCE_BUILD:-}" ]; then
   dirname "$(command -v pulumi)"; exit 0
 fi
 # The Node.js language host has its own Go module since v3.69, and the module proxy does not serve that module; until
