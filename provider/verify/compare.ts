@@ -1,0 +1,25 @@
+// Comparing what both sides hold for one key: first the type, then TTL within a tolerance, then the value by part.
+import type { KeyHead } from './key-state';
+import type { Canonical } from './canonical';
+
+/** The first part that differs, as "<part>" text, or null when the values are equal. */
+export function valueDifference(source: Canonical, destination: Canonical): string | null {
+  const dest = new Map(destination.map(([p, b]) => [p, b]));
+  for (const [part, bytes] of source) {
+    const other = dest.get(part);
+    if (!other) return `${part} missing on destination`;
+    if (!other.equals(bytes)) return `${part} differs`;
+  }
+  const srcParts = new Set(source.map(([p]) => p));
+  for (const [part] of destination) if (!srcParts.has(part)) return `${part} extra on destination`;
+  return null;
+}
+
+/** A TTL problem text, or null when both have none or both expire within toleranceMs of each other. */
+export function ttlDifference(source: KeyHead, destination: KeyHead, toleranceMs: number): string | null {
+  const s = source.pttl;
+  const d = destination.pttl;
+  if (s < 0 && d < 0) return null;
+  if (s < 0 || d < 0) return `PTTL ${s} on source, ${d} on destination`;
+  return Math.abs(s - d) > toleranceMs ? `PTTL ${s} on source, ${d} on destination (tolerance ${toleranceMs} ms)` : null;
+}

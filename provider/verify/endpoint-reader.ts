@@ -1,0 +1,96 @@
+// Read access to one endpoint for verification: the masters to SCAN and, for each key, the client of the node
+// that owns it. A cluster is routed by our own CLUSTER SLOTS table, so each pipeline goes to one node.
+import Redis from 'ioredis';
+import calculateSlot from 'cluster-key-slot';
+import type { EndpointSpec } from '../spec/types';
+import { parseNodeAddress } from '../writer/node-address';
+import { call, asArray, asBuffer, asNumber, type Reply } from './redis-calls';
+
+export class EndpointReader {
+  private readonly clients = new Map<string, Redis>();
+  private slotOwner: Int32Array | null = null;
+  private masterAddrs: string[] = [];
+
+  private constructor(readonly spec: EndpointSpec) {}
+
+  static async open(spec: EndpointSpec): Promise<EndpointReader> {
+    if (spec.nodes.length === 0) throw new Error('endpoint has no nodes');
+    const reader = new EndpointReader(spec);
+    if (spec.mode === 'cluster') await reader.loadSlots();
+    else reader.masterAddrs = [spec.nodes[0]];
+    return reader;
+  }
+
+  get isCluster(): boolean {
+    return this.slotOwner !== null;
+  }
+
+  /** "host:port" of every master: SCAN must visit each. */
+  get masters(): readonly string[] {
+    return this.masterAddrs;
+  }
+
+  /** A client connected to addr and switched to db (a cluster has db 0 only). */
+  client(addr: string, db: number): Redis {
+    const id = `${addr}/${db}`;
+    let c = this.clients.get(id);
+    if (!c) {
+      const a = parseNodeAddress(addr, this.spec);
+      c = new Redis({
+        host: a.host, port: a.port, username: a.username, password: a.password, db,
+        tls: a.tls ? { servername: a.host } : undefined,
+        maxRetriesPerRequest: 2, enableAutoPipelining: false, lazyConnect: false,
+      });
+      this.clients.set(id, c);
+    }
+    return c;
+  }
+
+  /** The master that owns key. */
+  nodeFor(key: Buffer): string {
+    if (!this.slotOwner) return this.masterAddrs[0];
+    const i = this.slotOwner[calculateSlot(key)];
+    if (i < 0) throw new Error(`slot ${calculateSlot(key)} has no master in ${this.spec.nodes.join(',')}`);
+    return this.masterAddrs[i];
+  }
+
+  /** Databases holding keys, from INFO keyspace on every master. */
+  async databasesWithKeys(): Promise<number[]> {
+    const dbs = new Set<number>();
+    for (const addr of this.masterAddrs) {
+      const text = asBuffer(await call(this.client(addr, 0), 'INFO', 'keyspace')).toString('latin1');
+      for (const m of text.matchAll(/^db(\d+):keys=(\d+)/gm)) if (Number(m[2]) > 0) dbs.add(Number(m[1]));
+    }
+    return [...dbs].sort((a, b) => a - b);
+  }
+
+  /** Whether the servers know a command (e.g. HPEXPIRETIME, added in 7.4). */
+  async hasCommand(name: string): Promise<boolean> {
+    const info = asArray(await call(this.client(this.masterAddrs[0], 0), 'COMMAND', 'INFO', name));
+    return info.length > 0 && info[0] !== null;
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.clients.values()) c.disconnect();
+    this.clients.clear();
+  }
+
+  private async loadSlots(): Promise<void> {
+    const seed = this.client(this.spec.nodes[0], 0);
+    const ranges = asArray(await call(seed, 'CLUSTER', 'SLOTS'));
+    const owner = new Int32Array(16384).fill(-1);
+    const index = new Map<string, number>();
+    for (const range of ranges) {
+      const [from, to, master] = asArray(range);
+      const [host, port] = asArray(master as Reply);
+      const addr = `${asBuffer(host).toString('latin1') || parseNodeAddress(this.spec.nodes[0], this.spec).host}:${asNumber(port)}`;
+      let i = index.get(addr);
+      if (i === undefined) {
+        i = this.masterAddrs.push(addr) - 1;
+        index.set(addr, i);
+      }
+      owner.fill(i, asNumber(from), asNumber(to) + 1);
+    }
+    this.slotOwner = owner;
+  }
+}

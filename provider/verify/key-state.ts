@@ -1,0 +1,92 @@
+// What verification reads of each key on one side: type and PTTL in one pipelined pass, then, for the keys that
+// need comparing, the whole value in a second pass, each pass one pipeline per owning node.
+import type { EndpointReader } from './endpoint-reader';
+import { pipelineCalls, asBuffer, asNumber, type Call, type Reply } from './redis-calls';
+import { stringCanonical, listCanonical, setCanonical, zsetCanonical, hashCanonical, hashFields, type Canonical } from './canonical';
+import { streamCanonical } from './stream-canonical';
+
+export interface KeyHead {
+  /** TYPE: "none" when the key does not exist. */
+  type: string;
+  /** PTTL: -1 without expiry, -2 when missing. */
+  pttl: number;
+}
+
+/** Groups batch positions by owning node so each pipeline goes to one node. */
+function byNode(reader: EndpointReader, keys: readonly Buffer[]): Map<string, number[]> {
+  const groups = new Map<string, number[]>();
+  keys.forEach((k, i) => {
+    const node = reader.nodeFor(k);
+    (groups.get(node) ?? groups.set(node, []).get(node)!).push(i);
+  });
+  return groups;
+}
+
+/** Runs per-key calls (callsFor returns the calls of one key) grouped by node; replies per key, in key order. */
+async function perKey(reader: EndpointReader, db: number, keys: readonly Buffer[], callsFor: (k: Buffer, i: number) => Call[]): Promise<Reply[][]> {
+  const out: Reply[][] = new Array(keys.length);
+  await Promise.all([...byNode(reader, keys)].map(async ([node, idx]) => {
+    const calls: Call[] = [];
+    const sizes: number[] = [];
+    for (const i of idx) {
+      const c = callsFor(keys[i], i);
+      sizes.push(c.length);
+      calls.push(...c);
+    }
+    const replies = await pipelineCalls(reader.client(node, db), calls);
+    let pos = 0;
+    idx.forEach((i, j) => { out[i] = replies.slice(pos, pos + sizes[j]); pos += sizes[j]; });
+  }));
+  return out;
+}
+
+export async function readHeads(reader: EndpointReader, db: number, keys: readonly Buffer[]): Promise<KeyHead[]> {
+  const replies = await perKey(reader, db, keys, (k) => [['TYPE', k], ['PTTL', k]]);
+  return replies.map(([t, p]) => ({ type: asBuffer(t).toString('latin1'), pttl: asNumber(p) }));
+}
+
+function valueCall(type: string, key: Buffer): Call[] {
+  switch (type) {
+    case 'string': return [['GET', key]];
+    case 'list': return [['LRANGE', key, 0, -1]];
+    case 'set': return [['SMEMBERS', key]];
+    case 'zset': return [['ZRANGE', key, 0, -1, 'WITHSCORES']];
+    case 'hash': return [['HGETALL', key]];
+    case 'stream': return [['XINFO', 'STREAM', key, 'FULL', 'COUNT', 0]];
+    default: return [['DUMP', key]]; // a module type: its serialized form is all there is to compare
+  }
+}
+
+function canonicalOf(type: string, r: Reply): Canonical {
+  switch (type) {
+    case 'string': return stringCanonical(r);
+    case 'list': return listCanonical(r);
+    case 'set': return setCanonical(r);
+    case 'zset': return zsetCanonical(r);
+    case 'hash': return hashCanonical(r, null);
+    case 'stream': return streamCanonical(r);
+    default: return [['dump', asBuffer(r)]];
+  }
+}
+
+/**
+ * Values of keys (types[i] is the type both sides agree on); null where the key vanished meanwhile.
+ * withFieldTtls: the server has HPEXPIRETIME, so hash field TTLs are read too.
+ */
+export async function readValues(reader: EndpointReader, db: number, keys: readonly Buffer[], types: readonly string[], withFieldTtls: boolean): Promise<Array<Canonical | null>> {
+  const replies = await perKey(reader, db, keys, (k, i) => valueCall(types[i], k));
+  const values = replies.map(([r], i) => (r === null || r instanceof Error ? null : canonicalOf(types[i], r)));
+  if (withFieldTtls) await addFieldTtls(reader, db, keys, types, replies, values);
+  return values;
+}
+
+async function addFieldTtls(reader: EndpointReader, db: number, keys: readonly Buffer[], types: readonly string[], replies: Reply[][], values: Array<Canonical | null>): Promise<void> {
+  const hashes = keys.map((_, i) => i).filter((i) => types[i] === 'hash' && values[i] !== null);
+  const fieldsOf = new Map(hashes.map((i) => [i, hashFields(replies[i][0])]));
+  const sub = hashes.map((i) => keys[i]);
+  const ttls = await perKey(reader, db, sub, (k, j) => {
+    const fields = fieldsOf.get(hashes[j]) ?? [];
+    return [['HPEXPIRETIME', k, 'FIELDS', fields.length, ...fields]];
+  });
+  hashes.forEach((i, j) => { values[i] = hashCanonical(replies[i][0], ttls[j][0]); });
+}

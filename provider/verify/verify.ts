@@ -1,0 +1,148 @@
+// The verify oracle: walks every key of the source (SCAN on each master), compares it with the destination type-,
+// TTL- and value-wise in pipelined batches, then walks the destination for keys the source lacks.
+import type { EndpointSpec } from '../spec/types';
+import { EndpointReader } from './endpoint-reader';
+import { readHeads, readValues } from './key-state';
+import { valueDifference, ttlDifference } from './compare';
+import { Tally, type VerifyReport } from './report';
+import { call, asArray, asBuffer } from './redis-calls';
+
+export interface VerifyOptions {
+  /** Databases to compare; default: every db with keys on either side (db 0 only for a cluster). */
+  databases?: number[];
+  /** Largest PTTL difference not reported: both sides are read a few ms apart and expire at the same absolute time. */
+  ttlToleranceMs?: number;
+  /** How many mismatches the report lists (all are counted). */
+  maxMismatches?: number;
+  ignoreKeys?: (key: Buffer) => boolean;
+  /** Keys per SCAN COUNT and per compare batch. */
+  batchKeys?: number;
+  /** Batches compared at once. */
+  concurrency?: number;
+}
+
+export const DEFAULT_TTL_TOLERANCE_MS = 1000;
+
+interface Sides {
+  source: EndpointReader;
+  destination: EndpointReader;
+  /** Both servers have HPEXPIRETIME, so hash field TTLs are compared. */
+  fieldTtls: boolean;
+}
+
+export async function verify(source: EndpointSpec, destination: EndpointSpec, opts: VerifyOptions = {}): Promise<VerifyReport> {
+  const started = Date.now();
+  const tally = new Tally(opts.maxMismatches ?? 100);
+  const readers: EndpointReader[] = [];
+  try {
+    const src = await EndpointReader.open(source);
+    readers.push(src);
+    const dst = await EndpointReader.open(destination);
+    readers.push(dst);
+    const [hs, hd] = await Promise.all([src.hasCommand('HPEXPIRETIME'), dst.hasCommand('HPEXPIRETIME')]);
+    const sides: Sides = { source: src, destination: dst, fieldTtls: hs && hd };
+    for (const db of await databases(sides, opts)) await verifyDb(sides, db, opts, tally);
+  } finally {
+    await Promise.all(readers.map((r) => r.close()));
+  }
+  tally.report.durationMs = Date.now() - started;
+  return tally.report;
+}
+
+async function databases(sides: Sides, opts: VerifyOptions): Promise<number[]> {
+  if (sides.source.isCluster || sides.destination.isCluster) return [0];
+  if (opts.databases) return opts.databases;
+  const [a, b] = await Promise.all([sides.source.databasesWithKeys(), sides.destination.databasesWithKeys()]);
+  return [...new Set([...a, ...b])].sort((x, y) => x - y);
+}
+
+async function verifyDb(sides: Sides, db: number, opts: VerifyOptions, tally: Tally): Promise<void> {
+  const seen = new Set<string>();
+  const pool = new BatchPool(opts.concurrency ?? 4);
+  await scanAll(sides.source, db, opts, async (keys) => {
+    const fresh = keys.filter((k) => {
+      const id = k.toString('latin1');
+      if (seen.has(id)) return false; // SCAN may return a key twice
+      seen.add(id);
+      return true;
+    });
+    await pool.run(() => compareBatch(sides, db, fresh, opts, tally));
+  });
+  await pool.drain();
+  await scanAll(sides.destination, db, opts, async (keys) => {
+    const unseen = keys.filter((k) => !seen.has(k.toString('latin1')));
+    if (unseen.length > 0) await pool.run(() => findExtra(sides, db, unseen, tally));
+  });
+  await pool.drain();
+}
+
+/** Calls onBatch with each SCAN page (ignored keys removed) of every master of the endpoint. */
+async function scanAll(reader: EndpointReader, db: number, opts: VerifyOptions, onBatch: (keys: Buffer[]) => Promise<void>): Promise<void> {
+  const count = opts.batchKeys ?? 1000;
+  for (const node of reader.masters) {
+    const client = reader.client(node, db);
+    let cursor = '0';
+    do {
+      const [next, page] = asArray(await call(client, 'SCAN', cursor, 'COUNT', count));
+      cursor = asBuffer(next).toString('latin1');
+      const keys = asArray(page).map(asBuffer).filter((k) => !opts.ignoreKeys?.(k));
+      if (keys.length > 0) await onBatch(keys);
+    } while (cursor !== '0');
+  }
+}
+
+async function compareBatch(sides: Sides, db: number, keys: Buffer[], opts: VerifyOptions, tally: Tally): Promise<void> {
+  const [sh, dh] = await Promise.all([readHeads(sides.source, db, keys), readHeads(sides.destination, db, keys)]);
+  const both: number[] = [];
+  keys.forEach((key, i) => {
+    if (sh[i].type === 'none') return; // expired or deleted on the source since SCAN
+    tally.report.keysCompared++;
+    if (dh[i].type === 'none') return tally.add(db, key, 'missing on destination', `${sh[i].type} key`);
+    if (sh[i].type !== dh[i].type) return tally.add(db, key, 'type', `${sh[i].type} on source, ${dh[i].type} on destination`);
+    const ttl = ttlDifference(sh[i], dh[i], opts.ttlToleranceMs ?? DEFAULT_TTL_TOLERANCE_MS);
+    if (ttl) tally.add(db, key, 'ttl', ttl);
+    both.push(i);
+  });
+  const sub = both.map((i) => keys[i]);
+  const types = both.map((i) => sh[i].type);
+  const [sv, dv] = await Promise.all([
+    readValues(sides.source, db, sub, types, sides.fieldTtls),
+    readValues(sides.destination, db, sub, types, sides.fieldTtls),
+  ]);
+  sub.forEach((key, j) => {
+    const s = sv[j];
+    const d = dv[j];
+    if (!s) return;
+    if (!d) return tally.add(db, key, 'missing on destination', `${types[j]} key vanished while reading`);
+    const diff = valueDifference(s, d);
+    if (diff) tally.add(db, key, 'value', `${types[j]}: ${diff}`);
+  });
+}
+
+async function findExtra(sides: Sides, db: number, keys: Buffer[], tally: Tally): Promise<void> {
+  const heads = await readHeads(sides.source, db, keys);
+  keys.forEach((key, i) => {
+    if (heads[i].type === 'none') tally.add(db, key, 'extra on destination', 'not on source');
+  });
+}
+
+/** Runs up to `limit` batches at once; run() waits for a free slot, so SCAN never races far ahead. */
+class BatchPool {
+  private readonly active = new Set<Promise<void>>();
+  private failure: unknown = null;
+  constructor(private readonly limit: number) {}
+
+  async run(task: () => Promise<void>): Promise<void> {
+    while (this.active.size >= this.limit) await Promise.race(this.active);
+    if (this.failure) throw this.failure;
+    const p: Promise<void> = task()
+      .catch((e: unknown) => { this.failure ??= e; })
+      .finally(() => this.active.delete(p));
+    this.active.add(p);
+  }
+
+  async drain(): Promise<void> {
+    while (this.active.size > 0) await Promise.race(this.active);
+    if (this.failure) throw this.failure;
+  }
+}
