@@ -1,0 +1,391 @@
+// One replication link to one source master: this process acts as its replica over a plain net/tls socket.
+// Cluster sources run one ReplicaConnection per master, each with its own handler.
+//
+// Lifecycle and events (all calls into ReplicaHandler are synchronous, from socket events):
+//   start() connects and runs the handshake (see handshake.ts). Then exactly one of:
+//   - onFullResync(replid, offset): the master sends a snapshot taken at replication offset `offset`.
+//     Followed by onRdbData(chunk)* (the RDB file bytes, exactly as the master wrote them, in order; the
+//     diskless EOF mark is stripped) and onRdbEnd({ bytes, diskless }). Commands then start right after
+//     `offset`: the first command's cmd.offset is offset + its byte length.
+//   - onContinue(replid, offset): partial resync. `replid` is the new replid when the master announced one
+//     (+CONTINUE <replid>, after a failover), else the requested one; `offset` is the requested offset,
+//     the stream resumes with the byte right after it.
+//   onCommand(cmd) for every command of the stream, including PING, SELECT, MULTI/EXEC and REPLCONF GETACK,
+//   with cmd.offset the replication offset right after the command (as the master's master_repl_offset).
+//   Commands that need no write (PING, REPLCONF) must still be acked once everything before them is applied.
+//   onError(err) at most once, with a ReplicationError; onClose() exactly once, after onError or close().
+//
+// Offsets: `psync.offset` and ack(offset) use the applied offset, the same number as master_repl_offset
+// and cmd.offset; on the wire PSYNC asks for offset + 1 (the first byte missing), as redis-server does.
+//
+// Acknowledgements: REPLCONF ACK carries the offset the engine reported with ack(), never merely what was
+// received: the source must not believe the destination has what it has not applied. It is sent every
+// ackIntervalMs, when the stream starts, and when the stream carries REPLCONF GETACK. redis-server answers
+// GETACK with the offset *before* the GETACK command (its reploff is updated only after a command has run,
+// networking.c commandProcessed), which is what WAIT relies on; likewise the answer here is the applied
+// offset at that moment, which can only be <= the offset before GETACK. If the applied offset is behind
+// that, another ACK goes out as soon as ack() reaches it, so WAIT on the source returns without waiting for
+// the next tick. Before anything is acked after FULLRESYNC, ACK carries 0 (claims nothing; a diskless master
+// needs that first ACK to start streaming commands).
+//
+// Flow control: pause() stops reading from the socket and stops delivering commands at the next command
+// (an RDB chunk being delivered is finished); resume() delivers what is buffered, then reads again. ACKs
+// continue while paused. The read timeout does not run while paused, but the master still drops a replica
+// whose output buffer exceeds client-output-buffer-limit, or a diskless transfer stalled over repl-timeout.
+import { connect as netConnect, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import type { NodeAddress } from '../spec/types';
+import { CommandParser, RespProtocolError, type CommandParserOptions, type ParsedCommand } from '../resp/command-parser';
+import { encodeCommand } from '../resp/encode';
+import { ReplicationError, nodeName } from './errors';
+import { LineReader, LineTooLongError } from './line-reader';
+import { checkStepReply, handshakeSteps, parsePsyncReply, type HandshakeStep, type PsyncPosition } from './handshake';
+import { RdbPreambleError, RdbTransfer } from './rdb-transfer';
+
+export type { PsyncPosition } from './handshake';
+
+export interface RdbEndInfo {
+  /** RDB bytes delivered through onRdbData. */
+  bytes: number;
+  diskless: boolean;
+}
+
+export interface ReplicaHandler {
+  onFullResync(replid: string, offset: number): void;
+  onContinue(replid: string, offset: number): void;
+  onRdbData(chunk: Buffer): void;
+  onRdbEnd(info: RdbEndInfo): void;
+  onCommand(cmd: ParsedCommand): void;
+  onError(err: ReplicationError): void;
+  onClose(): void;
+}
+
+export interface ReplicaOptions {
+  node: NodeAddress;
+  handler: ReplicaHandler;
+  /** Resume point for a partial resync; absent asks for a full one (PSYNC ? -1). */
+  psync?: PsyncPosition;
+  /** Port announced with REPLCONF listening-port (shown in the source's INFO); default: the local socket port. */
+  listeningPort?: number;
+  /** From connect until the PSYNC reply. */
+  connectTimeoutMs?: number;
+  /** Silence after which the link counts as lost; the master pings every repl-ping-replica-period (10 s). */
+  readTimeoutMs?: number;
+  ackIntervalMs?: number;
+  /** Extra TLS options (CA, client certificate, ...) when node.tls is set. */
+  tls?: ConnectionOptions;
+  parser?: CommandParserOptions;
+}
+
+export type ReplicaPhase = 'idle' | 'connecting' | 'handshake' | 'rdb' | 'stream' | 'closed';
+
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+export const DEFAULT_READ_TIMEOUT_MS = 60_000;
+export const DEFAULT_ACK_INTERVAL_MS = 1_000;
+
+export class ReplicaConnection {
+  readonly node: string;
+  private readonly opts: ReplicaOptions;
+  private readonly handler: ReplicaHandler;
+  private socket: Socket | null = null;
+  private state: ReplicaPhase = 'idle';
+  private steps: HandshakeStep[] = [];
+  private step = 0;
+  private lines = new LineReader();
+  private rdb: RdbTransfer | null = null;
+  private parser: CommandParser | null = null;
+  private currentReplid: string | null = null;
+  private delivered = -1;
+  private applied = -1;
+  private getackTarget = -1;
+  private paused = false;
+  private lastReadAt = 0;
+  private lastAckAt = 0;
+  private connectTimer: NodeJS.Timeout | null = null;
+  private ticker: NodeJS.Timeout | null = null;
+  private socketError: Error | null = null;
+
+  constructor(opts: ReplicaOptions) {
+    this.opts = opts;
+    this.handler = opts.handler;
+    this.node = nodeName(opts.node);
+  }
+
+  get phase(): ReplicaPhase {
+    return this.state;
+  }
+
+  /** The replid of the stream being received (after FULLRESYNC or CONTINUE), else null. */
+  get replid(): string | null {
+    return this.currentReplid;
+  }
+
+  /** Offset after the last command delivered (or the FULLRESYNC/CONTINUE offset before any); -1 before. */
+  get receivedOffset(): number {
+    return this.delivered;
+  }
+
+  /** Offset last reported with ack() (or the CONTINUE offset); -1 when nothing is acked on this stream. */
+  get appliedOffset(): number {
+    return this.applied;
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  start(): void {
+    if (this.state !== 'idle') throw new Error(`replica connection to ${this.node} was already started`);
+    this.state = 'connecting';
+    const { host, port } = this.opts.node;
+    const timeout = this.opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    this.connectTimer = setTimeout(() => this.onConnectTimeout(timeout), timeout);
+    const socket = this.opts.node.tls
+      ? tlsConnect({ host, port, servername: isIP(host) === 0 ? host : undefined, ...this.opts.tls })
+      : netConnect({ host, port });
+    this.socket = socket;
+    socket.once(this.opts.node.tls ? 'secureConnect' : 'connect', () => this.onConnected());
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (err) => { this.socketError = err; });
+    socket.on('close', () => this.onSocketClose());
+  }
+
+  /** Reports that everything up to `offset` is applied on the destination; this is what ACKs carry. */
+  ack(offset: number): void {
+    if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`ack offset must be a non-negative integer, got ${offset}`);
+    if (offset > this.delivered) throw new RangeError(`ack offset ${offset} is past the last delivered offset ${this.delivered} from ${this.node}`);
+    if (offset <= this.applied) return;
+    this.applied = offset;
+    if (this.getackTarget >= 0 && offset >= this.getackTarget) {
+      this.getackTarget = -1;
+      this.sendAck();
+    }
+  }
+
+  pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.socket?.pause();
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.lastReadAt = Date.now();
+    this.safely(() => this.drain());
+    if (!this.paused && this.socket !== null) this.socket.resume();
+  }
+
+  /** Closes the link; onClose follows (once), onError does not. */
+  close(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    if (this.connectTimer !== null) clearTimeout(this.connectTimer);
+    if (this.ticker !== null) clearInterval(this.ticker);
+    this.connectTimer = null;
+    this.ticker = null;
+    this.socket?.destroy();
+    this.handler.onClose();
+  }
+
+  private fail(err: ReplicationError): void {
+    if (this.state === 'closed') return;
+    try {
+      this.handler.onError(err);
+    } finally {
+      this.close();
+    }
+  }
+
+  private onConnected(): void {
+    if (this.state !== 'connecting' || this.socket === null) return;
+    this.socket.setNoDelay(true);
+    this.state = 'handshake';
+    const listeningPort = this.opts.listeningPort ?? this.socket.localPort ?? 0;
+    this.steps = handshakeSteps(this.opts.node, listeningPort, this.opts.psync);
+    this.step = 0;
+    this.send(this.steps[0].args);
+  }
+
+  private onConnectTimeout(ms: number): void {
+    if (this.state === 'connecting') {
+      this.fail(new ReplicationError('CONNECT_TIMEOUT', this.node, `connecting to source ${this.node} timed out after ${ms} ms: check the address, firewall and that the server is up`));
+    } else if (this.state === 'handshake') {
+      const kind = this.steps[this.step]?.kind ?? 'handshake';
+      this.fail(new ReplicationError('HANDSHAKE_TIMEOUT', this.node, `replication handshake with source ${this.node} timed out after ${ms} ms waiting for the reply to ${kind}`));
+    }
+  }
+
+  private onData(chunk: Buffer): void {
+    this.lastReadAt = Date.now();
+    this.safely(() => this.consume(chunk));
+  }
+
+  private safely(fn: () => void): void {
+    if (this.state === 'closed') return;
+    try {
+      fn();
+    } catch (err) {
+      this.fail(this.asReplicationError(err));
+    }
+  }
+
+  private consume(chunk: Buffer): void {
+    switch (this.state) {
+      case 'handshake':
+        return this.consumeHandshake(chunk);
+      case 'rdb': {
+        const rest = this.rdb!.feed(chunk);
+        if (rest === null) return;
+        this.endRdb();
+        if (rest.length > 0) this.consume(rest);
+        return;
+      }
+      case 'stream':
+        this.parser!.push(chunk);
+        return this.drain();
+      default:
+        return;
+    }
+  }
+
+  private consumeHandshake(chunk: Buffer): void {
+    this.lines.push(chunk);
+    for (let line = this.lines.nextLine(); line !== null && this.state === 'handshake'; line = this.state === 'handshake' ? this.lines.nextLine() : null) {
+      this.onHandshakeLine(line);
+    }
+    if (this.state === 'rdb' || this.state === 'stream') {
+      const rest = this.lines.takeRest();
+      if (rest.length > 0) this.consume(rest);
+    }
+  }
+
+  private onHandshakeLine(line: string): void {
+    // Empty lines are keep-alives a master may send before replying to PSYNC.
+    if (line === '') return;
+    const current = this.steps[this.step];
+    if (current.kind !== 'psync') {
+      checkStepReply(current.kind, line, this.node, this.opts.node.password);
+      this.step++;
+      this.send(this.steps[this.step].args);
+      return;
+    }
+    const reply = parsePsyncReply(line, this.node, this.opts.node.password);
+    if (this.connectTimer !== null) clearTimeout(this.connectTimer);
+    this.connectTimer = null;
+    this.startTicker();
+    if (reply.kind === 'fullresync') {
+      this.currentReplid = reply.replid;
+      this.delivered = reply.offset;
+      this.applied = -1;
+      this.state = 'rdb';
+      this.rdb = new RdbTransfer((data) => this.handler.onRdbData(data));
+      this.handler.onFullResync(reply.replid, reply.offset);
+    } else {
+      const from = this.opts.psync;
+      if (from === undefined) throw new ReplicationError('UNEXPECTED_REPLY', this.node, `source ${this.node} answered CONTINUE to a request for a full resync`);
+      this.currentReplid = reply.replid ?? from.replid;
+      this.delivered = from.offset;
+      this.applied = from.offset;
+      this.startStream(from.offset);
+      this.handler.onContinue(this.currentReplid, from.offset);
+      this.sendAck();
+    }
+  }
+
+  private endRdb(): void {
+    const rdb = this.rdb!;
+    this.rdb = null;
+    this.startStream(this.delivered);
+    this.handler.onRdbEnd({ bytes: rdb.bytes, diskless: rdb.diskless });
+    this.sendAck();
+  }
+
+  private startStream(offset: number): void {
+    this.parser = new CommandParser(offset, this.opts.parser);
+    this.state = 'stream';
+  }
+
+  private drain(): void {
+    const parser = this.parser;
+    if (parser === null) return;
+    while (!this.paused && this.state === 'stream') {
+      const cmd = parser.next();
+      if (cmd === null) return;
+      this.delivered = cmd.offset;
+      if (isGetack(cmd.argv)) this.onGetack(cmd.offset - cmd.raw.length);
+      this.handler.onCommand(cmd);
+    }
+  }
+
+  private onGetack(offsetBefore: number): void {
+    this.sendAck();
+    if (this.applied < offsetBefore) this.getackTarget = offsetBefore;
+  }
+
+  private startTicker(): void {
+    const ackEvery = this.opts.ackIntervalMs ?? DEFAULT_ACK_INTERVAL_MS;
+    const readTimeout = this.opts.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS;
+    const period = Math.max(10, Math.min(ackEvery, Math.floor(readTimeout / 4)));
+    this.lastReadAt = Date.now();
+    this.ticker = setInterval(() => this.tick(ackEvery, readTimeout), period);
+  }
+
+  private tick(ackEvery: number, readTimeout: number): void {
+    const now = Date.now();
+    if (!this.paused && now - this.lastReadAt > readTimeout) {
+      const where = this.state === 'rdb' ? `during the RDB transfer (${this.rdbProgress()})` : 'on the command stream';
+      this.fail(new ReplicationError('READ_TIMEOUT', this.node, `no data from source ${this.node} for ${readTimeout} ms ${where}: the link is considered lost`));
+      return;
+    }
+    if (this.state === 'stream' && now - this.lastAckAt >= ackEvery) this.sendAck();
+  }
+
+  private sendAck(): void {
+    if (this.state !== 'stream') return;
+    this.lastAckAt = Date.now();
+    this.send(['REPLCONF', 'ACK', String(Math.max(0, this.applied))]);
+  }
+
+  private send(args: string[]): void {
+    const socket = this.socket;
+    if (socket === null || socket.destroyed || !socket.writable) return;
+    socket.write(encodeCommand(args));
+  }
+
+  private onSocketClose(): void {
+    if (this.state === 'closed') return;
+    const cause = this.socketError ?? undefined;
+    const detail = cause ? `: ${cause.message}` : '';
+    if (this.state === 'connecting') {
+      this.fail(new ReplicationError('CONNECT_FAILED', this.node, `could not connect to source ${this.node}${detail}`, { cause }));
+      return;
+    }
+    const where = this.state === 'handshake' ? `during the handshake (waiting for the reply to ${this.steps[this.step]?.kind})`
+      : this.state === 'rdb' ? `during the RDB transfer (${this.rdbProgress()})`
+        : `on the command stream at offset ${this.delivered}`;
+    this.fail(new ReplicationError('CONNECTION_LOST', this.node, `source ${this.node} closed the replication link ${where}${detail}`, { cause }));
+  }
+
+  private rdbProgress(): string {
+    return `${this.rdb?.bytes ?? 0} bytes received`;
+  }
+
+  private asReplicationError(err: unknown): ReplicationError {
+    if (err instanceof ReplicationError) return err;
+    if (err instanceof RespProtocolError) {
+      return new ReplicationError('PROTOCOL', this.node, `bad command stream from source ${this.node}: ${err.message}`, { cause: err });
+    }
+    if (err instanceof RdbPreambleError || err instanceof LineTooLongError) {
+      return new ReplicationError('PROTOCOL', this.node, `bad reply from source ${this.node}: ${err.message}`, { cause: err });
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    return new ReplicationError('HANDLER_FAILED', this.node, `the handler of the link to ${this.node} threw: ${message}`, { cause: err });
+  }
+}
+
+/** REPLCONF GETACK, matched on bytes without allocating strings. */
+function isGetack(argv: Buffer[]): boolean {
+  if (argv.length < 2 || argv[0].length !== 8 || argv[1].length !== 6) return false;
+  return argv[0].toString('latin1').toUpperCase() === 'REPLCONF' && argv[1].toString('latin1').toUpperCase() === 'GETACK';
+}
