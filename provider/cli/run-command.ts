@@ -1,0 +1,39 @@
+// `redis-sync run`: prechecks, then the task in the foreground until SIGTERM/SIGINT (graceful) or failure.
+import { parseArgs } from 'node:util';
+import { existsSync } from 'node:fs';
+import { loadSpecFile } from './main';
+import { defaultStateDir, taskPaths } from '../state/files';
+import { TaskRunner } from '../task/task-runner';
+import { runPrechecks, formatPrecheckTable } from '../precheck/run-prechecks';
+
+export async function runCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      config: { type: 'string' },
+      'state-dir': { type: 'string' },
+      'skip-prechecks': { type: 'boolean', default: false },
+      'log-stderr': { type: 'boolean', default: false },
+    },
+  });
+  const spec = loadSpecFile(values.config);
+  const stateDir = values['state-dir'] ?? defaultStateDir();
+  // A task that has a checkpoint is resuming: the keys in the destination are its own.
+  const resuming = existsSync(taskPaths(stateDir, spec.name).checkpoint);
+  const prechecks = values['skip-prechecks'] ? [] : await runPrechecks(spec, { resuming });
+  if (prechecks.some((p) => p.result === 'failed')) {
+    process.stderr.write(`redis-sync: prechecks failed for task "${spec.name}":\n${formatPrecheckTable(prechecks)}`);
+    return 1;
+  }
+  for (const p of prechecks.filter((x) => x.result === 'warning')) process.stderr.write(`warning: ${p.id}: ${p.message}\n`);
+  const runner = new TaskRunner(spec, { stateDir, logToStderr: values['log-stderr'], prechecks });
+  const stop = (): void => runner.stop();
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  const state = await runner.run();
+  if (state === 'Failed') {
+    process.stderr.write(`redis-sync: task "${spec.name}" failed: ${runner.status.lastError?.message ?? 'unknown error'}\n`);
+    return 1;
+  }
+  return 0;
+}

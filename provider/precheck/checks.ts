@@ -1,0 +1,125 @@
+// The prechecks, each an item with an id the spec can ignore (DTS's "Ignore" button), a result and a message that
+// says what to do. They are pure functions of the facts read from the servers, so each is easy to test and read.
+import type { TaskSpec } from '../spec/types';
+import type { PrecheckItem } from '../state/status';
+import type { NodeFacts } from './node-facts';
+
+export interface PrecheckInput {
+  spec: TaskSpec;
+  source: NodeFacts[];
+  destination: NodeFacts[];
+  /** The task has a checkpoint: the destination's keys are its own, so an empty destination is not required. */
+  resuming: boolean;
+}
+
+const MIN_REPL_TIMEOUT = 600;
+const MIN_BACKLOG = 64 * 1024 * 1024;
+
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split('.').map((x) => Number.parseInt(x, 10) || 0);
+  const pb = b.split('.').map((x) => Number.parseInt(x, 10) || 0);
+  for (let i = 0; i < 3; i++) if ((pa[i] ?? 0) !== (pb[i] ?? 0)) return (pa[i] ?? 0) - (pb[i] ?? 0);
+  return 0;
+}
+
+type Check = (input: PrecheckInput) => PrecheckItem[];
+
+const pass = (id: string, message: string, node?: string): PrecheckItem => ({ id, result: 'passed', message, ...(node ? { node } : {}) });
+const warn = (id: string, message: string, node?: string): PrecheckItem => ({ id, result: 'warning', message, node });
+const fail = (id: string, message: string, node?: string): PrecheckItem => ({ id, result: 'failed', message, node });
+
+const connectivity: Check = ({ source, destination }) =>
+  [...source.map((f) => ['source', f] as const), ...destination.map((f) => ['destination', f] as const)].map(([side, f]) =>
+    f.error ? fail(`${side}-connectivity`, f.error, f.node) : pass(`${side}-connectivity`, `connected and authenticated to ${f.node}`, f.node));
+
+const reachable = (facts: NodeFacts[]): NodeFacts[] => facts.filter((f) => !f.error);
+
+const sourceVersion: Check = ({ source }) => reachable(source).map((f) =>
+  compareVersions(f.version, '2.8.0') < 0
+    ? fail('source-version', `source ${f.node} runs Redis ${f.version}; PSYNC needs 2.8 or later: upgrade the source`, f.node)
+    : pass('source-version', `source ${f.node} runs Redis ${f.version}`, f.node));
+
+const sourcePsync: Check = ({ source }) => reachable(source).map((f) =>
+  f.psyncAvailable === false
+    ? fail('source-psync', `PSYNC is disabled or renamed on source ${f.node} (rename-command): restore it so the task can replicate`, f.node)
+    : pass('source-psync', `PSYNC is available on ${f.node}`, f.node));
+
+const destinationVersion: Check = ({ source, destination }) => {
+  const src = reachable(source);
+  if (!src.length) return [];
+  const newest = src.map((f) => f.version).sort(compareVersions).at(-1)!;
+  return reachable(destination).map((f) =>
+    compareVersions(f.version, newest) < 0
+      ? fail('destination-version', `destination ${f.node} runs Redis ${f.version}, older than the source (${newest}): cross-version sync goes only from earlier to later. Upgrade the destination, or ignore this check to rewrite every key as commands`, f.node)
+      : pass('destination-version', `destination ${f.node} (${f.version}) is not older than the source (${newest})`, f.node));
+};
+
+const sourceReplication: Check = ({ source }) => reachable(source).flatMap((f) => {
+  const items: PrecheckItem[] = [];
+  if (f.replTimeout !== null && f.replTimeout < MIN_REPL_TIMEOUT) {
+    items.push(warn('source-repl-timeout', `repl-timeout is ${f.replTimeout} s on ${f.node}: a large full sync may time out. Run CONFIG SET repl-timeout ${MIN_REPL_TIMEOUT}`, f.node));
+  }
+  if (f.replBacklogSize !== null && f.replBacklogSize < MIN_BACKLOG) {
+    items.push(warn('source-repl-backlog-size', `repl-backlog-size is ${f.replBacklogSize} bytes on ${f.node}: a short outage may force a full resync. Run CONFIG SET repl-backlog-size 256mb`, f.node));
+  }
+  return items.length ? items : [pass('source-replication-config', `repl-timeout and repl-backlog-size are adequate on ${f.node}`, f.node)];
+});
+
+const destinationMemory: Check = ({ source, destination }) => {
+  const used = reachable(source).reduce((s, f) => s + f.usedMemory, 0);
+  const dest = reachable(destination);
+  const limit = dest.reduce((s, f) => s + f.maxmemory, 0);
+  if (!dest.length || dest.some((f) => f.maxmemory === 0)) return [pass('destination-memory', 'destination has no maxmemory limit')];
+  return [limit < used
+    ? fail('destination-memory', `destination maxmemory (${limit} bytes) is smaller than what the source uses (${used} bytes): raise maxmemory or use a larger instance`)
+    : pass('destination-memory', `destination maxmemory ${limit} bytes >= source used memory ${used} bytes`)];
+};
+
+const destinationPolicy: Check = ({ destination }) => reachable(destination).map((f) =>
+  f.maxmemoryPolicy !== null && f.maxmemoryPolicy !== 'noeviction'
+    ? warn('destination-maxmemory-policy', `maxmemory-policy is ${f.maxmemoryPolicy} on ${f.node}: eviction would make the destination inconsistent. Run CONFIG SET maxmemory-policy noeviction`, f.node)
+    : pass('destination-maxmemory-policy', `maxmemory-policy is ${f.maxmemoryPolicy ?? 'unknown'} on ${f.node}`, f.node));
+
+const destinationEmpty: Check = ({ spec, destination, resuming }) => {
+  if (resuming || (spec.existingData ?? 'precheckAndReportErrors') === 'ignoreErrorsAndProceed') return [];
+  const mapping = spec.databaseMapping ?? {};
+  const targets = spec.databases ? new Set(spec.databases.map((db) => mapping[String(db)] ?? db)) : null;
+  return reachable(destination).map((f) => {
+    const busy = [...f.keyspace].filter(([db, n]) => n > 0 && (targets === null || targets.has(db)));
+    return busy.length
+      ? fail('destination-empty', `destination ${f.node} already has keys (${busy.map(([db, n]) => `db${db}: ${n}`).join(', ')}): empty it, or set existingData to "ignoreErrorsAndProceed" to overwrite keys with the same names`, f.node)
+      : pass('destination-empty', `destination ${f.node} has no keys in the target databases`, f.node);
+  });
+};
+
+const notSameInstance: Check = ({ source, destination }) => {
+  const items: PrecheckItem[] = [];
+  for (const s of reachable(source)) {
+    for (const d of reachable(destination)) {
+      if (s.runId && s.runId === d.runId) items.push(fail('source-is-destination', `source ${s.node} and destination ${d.node} are the same server (same run_id): the task would copy a server onto itself`, d.node));
+      if (d.role === 'slave' && `${d.masterHost}:${d.masterPort}` === s.node) items.push(fail('destination-is-replica', `destination ${d.node} is a replica of source ${s.node}: writes would loop or be refused`, d.node));
+    }
+  }
+  return items.length ? items : [pass('source-is-destination', 'source and destination are different servers')];
+};
+
+const architecture: Check = ({ spec, source, destination }) => [
+  ...reachable(source).map((f) => ['source', spec.source.mode, f] as const),
+  ...reachable(destination).map((f) => ['destination', spec.destination.mode, f] as const),
+].map(([side, mode, f]) => {
+  const actual = f.clusterEnabled ? 'cluster' : 'standalone';
+  return actual !== mode
+    ? fail(`${side}-mode`, `${side} ${f.node} is a ${actual} instance but the spec says mode "${mode}": set ${side}.mode to "${actual}"`, f.node)
+    : pass(`${side}-mode`, `${side} ${f.node} is ${actual}`, f.node);
+});
+
+export const CHECKS: Check[] = [
+  connectivity, architecture, sourceVersion, sourcePsync, destinationVersion, sourceReplication,
+  destinationMemory, destinationPolicy, destinationEmpty, notSameInstance,
+];
+
+export function evaluate(input: PrecheckInput): PrecheckItem[] {
+  const ignored = new Set(input.spec.ignorePrechecks ?? []);
+  return CHECKS.flatMap((c) => c(input)).map((item) =>
+    item.result !== 'passed' && ignored.has(item.id) ? { ...item, result: 'ignored' as const, message: `${item.message} (ignored by ignorePrechecks)` } : item);
+}

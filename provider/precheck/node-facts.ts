@@ -1,0 +1,99 @@
+// What the prechecks need to know about one server, read over the control plane (ioredis).
+import Redis from 'ioredis';
+import type { NodeAddress } from '../spec/types';
+import { formatHostPort } from '../spec/address';
+
+export interface NodeFacts {
+  node: string;
+  error: string | null;
+  version: string;
+  runId: string;
+  clusterEnabled: boolean;
+  role: string;
+  masterHost: string | null;
+  masterPort: number | null;
+  usedMemory: number;
+  maxmemory: number;
+  maxmemoryPolicy: string | null;
+  replTimeout: number | null;
+  replBacklogSize: number | null;
+  /** Keys per db from INFO keyspace. */
+  keyspace: Map<number, number>;
+  psyncAvailable: boolean | null;
+}
+
+function field(info: string, name: string): string | null {
+  const m = new RegExp(`^${name}:(.*)$`, 'm').exec(info);
+  return m ? m[1].trim() : null;
+}
+
+function parseKeyspace(info: string): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const m of info.matchAll(/^db(\d+):keys=(\d+)/gm)) out.set(Number(m[1]), Number(m[2]));
+  return out;
+}
+
+async function configGet(c: Redis, name: string): Promise<string | null> {
+  try {
+    const r = (await c.config('GET', name)) as string[];
+    return r.length >= 2 ? r[1] : null;
+  } catch {
+    return null; // CONFIG may be renamed or forbidden on managed services
+  }
+}
+
+async function psyncAvailable(c: Redis): Promise<boolean | null> {
+  try {
+    const r = (await c.call('COMMAND', 'INFO', 'PSYNC')) as unknown[];
+    return Array.isArray(r) && r[0] !== null;
+  } catch {
+    return null; // COMMAND INFO unknown (Redis < 2.8.13) or forbidden
+  }
+}
+
+export function connectionError(err: Error, node: string): string {
+  const m = err.message;
+  if (/WRONGPASS|invalid password|invalid username-password/i.test(m)) return `authentication failed on ${node}: check the username and password`;
+  if (/NOAUTH/i.test(m)) return `${node} requires a password: set "password" in the spec`;
+  if (/ECONNREFUSED/.test(m)) return `cannot connect to ${node}: connection refused (is Redis running on that port?)`;
+  if (/ETIMEDOUT|timed? ?out/i.test(m)) return `cannot connect to ${node}: timed out (check the host, port and firewall)`;
+  if (/ENOTFOUND|EAI_AGAIN/.test(m)) return `cannot resolve the host of ${node}`;
+  return `cannot talk to ${node}: ${m}`;
+}
+
+export async function readNodeFacts(addr: NodeAddress, timeoutMs = 5000): Promise<NodeFacts> {
+  const node = formatHostPort(addr);
+  const facts: NodeFacts = {
+    node, error: null, version: '0.0.0', runId: '', clusterEnabled: false, role: 'master', masterHost: null, masterPort: null,
+    usedMemory: 0, maxmemory: 0, maxmemoryPolicy: null, replTimeout: null, replBacklogSize: null, keyspace: new Map(), psyncAvailable: null,
+  };
+  const c = new Redis({
+    host: addr.host, port: addr.port, username: addr.username, password: addr.password, tls: addr.tls ? {} : undefined,
+    lazyConnect: true, connectTimeout: timeoutMs, commandTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null,
+  });
+  c.on('error', () => undefined);
+  try {
+    await c.connect();
+    const info = await c.info();
+    facts.version = field(info, 'redis_version') ?? '0.0.0';
+    facts.runId = field(info, 'run_id') ?? '';
+    facts.clusterEnabled = field(info, 'cluster_enabled') === '1';
+    facts.role = field(info, 'role') ?? 'master';
+    facts.masterHost = field(info, 'master_host');
+    facts.masterPort = Number(field(info, 'master_port') ?? NaN) || null;
+    facts.usedMemory = Number(field(info, 'used_memory') ?? 0);
+    facts.maxmemory = Number(field(info, 'maxmemory') ?? 0);
+    facts.maxmemoryPolicy = field(info, 'maxmemory_policy') ?? (await configGet(c, 'maxmemory-policy'));
+    facts.keyspace = parseKeyspace(info);
+    const rt = await configGet(c, 'repl-timeout');
+    facts.replTimeout = rt === null ? null : Number(rt);
+    const bl = await configGet(c, 'repl-backlog-size');
+    facts.replBacklogSize = bl === null ? null : Number(bl);
+    facts.psyncAvailable = await psyncAvailable(c);
+  } catch (err) {
+    facts.error = connectionError(err as Error, node);
+  } finally {
+    c.disconnect();
+  }
+  return facts;
+}

@@ -1,0 +1,33 @@
+// Connects the engine's stream handler to a real replication link (provider/source).
+import type { NodeAddress } from '../spec/types';
+import { ReplicaConnection } from '../source/replica-connection';
+import type { ReplicaLink, ReplicaLinkHandler, PsyncPosition } from './replica-link';
+
+export function openReplicaLink(node: NodeAddress, handler: ReplicaLinkHandler, position: PsyncPosition | null): Promise<ReplicaLink> {
+  let conn: ReplicaConnection;
+  let closed: (() => void) | null = null;
+  const whenClosed = new Promise<void>((resolve) => { closed = resolve; });
+  conn = new ReplicaConnection({
+    node,
+    psync: position ?? undefined,
+    handler: {
+      onFullResync: (replid, offset) => handler.onFullResync(replid, offset),
+      onContinue: (replid, offset) => handler.onContinue(replid, offset),
+      onRdbData: (chunk) => handler.onRdbData(chunk),
+      onRdbEnd: () => handler.onRdbEnd(),
+      onCommand: (cmd) => handler.onCommand(cmd),
+      onError: (err) => handler.onError(err),
+      onClose: () => closed?.(),
+    },
+  });
+  conn.start();
+  return Promise.resolve({
+    pause: () => conn.pause(),
+    resume: () => conn.resume(),
+    setAppliedOffset: (offset) => conn.ack(offset),
+    close: async () => {
+      conn.close();
+      await Promise.race([whenClosed, new Promise((r) => setTimeout(r, 2000).unref())]);
+    },
+  });
+}

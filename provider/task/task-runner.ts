@@ -1,0 +1,218 @@
+// Runs one task in this process: the daemon's body. Opens the destination writer and one NodeSync per source master,
+// publishes the status, and on a lost connection retries with capped exponential backoff until the retry window
+// (connectionRetryMinutes) runs out; every attempt resumes from the checkpoints.
+import Redis from 'ioredis';
+import type { TaskSpec, NodeAddress } from '../spec/types';
+import { resolveTask, type ResolvedTask } from '../spec/resolve';
+import { formatHostPort } from '../spec/address';
+import { CheckpointStore } from '../state/checkpoint';
+import { ensureDir, taskPaths, writeFileAtomic, type TaskPaths } from '../state/files';
+import { createLogger, type Logger } from '../state/logger';
+import { newNodeStatus, overallState, type TaskStatus, type TaskState, type PrecheckItem } from '../state/status';
+import { StandaloneWriter } from '../writer/standalone-writer';
+import type { Writer } from '../writer/writer';
+import { maxRdbVersionFor } from '../writer/rdb-version';
+import { NodeSync, type LinkFactory } from './node-sync';
+import { Heartbeat } from './heartbeat';
+import { openReplicaLink } from './open-link';
+
+export interface RunOptions {
+  stateDir: string;
+  /** Tests inject a logger; the daemon logs to the state dir. */
+  logToStderr?: boolean;
+  prechecks?: PrecheckItem[];
+}
+
+interface Attempt {
+  writer: Writer;
+  syncs: NodeSync[];
+  heartbeats: Heartbeat[];
+}
+
+const BACKOFF_MIN_MS = 500;
+const BACKOFF_MAX_MS = 30_000;
+
+export class TaskRunner {
+  readonly task: ResolvedTask;
+  readonly paths: TaskPaths;
+  readonly log: Logger;
+  readonly status: TaskStatus;
+  private readonly checkpoint: CheckpointStore;
+  private attempt: Attempt | null = null;
+  private stopping = false;
+  private statusTimer: NodeJS.Timeout | null = null;
+  private wake: (() => void) | null = null;
+  private failure: { err: Error; retryable: boolean } | null = null;
+
+  constructor(spec: TaskSpec, private readonly opts: RunOptions) {
+    this.task = resolveTask(spec);
+    this.paths = taskPaths(opts.stateDir, spec.name);
+    ensureDir(this.paths.dir);
+    this.log = createLogger(opts.logToStderr ? null : this.paths.log);
+    this.checkpoint = new CheckpointStore(this.paths.checkpoint);
+    const now = new Date().toISOString();
+    this.status = {
+      task: spec.name, state: 'Initializing', pid: process.pid, startedAt: now, updatedAt: now,
+      nodes: this.task.sourceNodes.map((n) => newNodeStatus(formatHostPort(n))), lastError: null, prechecks: opts.prechecks ?? [],
+    };
+  }
+
+  /** Runs until stop() or until the task fails for good; resolves with the final state. */
+  async run(): Promise<TaskState> {
+    this.writeStatus();
+    this.statusTimer = setInterval(() => this.writeStatus(), 250);
+    this.statusTimer.unref();
+    let retryStartedAt: number | null = null;
+    let backoff = BACKOFF_MIN_MS;
+    for (let attemptNo = 1; !this.stopping; attemptNo++) {
+      this.failure = null;
+      try {
+        await this.startAttempt();
+        await this.waitForFailureOrStop();
+      } catch (err) {
+        this.failure ??= { err: err as Error, retryable: isRetryable(err as Error) };
+      }
+      await this.teardown();
+      if (this.stopping || !this.failure) break;
+      const { err, retryable } = this.failure;
+      const now = Date.now();
+      retryStartedAt ??= now;
+      if (!retryable || now - retryStartedAt > this.task.connectionRetryMs) {
+        const why = retryable ? `gave up after retrying for ${Math.round((now - retryStartedAt) / 60_000)} min (connectionRetryMinutes)` : 'not retryable';
+        this.setFailed(err, why);
+        break;
+      }
+      this.setRetrying(err, new Date(retryStartedAt).toISOString(), attemptNo);
+      await this.sleep(backoff);
+      backoff = Math.min(backoff * 2, BACKOFF_MAX_MS);
+      if (this.status.nodes.every((n) => n.state === 'Synchronizing')) { retryStartedAt = null; backoff = BACKOFF_MIN_MS; }
+    }
+    if (this.status.state !== 'Failed') this.status.state = 'Stopped';
+    for (const n of this.status.nodes) if (n.state !== 'Failed') n.state = this.status.state;
+    this.writeStatus();
+    if (this.statusTimer) clearInterval(this.statusTimer);
+    await new Promise<void>((r) => this.log.flush(() => r()));
+    return this.status.state;
+  }
+
+  /** Graceful stop: flushes what is in flight, saves the checkpoints. */
+  stop(): void {
+    this.stopping = true;
+    this.wake?.();
+  }
+
+  private async startAttempt(): Promise<void> {
+    const dest = this.task.destinationNodes[0];
+    const destinationRdbVersion = await destinationRdbVersionOf(dest);
+    const writer = await StandaloneWriter.open(this.task.spec.destination, { tuning: this.task.spec.tuning });
+    writer.on('failed', (f) => this.onFailure(f, isRetryable(f)));
+    const attempt: Attempt = { writer, syncs: [], heartbeats: [] };
+    this.attempt = attempt;
+    for (const [i, node] of this.task.sourceNodes.entries()) {
+      const status = this.status.nodes[i];
+      const name = formatHostPort(node);
+      const openLink: LinkFactory = (handler, position) => openReplicaLink(node, handler, position);
+      const sync = new NodeSync({
+        node: name, task: this.task, writer, checkpoint: this.checkpoint, status, log: this.log, openLink, destinationRdbVersion,
+        onFailure: (err, retryable) => this.onFailure(err, retryable),
+        onStateChange: () => this.writeStatus(),
+      });
+      attempt.syncs.push(sync);
+      await sync.start();
+      attempt.heartbeats.push(this.startHeartbeat(node));
+    }
+  }
+
+  private startHeartbeat(node: NodeAddress): Heartbeat {
+    const hb = this.task.heartbeat;
+    const h = new Heartbeat(node, hb.key, hb.db ?? 0, hb.intervalMs);
+    if (hb.enabled) h.start();
+    return h;
+  }
+
+  private onFailure(err: Error, retryable: boolean): void {
+    this.failure ??= { err, retryable };
+    this.wake?.();
+  }
+
+  private waitForFailureOrStop(): Promise<void> {
+    if (this.failure || this.stopping) return Promise.resolve();
+    return new Promise((resolve) => { this.wake = () => { this.wake = null; resolve(); }; });
+  }
+
+  private async teardown(): Promise<void> {
+    const a = this.attempt;
+    this.attempt = null;
+    if (!a) return;
+    await Promise.all(a.heartbeats.map((h) => h.stop()));
+    await Promise.all(a.syncs.map((s) => s.stop()));
+    await a.writer.close();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => { this.wake = null; resolve(); }, ms);
+      this.wake = () => { clearTimeout(t); this.wake = null; resolve(); };
+    });
+  }
+
+  private setRetrying(err: Error, since: string, attemptNo: number): void {
+    const at = new Date().toISOString();
+    this.log.warn({ err: err.message, attempt: attemptNo }, 'connection lost: retrying');
+    for (const n of this.status.nodes) {
+      n.state = 'Retrying';
+      n.retryingSince = since;
+      n.reconnects++;
+      n.lastError = { message: err.message, at, ...errorWhere(err) };
+    }
+    this.status.lastError = { message: err.message, at, ...errorWhere(err) };
+    this.writeStatus();
+  }
+
+  private setFailed(err: Error, why: string): void {
+    const at = new Date().toISOString();
+    this.log.error({ err: err.message, ...errorWhere(err) }, `task failed (${why})`);
+    this.status.state = 'Failed';
+    this.status.lastError = { message: `${err.message} (${why})`, at, ...errorWhere(err) };
+    for (const n of this.status.nodes) n.state = 'Failed';
+    this.writeStatus();
+  }
+
+  writeStatus(): void {
+    if (this.status.state !== 'Failed' && this.status.state !== 'Stopped') {
+      this.status.state = overallState(this.status.nodes, this.status.state);
+    }
+    this.status.updatedAt = new Date().toISOString();
+    writeFileAtomic(this.paths.status, JSON.stringify(this.status, null, 1));
+  }
+}
+
+function isRetryable(err: Error): boolean {
+  const r = (err as { retryable?: boolean }).retryable;
+  if (typeof r === 'boolean') return r;
+  return err.name === 'ConnectionLostError' || /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|connection (lost|closed)/i.test(err.message);
+}
+
+function errorWhere(err: Error): { node?: string; offset?: number; command?: string } {
+  const e = err as { node?: unknown; offset?: unknown; command?: unknown };
+  return {
+    ...(typeof e.node === 'string' ? { node: e.node } : {}),
+    ...(typeof e.offset === 'number' ? { offset: e.offset } : {}),
+    ...(typeof e.command === 'string' ? { command: e.command } : {}),
+  };
+}
+
+async function destinationRdbVersionOf(node: NodeAddress): Promise<number> {
+  const c = new Redis({ host: node.host, port: node.port, username: node.username, password: node.password, lazyConnect: true, maxRetriesPerRequest: 1, tls: node.tls ? {} : undefined });
+  c.on('error', () => undefined);
+  try {
+    await c.connect();
+    const info = await c.info('server');
+    const v = /redis_version:([^\r\n]+)/.exec(info)?.[1] ?? '0.0.0';
+    return maxRdbVersionFor(v);
+  } catch (err) {
+    throw Object.assign(new Error(`destination ${formatHostPort(node)}: ${(err as Error).message}`), { retryable: true });
+  } finally {
+    c.disconnect();
+  }
+}
