@@ -14,6 +14,7 @@ import type { ReplicaLink, ReplicaLinkHandler, PsyncPosition } from './replica-l
 import { AppliedOffsets } from './applied-offsets';
 import { LagTracker } from './lag-tracker';
 import { encodeCommand } from '../resp/encode';
+import { TxBatch, encodeCheckpoint, type DestinationCheckpoint } from './tx-batch';
 
 export type LinkFactory = (handler: ReplicaLinkHandler, position: PsyncPosition | null) => Promise<ReplicaLink>;
 
@@ -26,6 +27,8 @@ export interface NodeSyncDeps {
   log: Logger;
   openLink: LinkFactory;
   destinationRdbVersion: number;
+  /** Where the destination keeps this stream's checkpoint (standalone destinations); null: no transactional checkpoint. */
+  destinationCheckpoint: { key: string; db: number; value: DestinationCheckpoint | null } | null;
   /** Called when the stream stops for good (a destination error, an unsupported command) or the link fails. */
   onFailure(err: Error, retryable: boolean): void;
   onStateChange(): void;
@@ -53,22 +56,38 @@ export class NodeSync implements ReplicaLinkHandler {
   private checkpointTimer: NodeJS.Timeout | null = null;
   private checkpointedOffset = -1;
   private readonly heartbeatKey: Buffer | null;
+  private readonly batch: TxBatch | null;
+  private closeScheduled = false;
+  private hadCheckpoint = false;
 
   constructor(private readonly d: NodeSyncDeps) {
     const t = d.task;
     this.heartbeatKey = t.heartbeat.enabled ? Buffer.from(t.heartbeat.key) : null;
     this.filter = new CommandFilter({ databases: t.databases, mapDb: t.mapDb, heartbeatKey: this.heartbeatKey, forwardPublish: t.forwardPublish });
+    const dc = d.destinationCheckpoint;
+    this.batch = dc ? new TxBatch((db, cmd, offset) => this.write(db, null, cmd, offset), dc.db, dc.key) : null;
     d.writer.on('applied', (offset) => this.onApplied(offset));
     d.writer.on('drain', () => this.resumeIfPaused());
   }
 
   async start(): Promise<void> {
-    const cp = this.d.checkpoint.get(this.d.node);
-    const position = cp ? { replid: cp.replid, offset: cp.offset } : null;
-    this.d.log.info({ node: this.d.node, psync: position ?? 'full' }, position ? `PSYNC ${cp!.replid} ${cp!.offset + 1}` : 'PSYNC ? -1');
+    const position = this.resumePosition();
+    this.hadCheckpoint = position !== null;
+    this.d.log.info({ node: this.d.node, psync: position ?? 'full' }, position ? `PSYNC ${position.replid} ${position.offset + 1}` : 'PSYNC ? -1');
     this.link = await this.d.openLink(this, position);
     this.checkpointTimer = setInterval(() => this.saveCheckpoint(), 200);
     this.checkpointTimer.unref();
+  }
+
+  /**
+   * The checkpoint kept in the destination is exact (written in the same transaction as the writes); the local file
+   * can only be ahead of it by dropped commands (PINGs, heartbeats), which are safe to skip.
+   */
+  private resumePosition(): PsyncPosition | null {
+    const local = this.d.checkpoint.get(this.d.node);
+    const remote = this.d.destinationCheckpoint?.value ?? null;
+    if (remote && (!local || local.replid !== remote.replid || local.offset < remote.offset)) return remote;
+    return local ? { replid: local.replid, offset: local.offset } : null;
   }
 
   /** Flushes what is in flight, saves the checkpoint and closes the link. */
@@ -98,7 +117,24 @@ export class NodeSync implements ReplicaLinkHandler {
     s.fullSync = { ...emptyProgress(), startedAt: new Date().toISOString() };
     s.receivedOffset = offset;
     this.d.log.info({ node: this.d.node, replid, offset }, '+FULLRESYNC: full sync starts');
+    if (this.hadCheckpoint) this.clearDestination();
     this.d.onStateChange();
+  }
+
+  /**
+   * A full sync after an earlier one (the source's backlog no longer held our offset): keys deleted on the source
+   * meanwhile would survive on the destination, so the synchronized databases are emptied first, but only when the
+   * destination was empty when the task began (existingData: precheckAndReportErrors), so that every key there is ours.
+   */
+  private clearDestination(): void {
+    if ((this.d.task.spec.existingData ?? 'precheckAndReportErrors') === 'ignoreErrorsAndProceed') {
+      this.d.log.warn({ node: this.d.node }, 'full resync over existing data: keys deleted on the source meanwhile stay on the destination (existingData is ignoreErrorsAndProceed)');
+      return;
+    }
+    const dbs = this.d.task.databases;
+    if (dbs === null) this.write(0, null, encodeCommand(['FLUSHALL']));
+    else for (const db of dbs) this.write(this.d.task.mapDb(db), null, encodeCommand(['FLUSHDB']));
+    this.d.log.info({ node: this.d.node, databases: dbs ?? 'all' }, 'full resync: emptied the synchronized databases on the destination first');
   }
 
   onRdbStart(bytesTotal: number | null): void {
@@ -124,6 +160,10 @@ export class NodeSync implements ReplicaLinkHandler {
       return;
     }
     this.reader = null;
+    const dc = this.d.destinationCheckpoint;
+    if (dc && this.replid) {
+      this.write(dc.db, null, encodeCommand(['SET', dc.key, encodeCheckpoint({ replid: this.replid, offset: this.fullSyncOffset })]));
+    }
     this.d.writer.flush().then(() => {
       const s = this.d.status;
       s.fullSync.finishedAt = new Date().toISOString();
@@ -212,13 +252,15 @@ export class NodeSync implements ReplicaLinkHandler {
         this.dropped(cmd.offset);
         return;
       case 'multi':
-        // Forwarded as a transaction: MULTI ... EXEC go over the one connection in order.
+        // Inside our own batch transaction the source's MULTI/EXEC are dropped: the batch is atomic already.
         this.inMulti = true;
-        this.forward([{ db: this.d.task.mapDb(Math.max(this.filter.currentDb, 0)), command: cmd.raw }], cmd.offset);
+        if (this.batch) this.dropped(cmd.offset);
+        else this.forward([{ db: this.d.task.mapDb(Math.max(this.filter.currentDb, 0)), command: cmd.raw }], cmd.offset);
         return;
       case 'exec':
         this.inMulti = false;
-        this.forward([{ db: this.d.task.mapDb(Math.max(this.filter.currentDb, 0)), command: cmd.raw }], cmd.offset);
+        if (this.batch) this.dropped(cmd.offset);
+        else this.forward([{ db: this.d.task.mapDb(Math.max(this.filter.currentDb, 0)), command: cmd.raw }], cmd.offset);
         return;
       case 'unsupported':
         this.fail(new StreamError(`${r.message} (source ${this.d.node}, offset ${cmd.offset})`, cmd.offset), false);
@@ -230,6 +272,13 @@ export class NodeSync implements ReplicaLinkHandler {
   }
 
   private forward(writes: DbCommand[], offset: number): void {
+    if (this.batch) {
+      for (const w of writes) this.batch.add(w.db, w.command);
+      this.batch.offset = offset;
+      this.d.status.commandsApplied++;
+      this.scheduleBatchClose();
+      return;
+    }
     // Inside a source transaction nothing is applied until EXEC, so only what is outside one is tagged.
     const tag = !this.inMulti;
     for (let i = 0; i < writes.length; i++) {
@@ -241,7 +290,32 @@ export class NodeSync implements ReplicaLinkHandler {
   }
 
   private dropped(offset: number): void {
+    if (this.batch?.isOpen) {
+      this.batch.offset = offset;
+      return;
+    }
     if (!this.inMulti && this.offsets.dropped(offset)) this.publishApplied();
+  }
+
+  /** A batch takes what one socket read delivered (closed after the current I/O callbacks), or MAX_BATCH_COMMANDS. */
+  private scheduleBatchClose(): void {
+    if (this.batch!.full && !this.inMulti) {
+      this.closeBatch();
+      return;
+    }
+    if (this.closeScheduled) return;
+    this.closeScheduled = true;
+    setImmediate(() => {
+      this.closeScheduled = false;
+      if (this.inMulti) this.scheduleBatchClose();
+      else this.closeBatch();
+    });
+  }
+
+  private closeBatch(): void {
+    if (this.failed || !this.replid || !this.batch) return;
+    const offset = this.batch.close(this.replid);
+    if (offset !== null) this.offsets.forwarded(offset);
   }
 
   private write(db: number, key: Buffer | null, command: Buffer, offset?: number): void {

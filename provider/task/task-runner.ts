@@ -15,6 +15,7 @@ import { maxRdbVersionFor } from '../writer/rdb-version';
 import { NodeSync, type LinkFactory } from './node-sync';
 import { Heartbeat } from './heartbeat';
 import { openReplicaLink } from './open-link';
+import { checkpointKey, decodeCheckpoint } from './tx-batch';
 
 export interface RunOptions {
   stateDir: string;
@@ -103,7 +104,9 @@ export class TaskRunner {
 
   private async startAttempt(): Promise<void> {
     const dest = this.task.destinationNodes[0];
-    const destinationRdbVersion = await destinationRdbVersionOf(dest);
+    const checkpointDb = this.task.mapDb(this.task.databases?.[0] ?? 0);
+    const keys = this.task.sourceNodes.map((n) => checkpointKey(this.task.name, formatHostPort(n)));
+    const { rdbVersion: destinationRdbVersion, values } = await readDestination(dest, checkpointDb, keys);
     const writer = await StandaloneWriter.open(this.task.spec.destination, { tuning: this.task.spec.tuning });
     writer.on('failed', (f) => this.onFailure(f, isRetryable(f)));
     const attempt: Attempt = { writer, syncs: [], heartbeats: [] };
@@ -112,8 +115,11 @@ export class TaskRunner {
       const status = this.status.nodes[i];
       const name = formatHostPort(node);
       const openLink: LinkFactory = (handler, position) => openReplicaLink(node, handler, position);
+      const destinationCheckpoint = this.task.spec.destination.mode === 'standalone'
+        ? { key: keys[i], db: checkpointDb, value: decodeCheckpoint(values[i]) }
+        : null;
       const sync = new NodeSync({
-        node: name, task: this.task, writer, checkpoint: this.checkpoint, status, log: this.log, openLink, destinationRdbVersion,
+        node: name, task: this.task, writer, checkpoint: this.checkpoint, status, log: this.log, openLink, destinationRdbVersion, destinationCheckpoint,
         onFailure: (err, retryable) => this.onFailure(err, retryable),
         onStateChange: () => this.writeStatus(),
       });
@@ -202,14 +208,17 @@ function errorWhere(err: Error): { node?: string; offset?: number; command?: str
   };
 }
 
-async function destinationRdbVersionOf(node: NodeAddress): Promise<number> {
+/** The destination's newest RDB version and the checkpoint keys the task keeps there. */
+async function readDestination(node: NodeAddress, db: number, keys: string[]): Promise<{ rdbVersion: number; values: Array<string | null> }> {
   const c = new Redis({ host: node.host, port: node.port, username: node.username, password: node.password, lazyConnect: true, maxRetriesPerRequest: 1, tls: node.tls ? {} : undefined });
   c.on('error', () => undefined);
   try {
     await c.connect();
     const info = await c.info('server');
     const v = /redis_version:([^\r\n]+)/.exec(info)?.[1] ?? '0.0.0';
-    return maxRdbVersionFor(v);
+    await c.select(db);
+    const values = keys.length ? await c.mget(...keys) : [];
+    return { rdbVersion: maxRdbVersionFor(v), values };
   } catch (err) {
     throw Object.assign(new Error(`destination ${formatHostPort(node)}: ${(err as Error).message}`), { retryable: true });
   } finally {

@@ -1,0 +1,66 @@
+// Exactly-once into a standalone destination: incremental writes go in MULTI ... EXEC batches that also SET the
+// task's checkpoint key to the batch's last replication offset. The destination applies a batch and its checkpoint
+// together or not at all (a connection lost before EXEC discards the queued commands), so after a crash the
+// checkpoint read back from the destination is exactly what was applied, and nothing is replayed twice.
+import { encodeCommand } from '../resp/encode';
+
+export interface DestinationCheckpoint {
+  replid: string;
+  offset: number;
+}
+
+export function checkpointKey(task: string, node: string): string {
+  return `redis-sync:checkpoint:${task}:${node}`;
+}
+
+export function encodeCheckpoint(cp: DestinationCheckpoint): string {
+  return `${cp.replid} ${cp.offset}`;
+}
+
+export function decodeCheckpoint(text: string | null): DestinationCheckpoint | null {
+  const m = text ? /^([0-9a-f]{40}) (\d+)$/.exec(text) : null;
+  return m ? { replid: m[1], offset: Number(m[2]) } : null;
+}
+
+export type RawWrite = (db: number, command: Buffer, offset?: number) => void;
+
+const MULTI = encodeCommand(['MULTI']);
+const EXEC = encodeCommand(['EXEC']);
+
+/** Most commands in one batch: bounds what a destination holds queued for one client. */
+export const MAX_BATCH_COMMANDS = 1000;
+
+export class TxBatch {
+  private open = false;
+  private count = 0;
+  /** Offset the batch will checkpoint: its last command's, dropped commands included. */
+  offset = -1;
+
+  constructor(
+    private readonly write: RawWrite,
+    private readonly checkpointDb: number,
+    private readonly key: string,
+  ) {}
+
+  get isOpen(): boolean { return this.open; }
+  get full(): boolean { return this.count >= MAX_BATCH_COMMANDS; }
+
+  add(db: number, command: Buffer): void {
+    if (!this.open) {
+      this.write(db, MULTI);
+      this.open = true;
+      this.count = 0;
+    }
+    this.write(db, command);
+    this.count++;
+  }
+
+  /** Closes the batch with the checkpoint SET; EXEC carries the offset, so 'applied' fires when it is done. */
+  close(replid: string): number | null {
+    if (!this.open) return null;
+    this.write(this.checkpointDb, encodeCommand(['SET', this.key, encodeCheckpoint({ replid, offset: this.offset })]));
+    this.write(this.checkpointDb, EXEC, this.offset);
+    this.open = false;
+    return this.offset;
+  }
+}
