@@ -18,10 +18,26 @@ export class ReplyParser {
       const isError = buf[pos] === 0x2d || buf[pos] === 0x21; // '-' simple error, '!' RESP3 blob error
       const end = skipValue(buf, pos);
       if (end < 0) { this.pending = buf.subarray(pos); return; }
-      onReply(isError ? errorText(buf, pos, end) : null);
+      onReply(isError ? errorText(buf, pos, end) : buf[pos] === 0x2a ? nestedError(buf, pos) : null);
       pos = end;
     }
   }
+}
+
+/**
+ * EXEC answers with an array of its commands' replies: a command that failed at run time (WRONGTYPE, OOM in a
+ * script...) is an error element there while the others ran. The writer must stop on it like on a top-level error.
+ */
+function nestedError(buf: Buffer, pos: number): ReplyOutcome {
+  const lineEnd = buf.indexOf(CR, pos);
+  const n = parseInt(buf.toString('latin1', pos + 1, lineEnd), 10);
+  let p = lineEnd + 2;
+  for (let i = 0; i < n; i++) {
+    const end = skipValue(buf, p);
+    if (buf[p] === 0x2d || buf[p] === 0x21) return `${errorText(buf, p, end)} (in EXEC, command ${i + 1} of ${n})`;
+    p = end;
+  }
+  return null;
 }
 
 function errorText(buf: Buffer, start: number, end: number): string {

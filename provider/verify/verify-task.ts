@@ -1,0 +1,17 @@
+// Verify for a task: its databases, and the keys the task itself adds (the heartbeat on the source, the checkpoint on
+// the destination) left out of the comparison.
+import type { TaskSpec } from '../spec/types';
+import { resolveTask } from '../spec/resolve';
+import { verify, type VerifyOptions } from './verify';
+import type { VerifyReport } from './report';
+
+export function taskKeyFilter(spec: TaskSpec): (key: Buffer) => boolean {
+  const task = resolveTask(spec);
+  const heartbeat = Buffer.from(task.heartbeat.key);
+  const checkpointPrefix = Buffer.from(`redis-sync:checkpoint:${task.name}:`);
+  return (key) => key.equals(heartbeat) || (key.length > checkpointPrefix.length && key.subarray(0, checkpointPrefix.length).equals(checkpointPrefix));
+}
+
+export function verifyTask(spec: TaskSpec, opts: Omit<VerifyOptions, 'ignoreKeys' | 'databases'> = {}): Promise<VerifyReport> {
+  return verify(spec.source, spec.destination, { ...opts, databases: spec.databases, ignoreKeys: taskKeyFilter(spec) });
+}

@@ -1,0 +1,186 @@
+// The sync engine end to end, standalone to standalone: real redis-servers, the real `redis-sync run` process, and
+// verify as the oracle.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { startRedis, sleep, type RedisServer } from '../harness/redis';
+import { startDaemon, type Daemon } from '../harness/daemon';
+import { fillEveryType, runMixedLoad } from '../harness/dataset';
+import { verifyTask } from '../../provider/verify/verify-task';
+import type { TaskSpec } from '../../provider/spec/types';
+
+function spec(name: string, src: RedisServer, dst: RedisServer, extra: Partial<TaskSpec> = {}): TaskSpec {
+  return {
+    name,
+    source: { mode: 'standalone', nodes: [src.addr], ...(src.password ? { password: src.password } : {}) },
+    destination: { mode: 'standalone', nodes: [dst.addr], ...(dst.password ? { password: dst.password } : {}) },
+    heartbeat: { intervalMs: 100 },
+    ...extra,
+  };
+}
+
+async function masterOffset(s: RedisServer): Promise<number> {
+  const info = await s.client().info('replication');
+  return Number(/master_repl_offset:(\d+)/.exec(info)![1]);
+}
+
+/** Waits until the daemon has applied everything the source has written (lag 0 in offsets). */
+async function caughtUp(d: Daemon, src: RedisServer, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let i = 0; i < 10_000 && Date.now() < deadline; i++) {
+    const target = await masterOffset(src);
+    const st = d.status();
+    if (st && st.nodes.every((n) => n.appliedOffset >= target)) return;
+    await sleep(50);
+  }
+  throw new Error(`daemon did not catch up within ${timeoutMs} ms: ${JSON.stringify(d.status()?.nodes)}`);
+}
+
+async function assertConsistent(s: TaskSpec): Promise<void> {
+  const report = await verifyTask(s);
+  assert.equal(report.consistent, true, `verify found differences: ${JSON.stringify(report.firstMismatches.slice(0, 5))}`);
+  assert.ok(report.keysCompared > 0, 'verify compared no keys: the test would prove nothing');
+}
+
+async function withServers(opts: { source?: Record<string, string>; password?: string }, fn: (src: RedisServer, dst: RedisServer) => Promise<void>): Promise<void> {
+  const src = await startRedis({ config: opts.source, password: opts.password });
+  const dst = await startRedis({ password: opts.password });
+  try {
+    await fn(src, dst);
+  } finally {
+    await Promise.all([src.stop(), dst.stop()]);
+  }
+}
+
+test('full sync of every type in several dbs, then incremental sync under a mixed write load', async () => {
+  await withServers({ source: { 'repl-diskless-sync': 'no' }, password: 'src-secret-pw' }, async (src, dst) => {
+    for (const db of [0, 1, 3]) await fillEveryType(src.client(), db);
+    const s = spec('full-incr', src, dst);
+    const d = startDaemon(s);
+    try {
+      const st = await d.waitForState('Synchronizing', 60_000);
+      assert.equal(st.nodes[0].lastSync, 'full');
+      assert.ok(st.nodes[0].fullSync.keysDone >= 60, `keys copied: ${st.nodes[0].fullSync.keysDone}`);
+      const load = src.client().duplicate();
+      const sent = await runMixedLoad(load, { dbs: [0, 1, 3], durationMs: 8000, maxCommands: 30_000, seed: 7 });
+      load.disconnect();
+      assert.ok(sent > 1000, `load sent only ${sent} commands`);
+      await caughtUp(d, src);
+      const lagged = await d.waitFor((x) => x.nodes[0].lagMs !== null, 10_000, 'a lag measurement');
+      assert.ok(lagged.nodes[0].lagMs! < 5000, `lag ${lagged.nodes[0].lagMs} ms`);
+      await assertConsistent(s);
+      // The status and the log never carry the password.
+      const statusText = readFileSync(`${d.stateDir}/full-incr/status.json`, 'utf8');
+      const logText = readFileSync(`${d.stateDir}/full-incr/daemon.log`, 'utf8');
+      assert.ok(!statusText.includes('src-secret-pw') && !logText.includes('src-secret-pw'), 'password leaked into status or log');
+      assert.ok(!d.output().includes('src-secret-pw'));
+    } finally {
+      await d.kill('SIGTERM');
+    }
+    assert.equal(d.status()?.state, 'Stopped');
+  });
+});
+
+test('databases: [1] copies only db 1; a diskless source works', async () => {
+  await withServers({ source: { 'repl-diskless-sync': 'yes', 'repl-diskless-sync-delay': '0' } }, async (src, dst) => {
+    await fillEveryType(src.client(), 0);
+    await fillEveryType(src.client(), 1);
+    const s = spec('only-db1', src, dst, { databases: [1] });
+    const d = startDaemon(s);
+    try {
+      await d.waitForState('Synchronizing', 60_000);
+      const c = src.client();
+      await c.select(0);
+      await c.set('db0-later', '1');
+      await c.select(1);
+      await c.set('db1-later', '1');
+      await caughtUp(d, src);
+      await assertConsistent(s);
+      const dc = dst.client();
+      await dc.select(1);
+      assert.equal(await dc.get('db1-later'), '1');
+      await dc.select(0);
+      assert.deepEqual((await dc.keys('*')).filter((k) => !k.startsWith('redis-sync:')), [], 'db 0 must not be copied');
+    } finally {
+      await d.kill('SIGTERM');
+    }
+  });
+});
+
+test('kill -9 during incremental sync: the restart continues with +CONTINUE and nothing is applied twice', async () => {
+  await withServers({ source: { 'repl-backlog-size': '64mb' } }, async (src, dst) => {
+    await fillEveryType(src.client(), 0);
+    const s = spec('kill9', src, dst);
+    let d = startDaemon(s);
+    const stateDir = d.stateDir;
+    try {
+      await d.waitForState('Synchronizing', 60_000);
+      const load = src.client().duplicate();
+      const loading = runMixedLoad(load, { dbs: [0], durationMs: 6000, maxCommands: 40_000, seed: 11 });
+      await sleep(1500);
+      await d.kill('SIGKILL');
+      await sleep(500);
+      d = startDaemon(s, { stateDir });
+      await loading;
+      load.disconnect();
+      const st = await d.waitForState('Synchronizing', 60_000);
+      assert.equal(st.nodes[0].lastSync, 'continue', 'the restart must resume with +CONTINUE, not a full sync');
+      await caughtUp(d, src);
+      await assertConsistent(s); // INCR, RPUSH and APPEND in the load would show any replay
+      assert.match(readFileSync(`${stateDir}/kill9/daemon.log`, 'utf8'), /\+CONTINUE/);
+    } finally {
+      await d.kill('SIGTERM');
+    }
+  });
+});
+
+test('a backlog overrun while the daemon is down gives a full sync with no duplicate list elements', async () => {
+  await withServers({ source: { 'repl-backlog-size': '16kb' } }, async (src, dst) => {
+    const c = src.client();
+    await c.rpush('list', 'a', 'b', 'c');
+    const s = spec('overrun', src, dst);
+    let d = startDaemon(s);
+    const stateDir = d.stateDir;
+    try {
+      await d.waitForState('Synchronizing', 60_000);
+      await c.set('doomed', 'x');
+      await caughtUp(d, src);
+      await d.kill('SIGKILL');
+      await c.rpush('list', 'd');
+      await c.del('doomed');
+      for (let i = 0; i < 20; i++) await c.set(`filler:${i}`, 'f'.repeat(4096)); // 80 KiB > backlog
+      d = startDaemon(s, { stateDir });
+      const st = await d.waitFor((x) => x.state === 'Synchronizing' && x.nodes[0].lastSync === 'full' && x.pid !== 0, 60_000, 'a second full sync');
+      assert.equal(st.nodes[0].lastSync, 'full');
+      await caughtUp(d, src);
+      assert.deepEqual(await dst.client().lrange('list', 0, -1), ['a', 'b', 'c', 'd']);
+      assert.equal(await dst.client().exists('doomed'), 0, 'a key deleted on the source while the task was down must not survive');
+      await assertConsistent(s);
+    } finally {
+      await d.kill('SIGTERM');
+    }
+  });
+});
+
+test('a destination error stops the task in Failed with the command and offset, and nothing after it is acknowledged', async () => {
+  await withServers({}, async (src, dst) => {
+    await src.client().set('k', 'v');
+    const s = spec('dest-error', src, dst);
+    const d = startDaemon(s);
+    try {
+      await d.waitForState('Synchronizing', 60_000);
+      await dst.client().rpush('wrongtype', 'x'); // the destination diverges behind the task's back
+      await src.client().append('wrongtype', 'z');
+      await src.client().incr('wrongtype-after');
+      const st = await d.waitForState('Failed', 20_000);
+      assert.match(st.lastError?.message ?? '', /WRONGTYPE|ERR/);
+      const cp = JSON.parse(readFileSync(`${d.stateDir}/dest-error/checkpoint.json`, 'utf8')) as { nodes: Record<string, { offset: number }> };
+      const saved = cp.nodes[src.addr].offset;
+      assert.ok(saved < (await masterOffset(src)), 'the checkpoint must not pass the failed command');
+      assert.equal(await dst.client().get('wrongtype-after'), null, 'commands after the failure must not be applied');
+      assert.equal(await d.exited(), 1);
+    } finally {
+      await d.kill('SIGKILL');
+    }
+  });
+});
