@@ -33,6 +33,7 @@ export function jsonBytes(b: Buffer): JsonBytes {
 
 interface Pending {
   key: Buffer;
+  valueKind: string;
   expireAtMs: number | null;
   rdbType: number;
   parts: DecodedValue[];
@@ -51,13 +52,16 @@ export class CanonicalBuilder {
         this.put(e.db, e.key, e.expireAtMs, e.rdbType, this.keysOnly ? null : e.decode(), e.valueKind);
         break;
       case 'bigkey-begin':
-        this.big = { key: e.key, expireAtMs: e.expireAtMs, rdbType: e.rdbType, parts: [] };
+        this.big = { key: e.key, valueKind: e.valueKind, expireAtMs: e.expireAtMs, rdbType: e.rdbType, parts: [] };
         break;
       case 'bigkey-part':
-        this.big?.parts.push(e.part);
+        if (!this.keysOnly) this.big?.parts.push(e.part);
         break;
       case 'bigkey-end':
-        if (this.big) this.put(e.db, this.big.key, this.big.expireAtMs, this.big.rdbType, joinParts(this.big.parts), null);
+        if (this.big) {
+          const b = this.big;
+          this.put(e.db, b.key, b.expireAtMs, b.rdbType, this.keysOnly ? null : joinParts(b.parts), b.valueKind);
+        }
         this.big = null;
         break;
       case 'function':
