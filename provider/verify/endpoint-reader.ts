@@ -1,13 +1,13 @@
 // Read access to one endpoint for verification: the masters to SCAN and, for each key, the client of the node
 // that owns it. A cluster is routed by our own CLUSTER SLOTS table, so each pipeline goes to one node.
-import Redis from 'ioredis';
 import calculateSlot from 'cluster-key-slot';
 import type { EndpointSpec } from '../spec/types';
 import { parseNodeAddress } from '../writer/node-address';
-import { call, asArray, asBuffer, asNumber, type Reply } from './redis-calls';
+import { asArray, asBuffer, asNumber, type Reply } from './redis-calls';
+import { RespClient } from './resp-client';
 
 export class EndpointReader {
-  private readonly clients = new Map<string, Redis>();
+  private readonly clients = new Map<string, Promise<RespClient>>();
   private slotOwner: Int32Array | null = null;
   private masterAddrs: string[] = [];
 
@@ -31,16 +31,11 @@ export class EndpointReader {
   }
 
   /** A client connected to addr and switched to db (a cluster has db 0 only). */
-  client(addr: string, db: number): Redis {
+  client(addr: string, db: number): Promise<RespClient> {
     const id = `${addr}/${db}`;
     let c = this.clients.get(id);
     if (!c) {
-      const a = parseNodeAddress(addr, this.spec);
-      c = new Redis({
-        host: a.host, port: a.port, username: a.username, password: a.password, db,
-        tls: a.tls ? { servername: a.host } : undefined,
-        maxRetriesPerRequest: 2, enableAutoPipelining: false, lazyConnect: false,
-      });
+      c = RespClient.connect(parseNodeAddress(addr, this.spec), db);
       this.clients.set(id, c);
     }
     return c;
@@ -58,7 +53,7 @@ export class EndpointReader {
   async databasesWithKeys(): Promise<number[]> {
     const dbs = new Set<number>();
     for (const addr of this.masterAddrs) {
-      const text = asBuffer(await call(this.client(addr, 0), 'INFO', 'keyspace')).toString('latin1');
+      const text = asBuffer(await (await this.client(addr, 0)).call('INFO', 'keyspace')).toString('latin1');
       for (const m of text.matchAll(/^db(\d+):keys=(\d+)/gm)) if (Number(m[2]) > 0) dbs.add(Number(m[1]));
     }
     return [...dbs].sort((a, b) => a - b);
@@ -66,18 +61,19 @@ export class EndpointReader {
 
   /** Whether the servers know a command (e.g. HPEXPIRETIME, added in 7.4). */
   async hasCommand(name: string): Promise<boolean> {
-    const info = asArray(await call(this.client(this.masterAddrs[0], 0), 'COMMAND', 'INFO', name));
+    const info = asArray(await (await this.client(this.masterAddrs[0], 0)).call('COMMAND', 'INFO', name));
     return info.length > 0 && info[0] !== null;
   }
 
   async close(): Promise<void> {
-    for (const c of this.clients.values()) c.disconnect();
+    const clients = [...this.clients.values()];
     this.clients.clear();
+    for (const c of await Promise.allSettled(clients)) if (c.status === 'fulfilled') c.value.close();
   }
 
   private async loadSlots(): Promise<void> {
-    const seed = this.client(this.spec.nodes[0], 0);
-    const ranges = asArray(await call(seed, 'CLUSTER', 'SLOTS'));
+    const seed = await this.client(this.spec.nodes[0], 0);
+    const ranges = asArray(await seed.call('CLUSTER', 'SLOTS'));
     const owner = new Int32Array(16384).fill(-1);
     const index = new Map<string, number>();
     for (const range of ranges) {

@@ -1,7 +1,7 @@
 // What verification reads of each key on one side: type and PTTL in one pipelined pass, then, for the keys that
 // need comparing, the whole value in a second pass, each pass one pipeline per owning node.
 import type { EndpointReader } from './endpoint-reader';
-import { pipelineCalls, asBuffer, asNumber, type Call, type Reply } from './redis-calls';
+import { asBuffer, asNumber, type Call, type Reply } from './redis-calls';
 import { stringCanonical, listCanonical, setCanonical, zsetCanonical, hashCanonical, hashFields, type Canonical } from './canonical';
 import { streamCanonical } from './stream-canonical';
 
@@ -33,7 +33,7 @@ async function perKey(reader: EndpointReader, db: number, keys: readonly Buffer[
       sizes.push(c.length);
       calls.push(...c);
     }
-    const replies = await pipelineCalls(reader.client(node, db), calls);
+    const replies = await (await reader.client(node, db)).pipeline(calls);
     let pos = 0;
     idx.forEach((i, j) => { out[i] = replies.slice(pos, pos + sizes[j]); pos += sizes[j]; });
   }));

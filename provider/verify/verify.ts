@@ -5,7 +5,7 @@ import { EndpointReader } from './endpoint-reader';
 import { readHeads, readValues } from './key-state';
 import { valueDifference, ttlDifference } from './compare';
 import { Tally, type VerifyReport } from './report';
-import { call, asArray, asBuffer } from './redis-calls';
+import { asArray, asBuffer } from './redis-calls';
 
 export interface VerifyOptions {
   /** Databases to compare; default: every db with keys on either side (db 0 only for a cluster). */
@@ -58,7 +58,7 @@ async function databases(sides: Sides, opts: VerifyOptions): Promise<number[]> {
 
 async function verifyDb(sides: Sides, db: number, opts: VerifyOptions, tally: Tally): Promise<void> {
   const seen = new Set<string>();
-  const pool = new BatchPool(opts.concurrency ?? 4);
+  const pool = new BatchPool(opts.concurrency ?? 16);
   await scanAll(sides.source, db, opts, async (keys) => {
     const fresh = keys.filter((k) => {
       const id = k.toString('latin1');
@@ -80,10 +80,10 @@ async function verifyDb(sides: Sides, db: number, opts: VerifyOptions, tally: Ta
 async function scanAll(reader: EndpointReader, db: number, opts: VerifyOptions, onBatch: (keys: Buffer[]) => Promise<void>): Promise<void> {
   const count = opts.batchKeys ?? 1000;
   for (const node of reader.masters) {
-    const client = reader.client(node, db);
+    const client = await reader.client(node, db);
     let cursor = '0';
     do {
-      const [next, page] = asArray(await call(client, 'SCAN', cursor, 'COUNT', count));
+      const [next, page] = asArray(await client.call('SCAN', cursor, 'COUNT', count));
       cursor = asBuffer(next).toString('latin1');
       const keys = asArray(page).map(asBuffer).filter((k) => !opts.ignoreKeys?.(k));
       if (keys.length > 0) await onBatch(keys);

@@ -197,14 +197,15 @@ export class DestinationConnection extends Notifier<ConnectionEvents> {
   }
 }
 
-function openSocket(address: NodeAddress, timeoutMs: number): Promise<Socket> {
+/** A connected plain or TLS socket to address. */
+export function openSocket(address: NodeAddress, timeoutMs: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = address.tls
       ? tlsConnect({ host: address.host, port: address.port, servername: address.host })
       : netConnect({ host: address.host, port: address.port });
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new Error(`connecting to destination ${address.host}:${address.port} timed out after ${timeoutMs} ms`));
+      reject(new Error(`connecting to ${address.host}:${address.port} timed out after ${timeoutMs} ms`));
     }, timeoutMs);
     socket.once(address.tls ? 'secureConnect' : 'connect', () => {
       clearTimeout(timer);
@@ -213,7 +214,7 @@ function openSocket(address: NodeAddress, timeoutMs: number): Promise<Socket> {
     });
     socket.once('error', (err) => {
       clearTimeout(timer);
-      reject(new Error(`connecting to destination ${address.host}:${address.port}: ${err.message}`));
+      reject(new Error(`connecting to ${address.host}:${address.port}: ${err.message}`));
     });
   });
 }

@@ -3,7 +3,20 @@
 import type Redis from 'ioredis';
 import type { KeyEntry, DecodedValue, StreamId, StreamValue, StreamGroup, ValueKind } from '../../provider/rdb/entry';
 import { parseDumpPayload } from '../../provider/rdb/dump-payload';
-import { call, asArray, asBuffer, asNumber, type Reply } from '../../provider/verify/redis-calls';
+import { asArray, asBuffer, asNumber, type Reply, type CallArg } from '../../provider/verify/redis-calls';
+
+/** One command through ioredis with Buffer replies, narrowed to Reply. */
+export async function call(c: Redis, command: string, ...args: CallArg[]): Promise<Reply> {
+  return toReply(await c.callBuffer(command, args));
+}
+
+function toReply(v: unknown): Reply {
+  if (v === null || v === undefined) return null;
+  if (Buffer.isBuffer(v) || typeof v === 'number' || v instanceof Error) return v;
+  if (Array.isArray(v)) return v.map(toReply);
+  if (typeof v === 'string') return Buffer.from(v);
+  throw new Error(`unexpected reply of type ${typeof v}`);
+}
 
 /** Makes one key per type and encoding in the client's current db; returns the key names. */
 export async function populateAllTypes(c: Redis, prefix = ''): Promise<string[]> {
