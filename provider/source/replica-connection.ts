@@ -82,6 +82,8 @@ export type ReplicaPhase = 'idle' | 'connecting' | 'handshake' | 'rdb' | 'stream
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export const DEFAULT_READ_TIMEOUT_MS = 60_000;
 export const DEFAULT_ACK_INTERVAL_MS = 1_000;
+const STREAM_START_RETRIES = 10;
+const STREAM_START_RETRY_MS = 100;
 
 export class ReplicaConnection {
   readonly node: string;
@@ -103,6 +105,8 @@ export class ReplicaConnection {
   private lastAckAt = 0;
   private connectTimer: NodeJS.Timeout | null = null;
   private ticker: NodeJS.Timeout | null = null;
+  private streamStartTimer: NodeJS.Timeout | null = null;
+  private parserStart = 0;
   private socketError: Error | null = null;
 
   constructor(opts: ReplicaOptions) {
@@ -182,6 +186,8 @@ export class ReplicaConnection {
     this.state = 'closed';
     if (this.connectTimer !== null) clearTimeout(this.connectTimer);
     if (this.ticker !== null) clearInterval(this.ticker);
+    if (this.streamStartTimer !== null) clearTimeout(this.streamStartTimer);
+    this.streamStartTimer = null;
     this.connectTimer = null;
     this.ticker = null;
     this.socket?.destroy();
@@ -299,9 +305,26 @@ export class ReplicaConnection {
     this.startStream(this.delivered);
     this.handler.onRdbEnd({ bytes: rdb.bytes, diskless: rdb.diskless });
     this.sendAck();
+    if (rdb.diskless) this.nudgeDisklessMaster(STREAM_START_RETRIES);
+  }
+
+  /**
+   * A diskless master starts the command stream on the first ACK it gets once it has noticed that its RDB
+   * child exited; an ACK sent the moment the EOF mark arrives can beat that (7.0 then ignores it), which
+   * would hold the stream back until the next tick. Repeat it briefly until stream bytes arrive.
+   */
+  private nudgeDisklessMaster(left: number): void {
+    if (left <= 0) return;
+    this.streamStartTimer = setTimeout(() => {
+      this.streamStartTimer = null;
+      if (this.state !== 'stream' || this.parser === null || this.parser.receivedOffset > this.parserStart) return;
+      this.sendAck();
+      this.nudgeDisklessMaster(left - 1);
+    }, STREAM_START_RETRY_MS);
   }
 
   private startStream(offset: number): void {
+    this.parserStart = offset;
     this.parser = new CommandParser(offset, this.opts.parser);
     this.state = 'stream';
   }
