@@ -5,6 +5,7 @@ import type { NodeAddress } from '../spec/types';
 export type ReplicationErrorCode =
   | 'CONNECT_FAILED'
   | 'CONNECT_TIMEOUT'
+  | 'TLS_FAILED'
   | 'HANDSHAKE_TIMEOUT'
   | 'READ_TIMEOUT'
   | 'CONNECTION_LOST'
@@ -21,6 +22,7 @@ export type ReplicationErrorCode =
 const RETRYABLE: Record<ReplicationErrorCode, boolean> = {
   CONNECT_FAILED: true,
   CONNECT_TIMEOUT: true,
+  TLS_FAILED: false,
   HANDSHAKE_TIMEOUT: true,
   READ_TIMEOUT: true,
   CONNECTION_LOST: true,

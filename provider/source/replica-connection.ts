@@ -380,6 +380,10 @@ export class ReplicaConnection {
     if (this.state === 'closed') return;
     const cause = this.socketError ?? undefined;
     const detail = cause ? `: ${cause.message}` : '';
+    if (this.state === 'connecting' && cause !== undefined && isTlsFailure(cause)) {
+      this.fail(new ReplicationError('TLS_FAILED', this.node, `TLS with source ${this.node} failed${detail}: check the CA given in the TLS options and the server certificate`, { cause }));
+      return;
+    }
     if (this.state === 'connecting') {
       this.fail(new ReplicationError('CONNECT_FAILED', this.node, `could not connect to source ${this.node}${detail}`, { cause }));
       return;
@@ -405,6 +409,11 @@ export class ReplicaConnection {
     const message = err instanceof Error ? err.message : String(err);
     return new ReplicationError('HANDLER_FAILED', this.node, `the handler of the link to ${this.node} threw: ${message}`, { cause: err });
   }
+}
+
+function isTlsFailure(err: Error): boolean {
+  const code = (err as NodeJS.ErrnoException).code ?? '';
+  return /CERT|ERR_TLS|ERR_SSL|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code);
 }
 
 /** REPLCONF GETACK, matched on bytes without allocating strings. */
