@@ -1,0 +1,50 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startRedis } from '../harness/redis';
+import { verifyCommand } from '../../provider/cli/verify-command';
+import type { TaskSpec } from '../../provider/spec/types';
+
+async function captured(fn: () => Promise<number>): Promise<{ code: number; out: string }> {
+  const chunks: string[] = [];
+  const original = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((s: string | Uint8Array) => { chunks.push(String(s)); return true; }) as typeof process.stdout.write;
+  try {
+    const code = await fn();
+    return { code, out: chunks.join('') };
+  } finally {
+    process.stdout.write = original;
+  }
+}
+
+test('verify command: exit 0 when consistent, 1 with a summary otherwise, JSON on request, never a password', async () => {
+  const a = await startRedis({ password: 'source-secret' });
+  try {
+    const b = await startRedis({ password: 'dest-secret' });
+    try {
+      await a.client().set('k', 'v');
+      await b.client().set('k', 'v');
+      const spec: TaskSpec = {
+        name: 't',
+        source: { mode: 'standalone', nodes: [a.addr], password: 'source-secret' },
+        destination: { mode: 'standalone', nodes: [b.addr], password: 'dest-secret' },
+      };
+      const ok = await captured(() => verifyCommand(spec, { json: false }));
+      assert.equal(ok.code, 0);
+      assert.match(ok.out, /CONSISTENT: 1 keys compared/);
+      await b.client().set('k', 'other');
+      const bad = await captured(() => verifyCommand(spec, { json: false }));
+      assert.equal(bad.code, 1);
+      assert.match(bad.out, /NOT CONSISTENT/);
+      assert.match(bad.out, /value mismatches: +1/);
+      assert.match(bad.out, /db0 "k": value/);
+      const json = await captured(() => verifyCommand(spec, { json: true }));
+      assert.equal(json.code, 1);
+      assert.equal(JSON.parse(json.out).valueMismatches, 1);
+      for (const out of [ok.out, bad.out, json.out]) assert.ok(!/secret/.test(out));
+    } finally {
+      await b.stop();
+    }
+  } finally {
+    await a.stop();
+  }
+});

@@ -1,0 +1,26 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ReplyParser, type ReplyOutcome } from '../../provider/writer/reply-parser';
+import { printableCommand, printableBytes } from '../../provider/writer/command-text';
+import { encodeCommand } from '../../provider/resp/encode';
+
+const replies = Buffer.from('+OK\r\n-ERR unknown command\r\n:42\r\n$5\r\nhe\r\no\r\n$-1\r\n*3\r\n$1\r\na\r\n*1\r\n:1\r\n*-1\r\n-OOM full\r\n%1\r\n+k\r\n+v\r\n');
+const expected: ReplyOutcome[] = [null, 'ERR unknown command', null, null, null, null, 'OOM full', null];
+
+test('replies are framed the same whichever way the bytes are split', () => {
+  for (const step of [1, 2, 3, 7, replies.length]) {
+    const p = new ReplyParser();
+    const got: ReplyOutcome[] = [];
+    for (let i = 0; i < replies.length; i += step) p.feed(replies.subarray(i, i + step), (o) => got.push(o));
+    assert.deepEqual(got, expected, `split every ${step} bytes`);
+  }
+});
+
+test('printable commands are truncated and never show AUTH arguments', () => {
+  assert.equal(printableCommand(encodeCommand(['AUTH', 'user', 'pw'])), 'AUTH <redacted>');
+  assert.equal(printableCommand(encodeCommand(['auth', 'pw'])), 'AUTH <redacted>');
+  const long = printableCommand(encodeCommand(['SET', 'k', 'v'.repeat(1000)]));
+  assert.ok(long.length < 200 && long.includes('(1000 bytes)'));
+  assert.equal(printableBytes(Buffer.from([0xff, 0x00])), 'b64:/wA=');
+  assert.equal(printableBytes(Buffer.from('clé')), 'clé');
+});
