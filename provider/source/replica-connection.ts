@@ -26,7 +26,8 @@
 // offset at that moment, which can only be <= the offset before GETACK. If the applied offset is behind
 // that, another ACK goes out as soon as ack() reaches it, so WAIT on the source returns without waiting for
 // the next tick. Before anything is acked after FULLRESYNC, ACK carries 0 (claims nothing; a diskless master
-// needs that first ACK to start streaming commands).
+// needs that first ACK to start streaming commands, so it is repeated every 100 ms for up to 1 s until
+// stream bytes arrive). ACKs are sent only once the command stream has started (none during the RDB).
 //
 // Flow control: pause() stops reading from the socket and stops delivering commands at the next command
 // (an RDB chunk being delivered is finished); resume() delivers what is buffered, then reads again. ACKs
@@ -37,6 +38,7 @@ import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import type { NodeAddress } from '../spec/types';
 import { CommandParser, RespProtocolError, type CommandParserOptions, type ParsedCommand } from '../resp/command-parser';
 import { encodeCommand } from '../resp/encode';
+import { AckTracker } from './ack-tracker';
 import { ReplicationError, nodeName } from './errors';
 import { LineReader, LineTooLongError } from './line-reader';
 import { checkStepReply, handshakeSteps, parsePsyncReply, type HandshakeStep, type PsyncPosition } from './handshake';
@@ -97,9 +99,7 @@ export class ReplicaConnection {
   private rdb: RdbTransfer | null = null;
   private parser: CommandParser | null = null;
   private currentReplid: string | null = null;
-  private delivered = -1;
-  private applied = -1;
-  private getackTarget = -1;
+  private readonly acks = new AckTracker();
   private paused = false;
   private lastReadAt = 0;
   private lastAckAt = 0;
@@ -126,12 +126,12 @@ export class ReplicaConnection {
 
   /** Offset after the last command delivered (or the FULLRESYNC/CONTINUE offset before any); -1 before. */
   get receivedOffset(): number {
-    return this.delivered;
+    return this.acks.delivered;
   }
 
   /** Offset last reported with ack() (or the CONTINUE offset); -1 when nothing is acked on this stream. */
   get appliedOffset(): number {
-    return this.applied;
+    return this.acks.applied;
   }
 
   get isPaused(): boolean {
@@ -156,14 +156,7 @@ export class ReplicaConnection {
 
   /** Reports that everything up to `offset` is applied on the destination; this is what ACKs carry. */
   ack(offset: number): void {
-    if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`ack offset must be a non-negative integer, got ${offset}`);
-    if (offset > this.delivered) throw new RangeError(`ack offset ${offset} is past the last delivered offset ${this.delivered} from ${this.node}`);
-    if (offset <= this.applied) return;
-    this.applied = offset;
-    if (this.getackTarget >= 0 && offset >= this.getackTarget) {
-      this.getackTarget = -1;
-      this.sendAck();
-    }
+    if (this.acks.apply(offset, this.node)) this.sendAck();
   }
 
   pause(): void {
@@ -280,29 +273,32 @@ export class ReplicaConnection {
     if (this.connectTimer !== null) clearTimeout(this.connectTimer);
     this.connectTimer = null;
     this.startTicker();
-    if (reply.kind === 'fullresync') {
-      this.currentReplid = reply.replid;
-      this.delivered = reply.offset;
-      this.applied = -1;
-      this.state = 'rdb';
-      this.rdb = new RdbTransfer((data) => this.handler.onRdbData(data));
-      this.handler.onFullResync(reply.replid, reply.offset);
-    } else {
-      const from = this.opts.psync;
-      if (from === undefined) throw new ReplicationError('UNEXPECTED_REPLY', this.node, `source ${this.node} answered CONTINUE to a request for a full resync`);
-      this.currentReplid = reply.replid ?? from.replid;
-      this.delivered = from.offset;
-      this.applied = from.offset;
-      this.startStream(from.offset);
-      this.handler.onContinue(this.currentReplid, from.offset);
-      this.sendAck();
-    }
+    if (reply.kind === 'fullresync') this.beginFullResync(reply.replid, reply.offset);
+    else this.beginContinue(reply.replid);
+  }
+
+  private beginFullResync(replid: string, offset: number): void {
+    this.currentReplid = replid;
+    this.acks.reset(offset, -1);
+    this.state = 'rdb';
+    this.rdb = new RdbTransfer((data) => this.handler.onRdbData(data));
+    this.handler.onFullResync(replid, offset);
+  }
+
+  private beginContinue(newReplid: string | null): void {
+    const from = this.opts.psync;
+    if (from === undefined) throw new ReplicationError('UNEXPECTED_REPLY', this.node, `source ${this.node} answered CONTINUE to a request for a full resync`);
+    this.currentReplid = newReplid ?? from.replid;
+    this.acks.reset(from.offset, from.offset);
+    this.startStream(from.offset);
+    this.handler.onContinue(this.currentReplid, from.offset);
+    this.sendAck();
   }
 
   private endRdb(): void {
     const rdb = this.rdb!;
     this.rdb = null;
-    this.startStream(this.delivered);
+    this.startStream(this.acks.delivered);
     this.handler.onRdbEnd({ bytes: rdb.bytes, diskless: rdb.diskless });
     this.sendAck();
     if (rdb.diskless) this.nudgeDisklessMaster(STREAM_START_RETRIES);
@@ -335,15 +331,13 @@ export class ReplicaConnection {
     while (!this.paused && this.state === 'stream') {
       const cmd = parser.next();
       if (cmd === null) return;
-      this.delivered = cmd.offset;
-      if (isGetack(cmd.argv)) this.onGetack(cmd.offset - cmd.raw.length);
+      this.acks.deliver(cmd.offset);
+      if (isGetack(cmd.argv)) {
+        this.sendAck();
+        this.acks.getack(cmd.offset - cmd.raw.length);
+      }
       this.handler.onCommand(cmd);
     }
-  }
-
-  private onGetack(offsetBefore: number): void {
-    this.sendAck();
-    if (this.applied < offsetBefore) this.getackTarget = offsetBefore;
   }
 
   private startTicker(): void {
@@ -367,7 +361,7 @@ export class ReplicaConnection {
   private sendAck(): void {
     if (this.state !== 'stream') return;
     this.lastAckAt = Date.now();
-    this.send(['REPLCONF', 'ACK', String(Math.max(0, this.applied))]);
+    this.send(['REPLCONF', 'ACK', String(this.acks.value)]);
   }
 
   private send(args: string[]): void {
@@ -390,7 +384,7 @@ export class ReplicaConnection {
     }
     const where = this.state === 'handshake' ? `during the handshake (waiting for the reply to ${this.steps[this.step]?.kind})`
       : this.state === 'rdb' ? `during the RDB transfer (${this.rdbProgress()})`
-        : `on the command stream at offset ${this.delivered}`;
+        : `on the command stream at offset ${this.acks.delivered}`;
     this.fail(new ReplicationError('CONNECTION_LOST', this.node, `source ${this.node} closed the replication link ${where}${detail}`, { cause }));
   }
 
