@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { loadSpecFile } from './main';
 import { defaultStateDir, taskPaths } from '../state/files';
 import { TaskRunner } from '../task/task-runner';
-import { runPrechecks, formatPrecheckTable } from '../precheck/run-prechecks';
+import { runPrechecks, formatPrecheckTable, destinationHasCheckpoint } from '../precheck/run-prechecks';
 
 export async function runCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -18,8 +18,8 @@ export async function runCommand(argv: string[]): Promise<number> {
   });
   const spec = loadSpecFile(values.config);
   const stateDir = values['state-dir'] ?? defaultStateDir();
-  // A task that has a checkpoint is resuming: the keys in the destination are its own.
-  const resuming = existsSync(taskPaths(stateDir, spec.name).checkpoint);
+  // A task that has a checkpoint (here or in the destination) is resuming: the keys in the destination are its own.
+  const resuming = existsSync(taskPaths(stateDir, spec.name).checkpoint) || (await destinationHasCheckpoint(spec));
   const prechecks = values['skip-prechecks'] ? [] : await runPrechecks(spec, { resuming });
   if (prechecks.some((p) => p.result === 'failed')) {
     process.stderr.write(`redis-sync: prechecks failed for task "${spec.name}":\n${formatPrecheckTable(prechecks)}`);

@@ -61,17 +61,33 @@ export function connectionError(err: Error, node: string): string {
   return `cannot talk to ${node}: ${m}`;
 }
 
+/** A short-lived control-plane client that fails fast instead of retrying. */
+export function controlClient(addr: NodeAddress, timeoutMs = 5000): Redis {
+  const c = new Redis({
+    host: addr.host, port: addr.port, username: addr.username, password: addr.password, tls: addr.tls ? {} : undefined,
+    lazyConnect: true, connectTimeout: timeoutMs, commandTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null,
+  });
+  c.on('error', () => undefined);
+  return c;
+}
+
+export async function withClient<T>(addr: NodeAddress, fn: (c: Redis) => Promise<T>, timeoutMs = 5000): Promise<T> {
+  const c = controlClient(addr, timeoutMs);
+  try {
+    await c.connect();
+    return await fn(c);
+  } finally {
+    c.disconnect();
+  }
+}
+
 export async function readNodeFacts(addr: NodeAddress, timeoutMs = 5000): Promise<NodeFacts> {
   const node = formatHostPort(addr);
   const facts: NodeFacts = {
     node, error: null, version: '0.0.0', runId: '', clusterEnabled: false, role: 'master', masterHost: null, masterPort: null,
     usedMemory: 0, maxmemory: 0, maxmemoryPolicy: null, replTimeout: null, replBacklogSize: null, keyspace: new Map(), psyncAvailable: null,
   };
-  const c = new Redis({
-    host: addr.host, port: addr.port, username: addr.username, password: addr.password, tls: addr.tls ? {} : undefined,
-    lazyConnect: true, connectTimeout: timeoutMs, commandTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null,
-  });
-  c.on('error', () => undefined);
+  const c = controlClient(addr, timeoutMs);
   try {
     await c.connect();
     const info = await c.info();

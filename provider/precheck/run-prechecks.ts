@@ -4,6 +4,9 @@ import type { PrecheckItem } from '../state/status';
 import { resolveTask } from '../spec/resolve';
 import { readNodeFacts } from './node-facts';
 import { evaluate } from './checks';
+import { withClient } from './node-facts';
+import { checkpointKey } from '../task/tx-batch';
+import { formatHostPort } from '../spec/address';
 
 export async function runPrechecks(spec: TaskSpec, opts: { resuming: boolean }): Promise<PrecheckItem[]> {
   const task = resolveTask(spec);
@@ -20,4 +23,20 @@ export function formatPrecheckTable(items: PrecheckItem[], verbose = false): str
   const idWidth = Math.max(2, ...rows.map((r) => r.id.length));
   const lines = rows.map((r) => `  ${r.result.toUpperCase().padEnd(8)} ${r.id.padEnd(idWidth)}  ${r.message}`);
   return `  ${'RESULT'.padEnd(8)} ${'ID'.padEnd(idWidth)}  WHAT TO DO\n${lines.join('\n')}\n`;
+}
+
+/** The destination holds this task's checkpoint key: an earlier run of the task wrote there. */
+export async function destinationHasCheckpoint(spec: TaskSpec): Promise<boolean> {
+  const task = resolveTask(spec);
+  if (spec.destination.mode !== 'standalone') return false;
+  const db = task.mapDb(task.databases?.[0] ?? 0);
+  const keys = task.sourceNodes.map((n) => checkpointKey(task.name, formatHostPort(n)));
+  try {
+    return await withClient(task.destinationNodes[0], async (c) => {
+      await c.select(db);
+      return (await c.exists(...keys)) > 0;
+    });
+  } catch {
+    return false; // unreachable: the connectivity precheck reports it
+  }
 }

@@ -169,8 +169,8 @@ export class NodeSync implements ReplicaLinkHandler {
       s.fullSync.finishedAt = new Date().toISOString();
       s.appliedOffset = this.fullSyncOffset;
       this.d.log.info({ node: this.d.node, keys: s.fullSync.keysDone, bytes: s.fullSync.bytesDone }, 'full sync done');
-      this.saveCheckpoint();
       this.enterSynchronizing();
+      this.saveCheckpoint();
     }, (err: Error) => this.fail(err, false));
   }
 
@@ -229,8 +229,8 @@ export class NodeSync implements ReplicaLinkHandler {
     s.lastSync = 'continue';
     s.appliedOffset = s.receivedOffset = offset;
     this.d.log.info({ node: this.d.node, replid, offset }, '+CONTINUE: partial resync from the checkpoint, no full sync');
-    this.saveCheckpoint();
     this.enterSynchronizing();
+    this.saveCheckpoint();
   }
 
   private enterSynchronizing(): void {

@@ -43,9 +43,13 @@ export function startDaemon(spec: TaskSpec, opts: { stateDir?: string; args?: st
   child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
   const exitPromise = new Promise<number | null>((res) => child.once('exit', (code) => { live.delete(child); res(code); }));
   const statusPath = join(stateDir, spec.name, 'status.json');
+  // A restarted daemon finds its predecessor's status file: only this process's own status counts.
   const readStatus = (): TaskStatus | null => {
     if (!existsSync(statusPath)) return null;
-    try { return JSON.parse(readFileSync(statusPath, 'utf8')) as TaskStatus; } catch { return null; }
+    try {
+      const s = JSON.parse(readFileSync(statusPath, 'utf8')) as TaskStatus;
+      return s.pid === child.pid ? s : null;
+    } catch { return null; }
   };
   const d: Daemon = {
     child, stateDir, specPath,
