@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { CanonicalBuilder, formatDataset } from '../rdb/canonical';
 import type { RdbEntry } from '../rdb/entry';
 import { RdbError } from '../rdb/errors';
-import { readRdbFile } from '../rdb/file';
+import { readRdbFileBatches } from '../rdb/file';
 
 const USAGE = 'usage: redis-sync rdb dump FILE [--keys-only] [--stats]';
 
@@ -53,9 +53,11 @@ export async function dumpFile(file: string, keysOnly: boolean): Promise<{ text:
   const builder = new CanonicalBuilder();
   builder.keysOnly = keysOnly;
   const s: DumpStats = { keyRecords: 0, bigKeys: 0, byType: {}, byDb: {}, warnings: 0, bytes: 0, seconds: 0 };
-  for await (const e of readRdbFile(file)) {
-    tally(s, e);
-    builder.add(e);
+  for await (const batch of readRdbFileBatches(file)) {
+    for (const e of batch) {
+      tally(s, e);
+      builder.add(e);
+    }
   }
   s.seconds = Number(process.hrtime.bigint() - started) / 1e9;
   return { text: formatDataset(builder.result()), summary: s };

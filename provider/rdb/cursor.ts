@@ -114,10 +114,24 @@ export class Cursor {
     }
   }
 
+  /** Like str(), but the result never shares memory with the input buffer (keys and names outlive it). */
+  strCopy(what = 'a string'): Buffer {
+    const at = this.pos;
+    const b = this.buf[at];
+    if (at < this.end && b >> 6 !== RDB_ENCVAL) {
+      const n = this.lenOrEnc(what);
+      const s = this.take(n, what);
+      const out = Buffer.allocUnsafe(n);
+      this.buf.copy(out, 0, s, s + n);
+      return out;
+    }
+    return Buffer.from(this.str(what));
+  }
+
   private lzfLengths(what: string): [number, number] {
     const at = this.pos;
-    const clen = this.len(`${what}: LZF compressed length`);
-    const ulen = this.len(`${what}: LZF uncompressed length`);
+    const clen = this.len('an LZF compressed length');
+    const ulen = this.len('an LZF uncompressed length');
     if (clen === 0 || ulen > MAX_STRING_BYTES || ulen > clen * LZF_MAX_RATIO + 64) {
       throw new CorruptData(`${what}: LZF lengths that fit together (compressed ${clen}, uncompressed ${ulen})`, at);
     }
@@ -126,7 +140,7 @@ export class Cursor {
 
   private lzf(what: string): Buffer {
     const [clen, ulen] = this.lzfLengths(what);
-    const s = this.take(clen, `${what}: LZF data`);
+    const s = this.take(clen, what);
     return lzfDecompress(this.buf, s, s + clen, ulen);
   }
 
@@ -143,7 +157,7 @@ export class Cursor {
       case RDB_ENC_INT8: this.take(1, what); return;
       case RDB_ENC_INT16: this.take(2, what); return;
       case RDB_ENC_INT32: this.take(4, what); return;
-      case RDB_ENC_LZF: { const [clen] = this.lzfLengths(what); this.take(clen, `${what}: LZF data`); return; }
+      case RDB_ENC_LZF: { const [clen] = this.lzfLengths(what); this.take(clen, what); return; }
       default: throw new CorruptData(`${what} (unknown string encoding ${n})`, at);
     }
   }

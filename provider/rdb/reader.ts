@@ -85,6 +85,11 @@ export class RdbReader {
     return this.state === State.Done;
   }
 
+  /**
+   * Feeds the next bytes. Entries share memory with the chunks (keys and raw values are views, not copies, which
+   * is most of the reader's speed), so a chunk must not be modified after it is pushed; an entry kept for long
+   * keeps its chunk alive, so copy what you store.
+   */
   push(chunk: Buffer): RdbEntry[] {
     if (this.failure) throw this.failure;
     if (chunk.length === 0) return [];
@@ -286,7 +291,7 @@ export class RdbReader {
     const layout = layoutOf(rdbType);
     const known = layout !== undefined || rdbType === RDB_TYPE.MODULE_PRE_GA;
     if (!known) throw new CorruptData(`a known record opcode or value type (got ${rdbType})`, c.pos - 1);
-    const key = Buffer.from(c.str('a key'));
+    const key = c.str('a key');
     if (layout === undefined) {
       this.key = key;
       throw new CorruptData('a value this reader can skip: module values in the pre-GA encoding (type 6) have no end marker and need the module to be read', c.pos);
@@ -344,7 +349,8 @@ export class RdbReader {
   private goBig(c: Cursor): void {
     const layout = this.layout as Layout;
     this.beginBig();
-    const acc = new Acc(layout.kind, true);
+    // Parts reference the walked bytes rather than copying them: the copy would double the peak for a big value.
+    const acc = new Acc(layout.kind, false);
     const segments = [...this.rawParts, this.buf.subarray(this.valueStart, c.pos)];
     this.rawParts = [];
     this.rawLen = 0;
@@ -380,7 +386,7 @@ export class RdbReader {
       this.out.push({ kind: 'bigkey-end', db: this.db, key: this.key as Buffer, expireAtMs: this.expireAtMs });
     } else {
       const tail = this.buf.subarray(this.valueStart, this.pos);
-      const raw = this.rawParts.length === 0 ? Buffer.from(tail) : Buffer.concat([...this.rawParts, tail]);
+      const raw = this.rawParts.length === 0 ? tail : Buffer.concat([...this.rawParts, tail]);
       const layout = this.layout as Layout;
       this.out.push(new KeyRecord(
         this.db, this.key as Buffer, this.rdbType, layout.kind, this.expireAtMs, this.idleSeconds, this.freq, raw, this.recordStart,

@@ -75,10 +75,12 @@ const noItem = (): void => {
 };
 
 function counted(kind: ValueKind, item: Layout['item']): Layout {
-  return { kind, splittable: true, header: (c) => c.len(`the ${kind} element count`), item };
+  const what = `the ${kind} element count`;
+  return { kind, splittable: true, header: (c) => c.len(what), item };
 }
 
 function blob(kind: ValueKind, decode: (b: Buffer, acc: Acc) => void, minExpirePrefix = false): Layout {
+  const what = `an encoded ${kind}`;
   return {
     kind,
     splittable: false,
@@ -87,8 +89,8 @@ function blob(kind: ValueKind, decode: (b: Buffer, acc: Acc) => void, minExpireP
         const minExpire = c.millis('the hash minimum field expire time');
         if (acc) acc.minExpire = minExpire;
       }
-      if (acc === null) c.skipStr(`an encoded ${kind}`);
-      else decode(c.str(`an encoded ${kind}`), acc);
+      if (acc === null) c.skipStr(what);
+      else decode(c.str(what), acc);
       return 0;
     },
     item: noItem,
