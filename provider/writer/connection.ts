@@ -20,6 +20,11 @@ export interface ConnectionOptions {
   /** Bodies of scripts the source ran, so EVALSHA is preceded by SCRIPT LOAD when the destination may lack it. */
   scriptBody?: ScriptBodyLookup;
   connectTimeoutMs?: number;
+  /**
+   * Cluster redirections: called for a MOVED or ASK error reply; returning true means the caller re-sends the
+   * command elsewhere, so it counts as confirmed here and does not stop the connection.
+   */
+  redirect?: (reply: string, command: Buffer, offset: number) => boolean;
 }
 
 export interface ConnectionEvents {
@@ -32,6 +37,8 @@ export interface ConnectionEvents {
   drain: [];
   /** The connection stopped: an error reply (WriteError) or a lost socket. Nothing after it is reported applied. */
   failed: [failure: WriterFailure];
+  /** Replies were read: confirmedCount grew to this (once per socket read, after 'applied'). */
+  progress: [confirmedCount: number];
 }
 
 export class DestinationConnection extends Notifier<ConnectionEvents> {
@@ -89,6 +96,11 @@ export class DestinationConnection extends Notifier<ConnectionEvents> {
     return this.queue.bytes;
   }
 
+  /** Whether send() would return false now. */
+  get overBounds(): boolean {
+    return this.queue.length >= this.maxCommands || this.queue.bytes >= this.maxBytes;
+  }
+
   /** The db the next command without a SELECT would run in. */
   get db(): number {
     return this.selectedDb;
@@ -110,7 +122,7 @@ export class DestinationConnection extends Notifier<ConnectionEvents> {
       if (load) this.enqueue(load, NO_OFFSET);
     }
     this.enqueue(command, offset);
-    if (this.queue.length >= this.maxCommands || this.queue.bytes >= this.maxBytes) {
+    if (this.overBounds) {
       this.needDrain = true;
       return false;
     }
@@ -155,6 +167,9 @@ export class DestinationConnection extends Notifier<ConnectionEvents> {
       if (this.failure) return;
       const { command, offset } = this.queue.shift();
       this.confirmedCount++;
+      if (outcome !== null && (outcome.startsWith('MOVED ') || outcome.startsWith('ASK ')) && this.opts.redirect?.(outcome, command, offset)) {
+        return;
+      }
       if (outcome !== null) {
         if (applied !== NO_OFFSET) this.emit('applied', applied);
         applied = NO_OFFSET;
@@ -165,6 +180,7 @@ export class DestinationConnection extends Notifier<ConnectionEvents> {
     });
     if (this.failure) return;
     if (applied !== NO_OFFSET) this.emit('applied', applied);
+    this.emit('progress', this.confirmedCount);
     if (this.needDrain && this.queue.length < this.maxCommands && this.queue.bytes < this.maxBytes) {
       this.needDrain = false;
       this.emit('drain');

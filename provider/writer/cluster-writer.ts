@@ -1,0 +1,221 @@
+// The writer for a cluster destination: one pipelined connection per master, each key routed by its slot.
+// Applied offsets need every connection: a tagged write records how many commands each connection had sent, and
+// the offset is applied once every connection confirmed that many. MOVED and ASK replies re-send the command to
+// the named node; writes to a redirected slot wait until the old owner answered everything sent before, so the
+// slot's commands stay in order.
+import calculateSlot from 'cluster-key-slot';
+import type { EndpointSpec } from '../spec/types';
+import { encodeCommand } from '../resp/encode';
+import { DestinationConnection } from './connection';
+import { Notifier } from './notifier';
+import { parseNodeAddress } from './node-address';
+import type { Writer, WriterEvents } from './writer';
+import type { WriterOptions } from './standalone-writer';
+import { ConnectionLostError, WriteError, type WriterFailure } from './write-error';
+import { RespClient } from '../verify/resp-client';
+import { asArray, asBuffer, asNumber, type Reply } from '../verify/redis-calls';
+
+interface AppliedMark {
+  offset: number;
+  /** sentCount of each connection (by index) when the offset was written. */
+  need: number[];
+}
+
+interface HeldCommand {
+  command: Buffer;
+  asking: boolean;
+}
+
+/** A slot whose writes wait: its old owner still has commands in flight that may come back redirected. */
+interface SlotHold {
+  from: number;
+  fromSent: number;
+  to: string;
+  ask: boolean;
+  commands: HeldCommand[];
+}
+
+const ASKING = encodeCommand(['ASKING']);
+
+export class ClusterWriter extends Notifier<WriterEvents> implements Writer {
+  private readonly conns: Array<DestinationConnection | null> = [];
+  private readonly addrs: string[] = [];
+  private readonly owner = new Int32Array(16384).fill(-1);
+  private readonly marks: AppliedMark[] = [];
+  private readonly holds = new Map<number, SlotHold>();
+  private needDrain = false;
+  failure: WriterFailure | null = null;
+
+  private constructor(private readonly spec: EndpointSpec, private readonly opts: WriterOptions) {
+    super();
+  }
+
+  static async open(destination: EndpointSpec, opts: WriterOptions = {}): Promise<ClusterWriter> {
+    const w = new ClusterWriter(destination, opts);
+    try {
+      await w.loadSlots();
+    } catch (e) {
+      await w.close();
+      throw e;
+    }
+    return w;
+  }
+
+  write(db: number, key: Buffer | null, command: Buffer, offset?: number): boolean {
+    if (this.failure) throw this.failure;
+    if (db !== 0) throw new Error(`a cluster destination has db 0 only (got db ${db})`);
+    if (key === null) {
+      for (const c of this.conns) c?.send(0, command);
+    } else {
+      this.route(calculateSlot(key), command);
+    }
+    if (offset !== undefined) this.marks.push({ offset, need: this.conns.map((c) => c?.sentCount ?? 0) });
+    if (this.conns.some((c) => c?.overBounds)) {
+      this.needDrain = true;
+      return false;
+    }
+    return true;
+  }
+
+  async flush(): Promise<void> {
+    const deadline = Date.now() + 600_000;
+    for (let i = 0; i < 100_000 && Date.now() < deadline; i++) {
+      if (this.failure) throw this.failure;
+      await Promise.all(this.conns.map((c) => c?.flush()));
+      if (this.holds.size === 0 && this.conns.every((c) => !c || c.inFlightCommands === 0)) {
+        this.reportApplied();
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    throw new Error('cluster writer did not settle its redirected slots in time');
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.conns.map((c) => c?.close()));
+  }
+
+  private route(slot: number, command: Buffer): void {
+    const hold = this.holds.get(slot);
+    if (hold) {
+      hold.commands.push({ command, asking: false });
+      return;
+    }
+    const i = this.owner[slot];
+    const conn = i >= 0 ? this.conns[i] : null;
+    if (!conn) throw new Error(`slot ${slot} has no reachable master`);
+    conn.send(0, command);
+  }
+
+  private onRedirect(from: number, reply: string, command: Buffer): boolean {
+    const [kind, slotText, target] = reply.split(' ');
+    const slot = Number(slotText);
+    const to = target.startsWith(':') ? `${this.addrs[from].split(':')[0]}${target}` : target;
+    let hold = this.holds.get(slot);
+    if (!hold) {
+      const conn = this.conns[from];
+      hold = { from, fromSent: conn?.sentCount ?? 0, to, ask: kind === 'ASK', commands: [] };
+      this.holds.set(slot, hold);
+      if (kind === 'MOVED') this.owner[slot] = this.nodeIndex(to);
+    }
+    hold.commands.push({ command, asking: kind === 'ASK' });
+    const toIndex = this.nodeIndex(to);
+    if (!this.conns[toIndex]) void this.connect(toIndex);
+    return true;
+  }
+
+  /** Sends a slot's held commands once its old owner answered everything sent before the redirect. */
+  private release(): void {
+    for (const [slot, hold] of this.holds) {
+      const from = this.conns[hold.from];
+      const target = this.conns[this.nodeIndex(hold.to)];
+      if (!from || !target || from.confirmedCount < hold.fromSent) continue;
+      this.holds.delete(slot);
+      const owner = this.conns[this.owner[slot]] ?? target;
+      for (const h of hold.commands) {
+        if (h.asking) {
+          target.send(0, ASKING);
+          target.send(0, h.command);
+        } else {
+          owner.send(0, h.command);
+        }
+      }
+      // Offsets written before the release also wait for the re-sent commands.
+      for (const m of this.marks) {
+        m.need[this.nodeIndex(hold.to)] = target.sentCount;
+        m.need[this.owner[slot]] = owner.sentCount;
+      }
+    }
+  }
+
+  private reportApplied(): void {
+    if (this.holds.size > 0) return;
+    let last: number | null = null;
+    while (this.marks.length > 0 && this.marks[0].need.every((n, i) => (this.conns[i]?.confirmedCount ?? 0) >= n)) {
+      last = this.marks.shift()!.offset;
+    }
+    if (last !== null) this.emit('applied', last);
+  }
+
+  private onProgress(): void {
+    if (this.holds.size > 0) this.release();
+    this.reportApplied();
+    if (this.needDrain && !this.conns.some((c) => c?.overBounds)) {
+      this.needDrain = false;
+      this.emit('drain');
+    }
+  }
+
+  private nodeIndex(addr: string): number {
+    let i = this.addrs.indexOf(addr);
+    if (i < 0) {
+      i = this.addrs.push(addr) - 1;
+      this.conns.push(null);
+    }
+    return i;
+  }
+
+  private async connect(i: number): Promise<void> {
+    try {
+      const conn = await DestinationConnection.connect({
+        address: parseNodeAddress(this.addrs[i], this.spec),
+        tuning: this.opts.tuning,
+        scriptBody: this.opts.scriptBody,
+        redirect: (reply, command) => this.onRedirect(i, reply, command),
+      });
+      conn.on('progress', () => this.onProgress());
+      conn.on('failed', (f) => this.fail(f));
+      this.conns[i] = conn;
+      this.onProgress();
+    } catch (e) {
+      this.fail(e instanceof WriteError ? e : new ConnectionLostError(this.addrs[i], e instanceof Error ? e : null, 0));
+    }
+  }
+
+  private fail(f: WriterFailure): void {
+    if (this.failure) return;
+    this.failure = f;
+    for (const c of this.conns) void c?.close();
+    this.emit('failed', f);
+  }
+
+  private async loadSlots(): Promise<void> {
+    if (this.spec.nodes.length === 0) throw new Error('destination has no nodes');
+    const seed = await RespClient.connect(parseNodeAddress(this.spec.nodes[0], this.spec), 0);
+    let ranges: Reply[];
+    try {
+      ranges = asArray(await seed.call('CLUSTER', 'SLOTS'));
+    } finally {
+      seed.close();
+    }
+    const seedHost = parseNodeAddress(this.spec.nodes[0], this.spec).host;
+    for (const range of ranges) {
+      const [from, to, master] = asArray(range);
+      const [host, port] = asArray(master);
+      const i = this.nodeIndex(`${asBuffer(host).toString('latin1') || seedHost}:${asNumber(port)}`);
+      this.owner.fill(i, asNumber(from), asNumber(to) + 1);
+    }
+    await Promise.all(this.addrs.map((_, i) => this.connect(i)));
+    if (this.failure) throw this.failure;
+  }
+}
