@@ -1,6 +1,7 @@
 // What verification reads of each key on one side: type and PTTL in one pipelined pass, then, for the keys that
 // need comparing, the whole value in a second pass, each pass one pipeline per owning node.
 import type { EndpointReader } from './endpoint-reader';
+import { printableBytes } from '../writer/command-text';
 import { asBuffer, asNumber, type Call, type Reply } from './redis-calls';
 import { stringCanonical, listCanonical, setCanonical, zsetCanonical, hashCanonical, hashFields, type Canonical } from './canonical';
 import { streamCanonical } from './stream-canonical';
@@ -75,7 +76,10 @@ function canonicalOf(type: string, r: Reply): Canonical {
  */
 export async function readValues(reader: EndpointReader, db: number, keys: readonly Buffer[], types: readonly string[], withFieldTtls: boolean): Promise<Array<Canonical | null>> {
   const replies = await perKey(reader, db, keys, (k, i) => valueCall(types[i], k));
-  const values = replies.map(([r], i) => (r === null || r instanceof Error ? null : canonicalOf(types[i], r)));
+  const values = replies.map(([r], i) => {
+    if (r instanceof Error) throw new Error(`reading ${types[i]} key ${printableBytes(keys[i])}: ${r.message}`);
+    return r === null ? null : canonicalOf(types[i], r);
+  });
   if (withFieldTtls) await addFieldTtls(reader, db, keys, types, replies, values);
   return values;
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { startRedis } from '../harness/redis';
 import { encodeCommand } from '../../provider/resp/encode';
 import { DestinationConnection } from '../../provider/writer/connection';
-import { WriteError, type WriterFailure } from '../../provider/writer/write-error';
+import { WriteError, ConnectionLostError, type WriterFailure } from '../../provider/writer/write-error';
 import { scriptSha } from '../../provider/writer/script-cache';
 import { within } from './fixtures';
 
@@ -157,6 +157,24 @@ test('EVALSHA: SCRIPT LOAD goes first when the engine knows the body; NOSCRIPT o
     assert.equal(err.sha, unknown);
     assert.equal(err.offset, 3);
     await conn.close();
+  } finally {
+    await s.stop();
+  }
+});
+
+test('a destination that goes away stops the writer with ConnectionLostError; nothing later is applied', async () => {
+  const s = await startRedis();
+  try {
+    const conn = await DestinationConnection.connect({ address: addr(s.port) });
+    const applied: number[] = [];
+    conn.on('applied', (o) => applied.push(o));
+    conn.send(0, encodeCommand(['SET', 'a', '1']), 1);
+    await within(conn.flush(), 5_000, 'flush');
+    conn.send(0, encodeCommand(['DEBUG', 'SLEEP', '0.2']), 2);
+    await s.kill('SIGKILL');
+    const err = await within(conn.flush().then(() => null, (e: unknown) => e), 5_000, 'flush after kill');
+    assert.ok(err instanceof ConnectionLostError);
+    assert.deepEqual(applied, [1]);
   } finally {
     await s.stop();
   }
