@@ -29,6 +29,8 @@ export interface NodeStatus {
   lastSync: 'full' | 'continue' | null;
   fullSync: FullSyncProgress;
   lagMs: number | null;
+  /** Over the last 1000 heartbeats. */
+  lagPercentiles: { p50: number; p99: number; max: number; samples: number } | null;
   commandsApplied: number;
   reconnects: number;
   lastError: ErrorInfo | null;
@@ -60,7 +62,7 @@ export function emptyProgress(): FullSyncProgress {
 export function newNodeStatus(node: string): NodeStatus {
   return {
     node, state: 'Initializing', replid: null, appliedOffset: 0, receivedOffset: 0, lastSync: null,
-    fullSync: emptyProgress(), lagMs: null, commandsApplied: 0, reconnects: 0, lastError: null, retryingSince: null,
+    fullSync: emptyProgress(), lagMs: null, lagPercentiles: null, commandsApplied: 0, reconnects: 0, lastError: null, retryingSince: null,
   };
 }
 

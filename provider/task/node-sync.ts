@@ -346,8 +346,10 @@ export class NodeSync implements ReplicaLinkHandler {
     const applied = this.offsets.applied;
     this.d.status.appliedOffset = applied;
     this.link?.setAppliedOffset(applied);
-    this.lag.applied(applied);
-    this.d.status.lagMs = this.lag.lastLagMs;
+    if (this.lag.applied(applied)) {
+      this.d.status.lagMs = this.lag.lastLagMs;
+      this.d.status.lagPercentiles = this.lag.percentiles();
+    }
   }
 
   /** Saved only for offsets the destination confirmed; a full sync in progress keeps the old checkpoint. */
