@@ -2,6 +2,7 @@
 // Each parser runs in its own child process under /usr/bin/time -v so peak RSS is the parser's alone.
 //   node dist/bench/rdb-parse.js [--keys N] [--big-mib M]
 import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -63,10 +64,10 @@ function timed(cmd: string, args: string[]): { run: Run; stdout: string } {
 }
 
 /** Child mode: stream the file through the reader (optionally decoding every value) and report. */
-async function child(file: string, decode: boolean): Promise<void> {
+async function child(file: string, decode: boolean, bigKeyBytes: number | undefined): Promise<void> {
   const t0 = process.hrtime.bigint();
   let keys = 0;
-  for await (const batch of readRdbFileBatches(file)) {
+  for await (const batch of readRdbFileBatches(file, { bigKeyBytes })) {
     for (const e of batch) {
       if (e.kind === 'key') {
         keys++;
@@ -78,8 +79,9 @@ async function child(file: string, decode: boolean): Promise<void> {
   process.stdout.write(JSON.stringify({ keys, seconds, maxRssMb: process.resourceUsage().maxRSS / 1024 }) + '\n');
 }
 
-function ours(file: string, decode: boolean): Run & { innerSeconds: number } {
-  const { run, stdout } = timed(process.execPath, [__filename, '--child', file, ...(decode ? ['--decode'] : [])]);
+function ours(file: string, decode: boolean, bigKeyBytes?: number): Run & { innerSeconds: number } {
+  const extra = [...(decode ? ['--decode'] : []), ...(bigKeyBytes ? ['--big-key-bytes', String(bigKeyBytes)] : [])];
+  const { run, stdout } = timed(process.execPath, [__filename, '--child', file, ...extra]);
   const inner = JSON.parse(stdout) as { keys: number; seconds: number };
   return { ...run, keys: inner.keys, innerSeconds: inner.seconds };
 }
@@ -90,11 +92,11 @@ function report(label: string, r: Run, bytes: number, keys: number): void {
 }
 
 async function bigKeyPhase(client: Redis, dir: string, mib: number): Promise<Record<string, unknown>> {
-  const element = Buffer.alloc(1024, 'x');
+  // Random bytes: LZF cannot shrink them, so the record really is that big in the file.
   for (let done = 0; done < mib * 1024; done += 5000) {
     const cmds: Array<Array<string | Buffer>> = [];
     for (let j = done; j < Math.min(done + 5000, mib * 1024); j += 1000) {
-      cmds.push(['RPUSH', 'bench:biglist', ...Array.from({ length: 1000 }, (_, k) => Buffer.concat([Buffer.from(String(j + k)), element]))]);
+      cmds.push(['RPUSH', 'bench:biglist', ...Array.from({ length: 1000 }, () => randomBytes(1024))]);
     }
     await pipelined(client, cmds);
   }
@@ -103,15 +105,25 @@ async function bigKeyPhase(client: Redis, dir: string, mib: number): Promise<Rec
   const bytes = statSync(file).size;
   const r = ours(file, false);
   report(`ours, +${mib} MiB list`, r, bytes, r.keys ?? 0);
-  return { fileBytes: bytes, bigListMiB: mib, ours: r };
+  const small = ours(file, false, 16 * 1024 * 1024);
+  report(`ours, +${mib} MiB, bigKey 16M`, small, bytes, small.keys ?? 0);
+  const check = timed('redis-check-rdb', [file]).run;
+  report(`redis-check-rdb, +${mib} MiB`, check, bytes, r.keys ?? 0);
+  return { fileBytes: bytes, bigListMiB: mib, ours: r, oursBigKeyBytes16MiB: small, redisCheckRdb: check };
 }
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
-    options: { child: { type: 'boolean' }, decode: { type: 'boolean' }, keys: { type: 'string' }, 'big-mib': { type: 'string' } },
+    options: {
+      child: { type: 'boolean' }, decode: { type: 'boolean' }, keys: { type: 'string' }, 'big-mib': { type: 'string' },
+      'big-key-bytes': { type: 'string' },
+    },
     allowPositionals: true,
   });
-  if (values.child) return child(positionals[0], values.decode ?? false);
+  if (values.child) {
+    const big = values['big-key-bytes'];
+    return child(positionals[0], values.decode ?? false, big === undefined ? undefined : Number(big));
+  }
   const keys = Number(values.keys ?? 1_000_000);
   const bigMib = Number(values['big-mib'] ?? 200);
   const server = await startRedis({ config: { 'rdbcompression': 'yes' } });
