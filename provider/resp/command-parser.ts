@@ -53,6 +53,8 @@ const LF = 10;
 const STAR = 42;
 const DOLLAR = 36;
 const MAX_HEADER_DIGITS = 18;
+/** First bytes of RESP replies ($ + - :), never of an inline command. */
+const REPLY_TYPES: readonly number[] = [36, 43, 45, 58];
 
 export class CommandParser {
   private buf: Buffer = EMPTY;
@@ -259,6 +261,7 @@ export class CommandParser {
   private parseInline(): ParsedCommand | null | undefined {
     const b = this.buf;
     const start = this.pos;
+    if (REPLY_TYPES.includes(b[start])) throw this.replyInStream(start);
     const lf = b.indexOf(LF, start);
     if (lf < 0) {
       if (b.length - start > this.maxInline) throw this.error(start + this.maxInline, `an inline command of at most ${this.maxInline} bytes`, 'no newline');
@@ -266,7 +269,6 @@ export class CommandParser {
     }
     if (lf - start > this.maxInline) throw this.error(start + this.maxInline, `an inline command of at most ${this.maxInline} bytes`, 'no newline');
     const lineEnd = lf > start && b[lf - 1] === CR ? lf - 1 : lf;
-    if (b[start] === DOLLAR) throw this.error(start, "'*' or an inline command", "'$'");
     const argv: Buffer[] = [];
     let i = start;
     while (i < lineEnd) {
@@ -286,6 +288,15 @@ export class CommandParser {
     this.pos = lf + 1;
     if (argv.length === 0) return undefined;
     return { argv, raw: b.subarray(start, lf + 1), offset: this.base + lf + 1 };
+  }
+
+  /** A reply in the stream (e.g. an error for something the replica sent) must not pass as a command. */
+  private replyInStream(start: number): RespProtocolError {
+    const b = this.buf;
+    let end = start;
+    while (end < b.length && end < start + 80 && b[end] !== CR && b[end] !== LF) end++;
+    const text = b.toString('latin1', start, end).replace(/[^\x20-\x7e]/g, '?');
+    return this.error(start, "'*' or an inline command", `a RESP reply line "${text}"`);
   }
 
   private error(pos: number, expected: string, found: string): RespProtocolError {

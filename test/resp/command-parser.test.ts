@@ -109,6 +109,7 @@ test('bad bytes give errors naming the offset and what was expected', () => {
   expectError('*99999999999\r\n', 1, /array length of at most/);
   expectError('*1\r\n$1\n', 6, /LF after the bulk length|digit or CR/);
   expectError('$3\r\nfoo\r\n', 0, /'\*' or an inline command/);
+  expectError('*1\r\n$4\r\nPING\r\n-NOPERM no permission\r\n', 14, /'\*' or an inline command/);
   expectError('SET a\x01b\r\n', 5, /printable/);
   expectError(Buffer.alloc(70_000, 'a'), 65_536, /inline command of at most/);
 });
