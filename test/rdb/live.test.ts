@@ -39,7 +39,7 @@ async function populate(client: Redis): Promise<void> {
   const cmds: Cmd[] = [
     ['SET', 'str:int', '12345'], ['SET', 'str:neg', '-7'], ['SET', 'str:big-int', '9223372036854775807'],
     ['SET', 'str:short', 'hello'], ['SET', 'str:lzf', 'abc'.repeat(400)], ['SET', 'str:empty', ''],
-    ['SET', Buffer.concat([Buffer.from('bin:'), bin]), bin], ['SET', 'str:random', randomBytes(3000)],
+    ['SET', Buffer.concat([Buffer.from('bin:'), bin]), bin], ['SET', 'str:random', randomBytes(3000)], ['SET', 'str:huge', randomBytes(20000)],
     ['SET', 'str:ttl', 'v', 'PX', '100000000'], ['SET', 'str:ttl-s', 'v', 'EX', '5000000'],
     ['RPUSH', 'list:small', 'a', 'b', '1', '-2', '300000', '9000000000', bin],
     ['RPUSH', 'list:plain', 'x', 'y'.repeat(5000), 'z'],
@@ -249,7 +249,7 @@ test('redis-server 7.0 dump.rdb: every type and encoding, DUMP payloads, chunkin
 
     const bigParsed = parseWhole(small, { bigKeyBytes: 4096 });
     const bigKinds = new Set(bigParsed.entries.flatMap((e) => (e.kind === 'bigkey-begin' ? [e.rdbType] : [])));
-    for (const t of [2, 5, 4, 18]) assert.ok(bigKinds.has(t), `no big key of type ${t} at bigKeyBytes 4096`);
+    for (const t of [0, 2, 5, 4, 18]) assert.ok(bigKinds.has(t), `no big key of type ${t} at bigKeyBytes 4096`);
     assert.deepStrictEqual(canonical(bigParsed.entries), canonical(whole.entries));
 
     const rnd = prng(42);
