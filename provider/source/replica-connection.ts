@@ -5,7 +5,8 @@
 //   start() connects and runs the handshake (see handshake.ts). Then exactly one of:
 //   - onFullResync(replid, offset): the master sends a snapshot taken at replication offset `offset`.
 //     Followed by onRdbData(chunk)* (the RDB file bytes, exactly as the master wrote them, in order; the
-//     diskless EOF mark is stripped) and onRdbEnd({ bytes, diskless }). Commands then start right after
+//     diskless EOF mark is stripped; chunks are never reused, the handler may keep them) and
+//     onRdbEnd({ bytes, diskless }). Commands then start right after
 //     `offset`: the first command's cmd.offset is offset + its byte length.
 //   - onContinue(replid, offset): partial resync. `replid` is the new replid when the master announced one
 //     (+CONTINUE <replid>, after a failover), else the requested one; `offset` is the requested offset,
