@@ -1,5 +1,5 @@
 // Reading back an encoded command (a RESP array of bulk strings): its name, its arguments, and a printable form
-// for errors. Only used off the hot path (errors, EVALSHA and SCRIPT detection look at the name only).
+// for errors. Only used off the hot path (errors, and EVAL*/SCRIPT commands for the script cache).
 
 const MAX_PRINTABLE = 200;
 
@@ -17,12 +17,6 @@ export function decodeCommand(command: Buffer, limit = Infinity): Buffer[] {
     pos = lineEnd + 2 + len + 2;
   }
   return out;
-}
-
-/** The command name in upper case (e.g. "EVALSHA"). */
-export function commandName(command: Buffer): string {
-  const [name] = decodeCommand(command, 1);
-  return name ? name.toString('latin1').toUpperCase() : '';
 }
 
 /** A key or argument shown to a human: utf8 when it is printable text, else base64 with a "b64:" prefix. */

@@ -8,8 +8,8 @@ import { ReplyParser, type ReplyOutcome } from './reply-parser';
 import { InFlightQueue, NO_OFFSET } from './in-flight-queue';
 import { Notifier } from './notifier';
 import { WriteError, ConnectionLostError, type WriterFailure } from './write-error';
-import { commandName, decodeCommand, printableCommand } from './command-text';
-import { ScriptCache, mayTouchScripts, type ScriptBodyLookup } from './script-cache';
+import { decodeCommand, printableCommand } from './command-text';
+import { ScriptCache, scriptCommandName, type ScriptBodyLookup } from './script-cache';
 
 export const DEFAULT_PIPELINE_COMMANDS = 1000;
 export const DEFAULT_PIPELINE_BYTES = 8 * 1024 * 1024;
@@ -117,8 +117,9 @@ export class DestinationConnection extends Notifier<ConnectionEvents> {
       this.enqueue(encodeCommand(['SELECT', db]), NO_OFFSET);
       this.selectedDb = db;
     }
-    if (mayTouchScripts(command)) {
-      const load = this.scripts.before(commandName(command), command);
+    const scriptCommand = scriptCommandName(command);
+    if (scriptCommand) {
+      const load = this.scripts.before(scriptCommand, command);
       if (load) this.enqueue(load, NO_OFFSET);
     }
     this.enqueue(command, offset);

@@ -74,6 +74,7 @@ function valueOptions(opts: KeyCommandOptions, nowMs: number, continuation: bool
       bytes: opts.rewriteChunkBytes ?? DEFAULT_REWRITE_CHUNK_BYTES,
     },
     redis7: opts.destinationRdbVersion >= 10,
+    fieldTtls: opts.destinationRdbVersion >= 12,
     nowMs,
     continuation,
   };

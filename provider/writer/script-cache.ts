@@ -46,9 +46,19 @@ export class ScriptCache {
   }
 }
 
-/** Only commands starting with E or S can touch the script cache: a cheap test before decoding the name. */
-export function mayTouchScripts(command: Buffer): boolean {
-  const lineEnd = command.indexOf(10, command.indexOf(10) + 1);
-  const c = command[lineEnd + 1] | 0x20;
-  return c === 0x65 || c === 0x73;
+const SCRIPT_COMMANDS = new Set(['EVAL', 'EVALSHA', 'EVAL_RO', 'EVALSHA_RO', 'SCRIPT']);
+
+/**
+ * The command's name when it is one the script cache follows (EVAL*, SCRIPT), else null. Reads the first bulk
+ * string in place: this runs for every command, so the common ones must cost a length check.
+ */
+export function scriptCommandName(command: Buffer): string | null {
+  const headerEnd = command.indexOf(10);
+  const lenEnd = command.indexOf(13, headerEnd + 1);
+  const len = lenEnd - headerEnd - 2 === 1 ? command[headerEnd + 2] - 48 : parseInt(command.toString('latin1', headerEnd + 2, lenEnd), 10);
+  if (len !== 4 && len !== 6 && len !== 7 && len !== 10) return null;
+  const first = command[lenEnd + 2] | 0x20;
+  if (first !== 0x65 && first !== 0x73) return null; // e, s
+  const name = command.toString('latin1', lenEnd + 2, lenEnd + 2 + len).toUpperCase();
+  return SCRIPT_COMMANDS.has(name) ? name : null;
 }

@@ -9,6 +9,8 @@ import { streamCommands } from './stream-commands';
 export interface ValueCommandOptions {
   limits: ChunkLimits;
   redis7: boolean;
+  /** The destination has HPEXPIREAT (7.4, RDB 12). */
+  fieldTtls: boolean;
   nowMs: number;
   /** For a big key's later parts: a string part appends instead of setting. */
   continuation: boolean;
@@ -39,6 +41,9 @@ function* stringCommands(key: Buffer, value: Buffer, opts: ValueCommandOptions):
 }
 
 function* hashCommands(key: Buffer, fields: Array<[Buffer, Buffer]>, ttls: Array<[Buffer, number]>, opts: ValueCommandOptions): Generator<Buffer> {
+  if (!opts.fieldTtls && ttls.some(([, at]) => at > opts.nowMs)) {
+    throw new UnsupportedValueError('hash field TTLs need a destination with HPEXPIREAT (Redis 7.4+)');
+  }
   // A field already past its TTL is dropped here, as the destination would drop it on first access.
   const expired = new Set(ttls.filter(([, at]) => at <= opts.nowMs).map(([f]) => f.toString('latin1')));
   const live = expired.size === 0 ? fields : fields.filter(([f]) => !expired.has(f.toString('latin1')));

@@ -175,3 +175,20 @@ test('scores keep full precision and infinities use Redis spelling', () => {
   assert.equal(formatScore(Infinity), '+inf');
   assert.equal(formatScore(-Infinity), '-inf');
 });
+
+test('hash field TTLs become HPEXPIREAT for a 7.4+ destination and are refused for an older one', () => {
+  const now = Date.now();
+  const e: KeyEntry = {
+    kind: 'key', db: 0, key: Buffer.from('h'), rdbType: 25, valueKind: 'hash', expireAtMs: null, idleSeconds: null, freq: null,
+    raw: Buffer.alloc(100), offset: 0,
+    decode: () => ({
+      kind: 'hash',
+      fields: [[Buffer.from('a'), Buffer.from('1')], [Buffer.from('b'), Buffer.from('2')], [Buffer.from('old'), Buffer.from('3')], [Buffer.from('c'), Buffer.from('4')]],
+      fieldExpireAtMs: [[Buffer.from('a'), now + 5000], [Buffer.from('b'), now + 5000], [Buffer.from('old'), now - 1], [Buffer.from('c'), now + 9000]],
+    }),
+  };
+  const text = [...keyEntryCommands(e, { sourceRdbVersion: 12, destinationRdbVersion: 12, bigKeyBytes: 0, nowMs: now })]
+    .map((c) => decodeCommand(c).map(String).join(' '));
+  assert.deepEqual(text, ['DEL h', 'HSET h a 1 b 2 c 4', `HPEXPIREAT h ${now + 5000} FIELDS 2 a b`, `HPEXPIREAT h ${now + 9000} FIELDS 1 c`]);
+  assert.throws(() => [...keyEntryCommands(e, { sourceRdbVersion: 12, destinationRdbVersion: 10, nowMs: now })], /HPEXPIREAT/);
+});

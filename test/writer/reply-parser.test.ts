@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { ReplyParser, type ReplyOutcome } from '../../provider/writer/reply-parser';
 import { printableCommand, printableBytes } from '../../provider/writer/command-text';
 import { encodeCommand } from '../../provider/resp/encode';
+import { scriptCommandName } from '../../provider/writer/script-cache';
 
 const replies = Buffer.from('+OK\r\n-ERR unknown command\r\n:42\r\n$5\r\nhe\r\no\r\n$-1\r\n*3\r\n$1\r\na\r\n*1\r\n:1\r\n*-1\r\n-OOM full\r\n%1\r\n+k\r\n+v\r\n');
 const expected: ReplyOutcome[] = [null, 'ERR unknown command', null, null, null, null, 'OOM full', null];
@@ -23,4 +24,14 @@ test('printable commands are truncated and never show AUTH arguments', () => {
   assert.ok(long.length < 200 && long.includes('(1000 bytes)'));
   assert.equal(printableBytes(Buffer.from([0xff, 0x00])), 'b64:/wA=');
   assert.equal(printableBytes(Buffer.from('clé')), 'clé');
+});
+
+test('only EVAL*, SCRIPT commands are picked out for the script cache', () => {
+  const pick = (...args: string[]) => scriptCommandName(encodeCommand(args));
+  assert.equal(pick('evalsha', 'abc', '0'), 'EVALSHA');
+  assert.equal(pick('EVAL', 'return 1', '0'), 'EVAL');
+  assert.equal(pick('script', 'flush'), 'SCRIPT');
+  assert.equal(pick('EVALSHA_RO', 'x', '0'), 'EVALSHA_RO');
+  for (const other of ['SET', 'SADD', 'SELECT', 'SINTERSTORE', 'EXPIRE', 'EXEC', 'SUBSCRIBE']) assert.equal(pick(other, 'k'), null, other);
+  assert.equal(pick('x'.repeat(12), 'k'), null);
 });
