@@ -324,6 +324,10 @@ export class RdbReader {
       this.itemsLeft--;
       if (this.big !== null && this.base + c.pos - this.bigFlushedAt >= this.partBytes) this.flushPart(c);
     }
+    if (layout.trailer) {
+      layout.trailer(c, null);
+      this.pos = c.pos;
+    }
     this.finishValue();
     return true;
   }

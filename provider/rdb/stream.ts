@@ -8,18 +8,18 @@ import { lpElements } from './listpack';
 const STREAM_ITEM_FLAG_DELETED = 1;
 const STREAM_ITEM_FLAG_SAMEFIELDS = 2;
 
-/** Walks a stream value; with decode false only the structure is checked and null is returned. */
-export function readStream(c: Cursor, rdbType: number, decode: boolean): StreamValue | null {
-  const entries: StreamValue['entries'] = [];
-  const nodes = c.len('the stream listpack count');
-  for (let i = 0; i < nodes; i++) {
-    const at = c.pos;
-    const nodeKey = c.str('a stream node key');
-    if (nodeKey.length !== 16) throw new CorruptData('a 16-byte stream node key', at);
-    const lp = c.str('a stream listpack');
-    if (lp.length === 0) throw new CorruptData('a non-empty stream listpack', at);
-    if (decode) decodeNode(nodeKey, lp, entries);
-  }
+/** One listpack node of the stream's radix tree: its 16-byte master id, then the listpack. */
+export function readStreamNode(c: Cursor, out: StreamValue['entries'] | null): void {
+  const at = c.pos;
+  const nodeKey = c.str('a stream node key');
+  if (nodeKey.length !== 16) throw new CorruptData('a 16-byte stream node key', at);
+  const lp = c.str('a stream listpack');
+  if (lp.length === 0) throw new CorruptData('a non-empty stream listpack', at);
+  if (out) decodeNode(nodeKey, lp, out);
+}
+
+/** What follows the nodes: length, ids and counters, then the consumer groups. Null when not decoding. */
+export function readStreamTrailer(c: Cursor, rdbType: number, entries: StreamValue['entries'] | null): StreamValue | null {
   const length = c.len('the stream length');
   const lastId = readId(c);
   let firstId: StreamId | null = null;
@@ -31,7 +31,7 @@ export function readStream(c: Cursor, rdbType: number, decode: boolean): StreamV
     entriesAdded = Number(c.lenBig('the stream entries-added counter'));
   }
   const groups = readGroups(c, rdbType);
-  if (!decode) return null;
+  if (entries === null) return null;
   return { entries, length, lastId, firstId, maxDeletedEntryId, entriesAdded, groups };
 }
 

@@ -6,7 +6,7 @@ import { RDB_TYPE, type DecodedValue, type StreamValue, type ValueKind } from '.
 import { intsetElements } from './intset';
 import { lpElements } from './listpack';
 import { skipModuleValue } from './module';
-import { readStream } from './stream';
+import { readStreamNode, readStreamTrailer } from './stream';
 import { zipmapElements } from './zipmap';
 import { zlElements } from './ziplist';
 
@@ -21,6 +21,7 @@ export class Acc {
   fields: Array<[Buffer, Buffer]> = [];
   fieldExpire: Array<[Buffer, number]> = [];
   stream: StreamValue | null = null;
+  streamEntries: StreamValue['entries'] = [];
   moduleType = '';
   minExpire = 0;
 
@@ -68,6 +69,8 @@ export interface Layout {
   /** Reads what precedes the items and returns how many items follow. */
   header(c: Cursor, acc: Acc | null): number;
   item(c: Cursor, acc: Acc | null): void;
+  /** Reads what follows the items (streams: metadata and consumer groups). */
+  trailer?(c: Cursor, acc: Acc | null): void;
 }
 
 const noItem = (): void => {
@@ -201,15 +204,16 @@ function toHashEx(el: Buffer[], acc: Acc, what: string): void {
   }
 }
 
+// Nodes are items so a large stream arriving in small chunks resumes node by node; it is never split into parts.
 const streamLayout = (rdbType: number): Layout => ({
   kind: 'stream',
   splittable: false,
-  header(c, acc) {
-    const s = readStream(c, rdbType, acc !== null);
+  header: (c) => c.len('the stream listpack count'),
+  item: (c, acc) => readStreamNode(c, acc ? acc.streamEntries : null),
+  trailer(c, acc) {
+    const s = readStreamTrailer(c, rdbType, acc ? acc.streamEntries : null);
     if (acc) acc.stream = s;
-    return 0;
   },
-  item: noItem,
 });
 
 const LAYOUTS = new Map<number, Layout>([
@@ -279,6 +283,7 @@ export function decodeRaw(rdbType: number, raw: Buffer): DecodedValue {
   const acc = new Acc(layout.kind, false);
   const n = layout.header(c, acc);
   for (let i = 0; i < n; i++) layout.item(c, acc);
+  layout.trailer?.(c, acc);
   if (c.pos !== raw.length) throw new CorruptData(`the value to end after its ${n} items (${raw.length - c.pos} bytes left)`, c.pos);
   return acc.toDecoded();
 }
