@@ -10,6 +10,15 @@ export class Notifier<Events extends { [K in keyof Events]: unknown[] }> {
     return this;
   }
 
+  /** Listens for the next notification only. */
+  once<K extends keyof Events>(name: K, fn: Listener<Events[K]>): this {
+    const wrapper: Listener<Events[K]> = (...args) => {
+      this.off(name, wrapper);
+      fn(...args);
+    };
+    return this.on(name, wrapper);
+  }
+
   off<K extends keyof Events>(name: K, fn: Listener<Events[K]>): this {
     const list = this.listeners[name];
     if (list) this.listeners[name] = list.filter((f) => f !== fn);

@@ -4,7 +4,7 @@ import type { ConnectionEvents } from './connection';
 
 export type WriterEvents = ConnectionEvents;
 
-export interface Writer extends Pick<Notifier<WriterEvents>, 'on' | 'off'> {
+export interface Writer extends Pick<Notifier<WriterEvents>, 'on' | 'once' | 'off'> {
   /**
    * Queues an encoded command for db. key is the key the command is routed by in a cluster (its first key; null for
    * a keyless command); a standalone writer ignores it. offset tags the command with the replication offset it

@@ -35,7 +35,7 @@ test('cluster writer routes by slot, reports applied offsets across masters, and
       for (const k of [...keys, ...Array.from({ length: 500 }, (_, i) => `plain:${i}`)]) {
         const key = Buffer.from(k, 'latin1');
         for (const cmd of keyEntryCommands(await entryFromServer(src.client(), 0, key), { sourceRdbVersion: 10, destinationRdbVersion: 10 })) {
-          if (!w.write(0, key, cmd, ++offset)) await within(new Promise<void>((r) => w.on('drain', r)), 10_000, 'drain');
+          if (!w.write(0, key, cmd, ++offset)) await within(new Promise<void>((r) => w.once('drain', r)), 10_000, 'drain');
         }
       }
       await within(w.flush(), 20_000, 'flush');

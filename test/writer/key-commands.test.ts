@@ -25,7 +25,7 @@ async function writeAll(dst: RedisServer, commands: Iterable<Buffer>): Promise<n
   try {
     for (const c of commands) {
       n++;
-      if (!w.write(0, null, c)) await within(new Promise<void>((r) => w.on('drain', r)), 10_000, 'drain');
+      if (!w.write(0, null, c)) await within(new Promise<void>((r) => w.once('drain', r)), 10_000, 'drain');
     }
     await within(w.flush(), 10_000, 'flush');
   } finally {
