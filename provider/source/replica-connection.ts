@@ -251,7 +251,9 @@ export class ReplicaConnection {
 
   private consumeHandshake(chunk: Buffer): void {
     this.lines.push(chunk);
-    for (let line = this.lines.nextLine(); line !== null && this.state === 'handshake'; line = this.state === 'handshake' ? this.lines.nextLine() : null) {
+    while (this.state === 'handshake') {
+      const line = this.lines.nextLine();
+      if (line === null) return;
       this.onHandshakeLine(line);
     }
     if (this.state === 'rdb' || this.state === 'stream') {
