@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RdbError } from '../../provider/rdb/errors';
 import type { RdbEntry } from '../../provider/rdb/entry';
-import { canonical, expectedDataset, fixturesDir, manifest, parseWhole, type ManifestEntry } from './util';
+import { canonical, expectedDataset, fixturesDir, manifest, parseChunked, parseWhole, prng, type ManifestEntry } from './util';
 
 interface Outcome {
   entries: RdbEntry[];
@@ -49,8 +49,19 @@ function checkDataset(m: ManifestEntry): void {
   if (m.scan?.keys !== undefined && !m.scan.scan_stopped) {
     assert.equal(out.entries.filter((e) => e.kind === 'key').length, m.scan.keys, `${m.file}: key records`);
   }
-  assert.deepStrictEqual(JSON.parse(JSON.stringify(canonical(out.entries))), expected, `${m.file}: dataset`);
+  const want = JSON.parse(JSON.stringify(canonical(out.entries))) as unknown;
+  assert.deepStrictEqual(want, expected, `${m.file}: dataset`);
+  checkStreamed(m, want);
   counts.matched++;
+}
+
+/** The same dataset when the bytes come in small random chunks and every collection is a big key. */
+function checkStreamed(m: ManifestEntry, want: unknown): void {
+  const data = readFileSync(join(fixturesDir(), m.file));
+  const rnd = prng(data.length);
+  const maxChunk = data.length > 1 << 20 ? 65536 : 13;
+  const { entries } = parseChunked(data, { bigKeyBytes: 64 }, () => 1 + Math.floor(rnd() * maxChunk));
+  assert.deepStrictEqual(JSON.parse(JSON.stringify(canonical(entries))), want, `${m.file}: dataset when streamed in chunks with bigKeyBytes 64`);
 }
 
 function checkUnloadable(m: ManifestEntry): void {
