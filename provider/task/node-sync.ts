@@ -14,6 +14,7 @@ import type { ReplicaLink, ReplicaLinkHandler, PsyncPosition } from './replica-l
 import { AppliedOffsets } from './applied-offsets';
 import { LagTracker } from './lag-tracker';
 import { encodeCommand } from '../resp/encode';
+import { StringBatch, STRING_BATCH_VALUE_MAX } from './string-batch';
 import { TxBatch, encodeCheckpoint, type DestinationCheckpoint } from './tx-batch';
 
 export type LinkFactory = (handler: ReplicaLinkHandler, position: PsyncPosition | null) => Promise<ReplicaLink>;
@@ -58,6 +59,7 @@ export class NodeSync implements ReplicaLinkHandler {
   private readonly heartbeatKey: Buffer | null;
   private readonly batch: TxBatch | null;
   private closeScheduled = false;
+  private readonly strings = new StringBatch((db, cmd) => this.write(db, null, cmd));
   private hadCheckpoint = false;
 
   constructor(private readonly d: NodeSyncDeps) {
@@ -146,6 +148,8 @@ export class NodeSync implements ReplicaLinkHandler {
     this.d.status.fullSync.bytesDone += chunk.length;
     try {
       for (const e of this.reader.push(chunk)) this.applyRdbEntry(e);
+      // Each chunk's strings go out now: holding them for the next chunk would only add latency.
+      this.strings.flush();
     } catch (err) {
       this.fail(err as Error, false);
     }
@@ -155,6 +159,7 @@ export class NodeSync implements ReplicaLinkHandler {
     if (this.failed || !this.reader) return;
     try {
       for (const e of this.reader.end()) this.applyRdbEntry(e);
+      this.strings.flush();
     } catch (err) {
       this.fail(err as Error, false);
       return;
@@ -198,16 +203,26 @@ export class NodeSync implements ReplicaLinkHandler {
       case 'key':
         if (!this.wantsKey(e.db, e.key)) return;
         s.keysDone++;
+        if (e.valueKind === 'string' && e.expireAtMs === null && e.raw.length <= STRING_BATCH_VALUE_MAX) {
+          const v = e.decode();
+          if (v.kind === 'string') {
+            this.strings.add(this.d.task.mapDb(e.db), e.key, v.value);
+            return;
+          }
+        }
+        this.strings.flush();
         for (const cmd of keyEntryCommands(e, this.keyOptions())) this.write(this.d.task.mapDb(e.db), e.key, cmd);
         return;
       case 'bigkey-begin':
       case 'bigkey-part':
       case 'bigkey-end':
         if (!this.wantsKey(e.db, e.key)) return;
+        this.strings.flush();
         if (e.kind === 'bigkey-end') s.keysDone++;
         for (const cmd of bigKeyEntryCommands(e, this.keyOptions())) this.write(this.d.task.mapDb(e.db), e.key, cmd);
         return;
       case 'function':
+        this.strings.flush();
         // Function libraries are server-wide: REPLACE keeps a resync idempotent.
         this.write(0, null, encodeCommand(['FUNCTION', 'LOAD', 'REPLACE', e.code]));
         return;

@@ -1,0 +1,192 @@
+// bench/sync: the sync engine next to a native Redis replica of the same source, in the same run.
+//  (a) full sync of 1M keys of 100-byte strings, and of a mixed-type dataset: time to Synchronizing vs REPLICAOF;
+//  (b) incremental: redis-benchmark SET with pipelining against the source: applied/issued rate, catch-up vs a native
+//      replica; lag p50/p99 from the heartbeat at a paced 20k writes/s; the daemon's peak RSS.
+// Prints the figures and writes bench/results/sync.json. Loopback only.
+import { execFile } from 'node:child_process';
+import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type Redis from 'ioredis';
+import { startRedis, sleep, type RedisServer } from '../test/harness/redis';
+import { startDaemon, REPO_ROOT, type Daemon } from '../test/harness/daemon';
+import { verifyTask } from '../provider/verify/verify-task';
+import type { TaskSpec } from '../provider/spec/types';
+
+const run = promisify(execFile);
+const KEYS = Number(process.env.BENCH_KEYS ?? 1_000_000);
+
+async function masterOffset(s: RedisServer): Promise<number> {
+  return Number(/master_repl_offset:(\d+)/.exec(await s.client().info('replication'))![1]);
+}
+
+async function fillStrings(c: Redis, n: number): Promise<void> {
+  await c.call('DEBUG', 'POPULATE', String(n), 'key', '100');
+}
+
+async function fillMixed(c: Redis, n: number): Promise<void> {
+  const per = Math.floor(n / 5);
+  await c.call('DEBUG', 'POPULATE', String(per), 'str', '100');
+  for (let base = 0; base < per; base += 2000) {
+    const p = c.pipeline();
+    for (let i = base; i < Math.min(per, base + 2000); i++) {
+      p.rpush(`list:${i}`, 'alpha', 'beta', 'gamma', String(i), 'delta');
+      p.sadd(`set:${i}`, 'a', 'b', 'c', String(i));
+      p.hset(`hash:${i}`, 'name', `n${i}`, 'count', String(i), 'flag', '1');
+      p.zadd(`zset:${i}`, 1, 'a', 2, 'b', i, 'c');
+    }
+    await p.exec();
+  }
+}
+
+/** REPLICAOF from an empty server: time until the link is up and the sync done. */
+async function nativeFullSync(src: RedisServer): Promise<{ seconds: number; replica: RedisServer }> {
+  const replica = await startRedis({ config: { 'repl-diskless-load': 'disabled' } });
+  const t0 = Date.now();
+  await replica.client().call('REPLICAOF', src.host, String(src.port));
+  for (let i = 0; i < 100_000; i++) {
+    const info = await replica.client().info('replication');
+    if (/master_link_status:up/.test(info) && /master_sync_in_progress:0/.test(info)) break;
+    await sleep(5);
+  }
+  return { seconds: (Date.now() - t0) / 1000, replica };
+}
+
+function taskSpec(name: string, src: RedisServer, dst: RedisServer, heartbeatMs = 100): TaskSpec {
+  return {
+    name, source: { mode: 'standalone', nodes: [src.addr] }, destination: { mode: 'standalone', nodes: [dst.addr] },
+    heartbeat: { intervalMs: heartbeatMs },
+  };
+}
+
+async function ourFullSync(src: RedisServer, name: string): Promise<{ seconds: number; syncSeconds: number; dst: RedisServer; daemon: Daemon; spec: TaskSpec }> {
+  const dst = await startRedis();
+  const spec = taskSpec(name, src, dst);
+  const t0 = Date.now();
+  const daemon = startDaemon(spec, { args: ['--skip-prechecks'] });
+  const st = await daemon.waitForState('Synchronizing', 900_000);
+  const seconds = (Date.now() - t0) / 1000;
+  const fs = st.nodes[0].fullSync;
+  const syncSeconds = (Date.parse(fs.finishedAt!) - Date.parse(fs.startedAt!)) / 1000;
+  return { seconds, syncSeconds, dst, daemon, spec };
+}
+
+function peakRssMb(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+async function waitApplied(d: Daemon, target: number, timeoutMs: number): Promise<number> {
+  const t0 = Date.now();
+  for (let i = 0; i < 1_000_000 && Date.now() - t0 < timeoutMs; i++) {
+    if ((d.status()?.nodes[0].appliedOffset ?? 0) >= target) return (Date.now() - t0) / 1000;
+    await sleep(5);
+  }
+  return NaN;
+}
+
+async function waitReplica(replica: RedisServer, target: number, timeoutMs: number): Promise<number> {
+  const t0 = Date.now();
+  for (let i = 0; i < 1_000_000 && Date.now() - t0 < timeoutMs; i++) {
+    const off = Number(/slave_repl_offset:(\d+)/.exec(await replica.client().info('replication'))?.[1] ?? 0);
+    if (off >= target) return (Date.now() - t0) / 1000;
+    await sleep(5);
+  }
+  return NaN;
+}
+
+async function fullSyncCase(label: string, fill: (c: Redis, n: number) => Promise<void>): Promise<Record<string, number | string | boolean>> {
+  const src = await startRedis({ config: { 'repl-diskless-sync': 'yes', 'repl-diskless-sync-delay': '0', 'repl-backlog-size': '256mb' } });
+  try {
+    await fill(src.client(), KEYS);
+    const keys = await src.client().dbsize();
+    const native = await nativeFullSync(src);
+    await native.replica.stop();
+    const ours = await ourFullSync(src, `bench-${label}`);
+    const rss = peakRssMb(ours.daemon.child.pid!);
+    const report = await verifyTask(ours.spec);
+    await ours.daemon.kill('SIGTERM');
+    await ours.dst.stop();
+    return {
+      dataset: label, keys, nativeSeconds: native.seconds, oursSeconds: ours.seconds, oursTransferSeconds: ours.syncSeconds,
+      ratio: ours.seconds / native.seconds, peakRssMb: rss, verifyConsistent: report.consistent, verifySeconds: report.durationMs / 1000,
+    };
+  } finally {
+    await src.stop();
+  }
+}
+
+/** Sends `rate` SETs per second for `seconds`, in 10 ms slices. */
+async function pacedLoad(c: Redis, rate: number, seconds: number): Promise<number> {
+  const perSlice = Math.round(rate / 100);
+  const t0 = Date.now();
+  let sent = 0;
+  for (let slice = 0; slice < seconds * 100; slice++) {
+    const p = c.pipeline();
+    for (let i = 0; i < perSlice; i++) p.set(`paced:${(sent + i) % 100000}`, 'v'.repeat(100));
+    await p.exec();
+    sent += perSlice;
+    const wait = t0 + (slice + 1) * 10 - Date.now();
+    if (wait > 0) await sleep(wait);
+  }
+  return sent / ((Date.now() - t0) / 1000);
+}
+
+async function incrementalCase(): Promise<Record<string, number | string | boolean>> {
+  const src = await startRedis({ config: { 'repl-backlog-size': '512mb', 'client-output-buffer-limit': 'replica 0 0 0' } });
+  try {
+    await fillStrings(src.client(), 1000);
+    const native = await nativeFullSync(src);
+    const dst = await startRedis();
+    const spec = taskSpec('bench-incr', src, dst, 50);
+    const daemon = startDaemon(spec, { args: ['--skip-prechecks'] });
+    await daemon.waitForState('Synchronizing', 60_000);
+    const N = Number(process.env.BENCH_INCR_COMMANDS ?? 2_000_000);
+    const t0 = Date.now();
+    await run('redis-benchmark', ['-h', src.host, '-p', String(src.port), '-t', 'set', '-n', String(N), '-P', '16', '-c', '8', '-r', '1000000', '-d', '100', '-q']);
+    const issueSeconds = (Date.now() - t0) / 1000;
+    const target = await masterOffset(src);
+    const [oursExtra, nativeExtra] = await Promise.all([waitApplied(daemon, target, 300_000), waitReplica(native.replica, target, 300_000)]);
+    const oursSeconds = issueSeconds + oursExtra;
+    const nativeSeconds = issueSeconds + nativeExtra;
+    // Lag at a steady 20k writes/s.
+    await sleep(500);
+    const achieved = await pacedLoad(src.client(), 20_000, 10);
+    await waitApplied(daemon, await masterOffset(src), 60_000);
+    const lag = daemon.status()!.nodes[0].lagPercentiles;
+    const rss = peakRssMb(daemon.child.pid!);
+    const report = await verifyTask(spec);
+    await daemon.kill('SIGTERM');
+    await Promise.all([dst.stop(), native.replica.stop()]);
+    return {
+      commands: N, issuedPerSecond: N / issueSeconds, oursAppliedPerSecond: N / oursSeconds, nativeAppliedPerSecond: N / nativeSeconds,
+      ratioToIssued: issueSeconds / oursSeconds, ratioToNative: nativeSeconds / oursSeconds,
+      oursCatchUpAfterLoadSeconds: oursExtra, nativeCatchUpAfterLoadSeconds: nativeExtra,
+      pacedWritesPerSecond: achieved, lagP50Ms: lag?.p50 ?? NaN, lagP99Ms: lag?.p99 ?? NaN, lagMaxMs: lag?.max ?? NaN, lagSamples: lag?.samples ?? 0,
+      peakRssMb: rss, verifyConsistent: report.consistent,
+    };
+  } finally {
+    await src.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const only = process.argv[2];
+  const results: Record<string, unknown> = { date: new Date().toISOString(), keys: KEYS };
+  if (!only || only === 'full') {
+    results.fullStrings = await fullSyncCase('strings-100B', fillStrings);
+    console.log('full sync, strings:', results.fullStrings);
+    results.fullMixed = await fullSyncCase('mixed', fillMixed);
+    console.log('full sync, mixed:', results.fullMixed);
+  }
+  if (!only || only === 'incremental') {
+    results.incremental = await incrementalCase();
+    console.log('incremental:', results.incremental);
+  }
+  const dir = join(REPO_ROOT, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'sync.json'), JSON.stringify(results, null, 2));
+  console.log(`wrote ${join(dir, 'sync.json')}`);
+}
+
+main().then(() => process.exit(0), (err) => { console.error(err); process.exit(1); });

@@ -1,0 +1,33 @@
+// During a full sync most keys of most datasets are small strings without a TTL. One MSET for many of them costs the
+// destination far less than one RESTORE each (no payload checksum, one command dispatch), and the value bytes go
+// out as they are. Anything else (a TTL, another type, a big value) flushes the batch first, so order is kept.
+import { encodeCommand } from '../resp/encode';
+
+export const STRING_BATCH_KEYS = 256;
+export const STRING_BATCH_BYTES = 256 * 1024;
+/** Above this a value goes alone (RESTORE or a rewrite), so a batch never holds a big one. */
+export const STRING_BATCH_VALUE_MAX = 16 * 1024;
+
+export class StringBatch {
+  private args: Buffer[] = [];
+  private bytes = 0;
+  private db = -1;
+
+  constructor(private readonly emit: (db: number, command: Buffer) => void) {}
+
+  /** Returns false when the key is not for this batch (the caller writes it the usual way after flush()). */
+  add(db: number, key: Buffer, value: Buffer): void {
+    if (db !== this.db) this.flush();
+    this.db = db;
+    this.args.push(key, value);
+    this.bytes += key.length + value.length;
+    if (this.args.length >= STRING_BATCH_KEYS * 2 || this.bytes >= STRING_BATCH_BYTES) this.flush();
+  }
+
+  flush(): void {
+    if (!this.args.length) return;
+    this.emit(this.db, encodeCommand([Buffer.from('MSET'), ...this.args]));
+    this.args = [];
+    this.bytes = 0;
+  }
+}
