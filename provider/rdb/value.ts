@@ -275,8 +275,17 @@ export function layoutOf(rdbType: number): Layout | undefined {
   return LAYOUTS.get(rdbType);
 }
 
+/** Most keys are strings: decoded without the collection machinery. */
+function decodeString(raw: Buffer): DecodedValue {
+  const c = new Cursor(raw, 0, raw.length, false);
+  const value = c.str('a string value');
+  if (c.pos !== raw.length) throw new CorruptData(`the string value to end at its length (${raw.length - c.pos} bytes left)`, c.pos);
+  return { kind: 'string', value };
+}
+
 /** Decodes a whole value from its raw bytes (as KeyEntry.raw holds them). */
 export function decodeRaw(rdbType: number, raw: Buffer): DecodedValue {
+  if (rdbType === RDB_TYPE.STRING) return decodeString(raw);
   const layout = layoutOf(rdbType);
   if (layout === undefined) throw new CorruptData(`a known value type (got ${rdbType})`, 0);
   const c = new Cursor(raw, 0, raw.length, false);
