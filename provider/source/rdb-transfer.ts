@@ -18,7 +18,11 @@ export class RdbTransfer {
   private received = 0;
   private finished = false;
 
-  constructor(private readonly onData: (chunk: Buffer) => void) {}
+  constructor(
+    private readonly onData: (chunk: Buffer) => void,
+    /** Once the preamble is read: the RDB length for a disk-based transfer, null for a diskless one. */
+    private readonly onStart: (bytesTotal: number | null) => void = () => undefined,
+  ) {}
 
   /** RDB bytes handed on so far. */
   get bytes(): number {
@@ -56,7 +60,9 @@ export class RdbTransfer {
         throw new RdbPreambleError(`expected "$<length>" or "$EOF:<mark>" before the RDB, found "${line.slice(0, 64)}"`);
       }
       this.started = true;
-      return this.preamble.takeRest();
+      const rest = this.preamble.takeRest();
+      this.onStart(this.mark === null ? this.remaining : null);
+      return rest;
     }
     return null;
   }

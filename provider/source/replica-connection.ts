@@ -4,7 +4,8 @@
 // Lifecycle and events (all calls into ReplicaHandler are synchronous, from socket events):
 //   start() connects and runs the handshake (see handshake.ts). Then exactly one of:
 //   - onFullResync(replid, offset): the master sends a snapshot taken at replication offset `offset`.
-//     Followed by onRdbData(chunk)* (the RDB file bytes, exactly as the master wrote them, in order; the
+//     Followed by onRdbStart({ bytesTotal, diskless }) once the RDB preamble is read (bytesTotal is the RDB
+//     length for a disk-based transfer, null for a diskless one; optional), onRdbData(chunk)* (the RDB file bytes, exactly as the master wrote them, in order; the
 //     diskless EOF mark is stripped; chunks are never reused, the handler may keep them) and
 //     onRdbEnd({ bytes, diskless }). Commands then start right after
 //     `offset`: the first command's cmd.offset is offset + its byte length.
@@ -47,6 +48,12 @@ import { RdbPreambleError, RdbTransfer } from './rdb-transfer';
 
 export type { PsyncPosition } from './handshake';
 
+export interface RdbStartInfo {
+  /** The RDB length for a disk-based transfer; null for a diskless one, whose length is unknown. */
+  bytesTotal: number | null;
+  diskless: boolean;
+}
+
 export interface RdbEndInfo {
   /** RDB bytes delivered through onRdbData. */
   bytes: number;
@@ -56,6 +63,7 @@ export interface RdbEndInfo {
 export interface ReplicaHandler {
   onFullResync(replid: string, offset: number): void;
   onContinue(replid: string, offset: number): void;
+  onRdbStart?(info: RdbStartInfo): void;
   onRdbData(chunk: Buffer): void;
   onRdbEnd(info: RdbEndInfo): void;
   onCommand(cmd: ParsedCommand): void;
@@ -284,7 +292,10 @@ export class ReplicaConnection {
     this.currentReplid = replid;
     this.acks.reset(offset, -1);
     this.state = 'rdb';
-    this.rdb = new RdbTransfer((data) => this.handler.onRdbData(data));
+    this.rdb = new RdbTransfer(
+      (data) => this.handler.onRdbData(data),
+      (bytesTotal) => this.handler.onRdbStart?.({ bytesTotal, diskless: bytesTotal === null }),
+    );
     this.handler.onFullResync(replid, offset);
   }
 

@@ -75,6 +75,7 @@ async function fullResync(diskless: boolean, keys: number, valueBytes: number): 
     const rdb = rec.rdb();
     assert.equal(rec.rdbEnd!.bytes, rdb.length);
     assert.equal(rec.rdbEnd!.diskless, diskless);
+    assert.deepEqual(rec.rdbStart, { bytesTotal: diskless ? null : rdb.length, diskless });
     if (keys > 0) assert.ok(rec.rdbChunks.length > 1, 'the RDB was handed on in several chunks');
     assertWholeRdb(rdb);
     if (!diskless) assert.deepEqual(rdb, readFileSync(join(server.dir, 'dump.rdb')), 'same bytes as the RDB file on disk');

@@ -1,13 +1,14 @@
 // A ReplicaHandler that records every event, with bounded waits for tests.
 import type { ParsedCommand } from '../../provider/resp/command-parser';
 import type { ReplicationError } from '../../provider/source/errors';
-import type { RdbEndInfo, ReplicaHandler } from '../../provider/source/replica-connection';
+import type { RdbEndInfo, RdbStartInfo, ReplicaHandler } from '../../provider/source/replica-connection';
 import { sleep } from '../harness/redis';
 
 export class Recorder implements ReplicaHandler {
   fullResync: { replid: string; offset: number } | null = null;
   continued: { replid: string; offset: number } | null = null;
   rdbChunks: Buffer[] = [];
+  rdbStart: RdbStartInfo | null = null;
   rdbEnd: RdbEndInfo | null = null;
   commands: { argv: string[]; offset: number; rawLength: number }[] = [];
   errors: ReplicationError[] = [];
@@ -17,6 +18,7 @@ export class Recorder implements ReplicaHandler {
 
   onFullResync(replid: string, offset: number): void { this.fullResync = { replid, offset }; }
   onContinue(replid: string, offset: number): void { this.continued = { replid, offset }; }
+  onRdbStart(info: RdbStartInfo): void { this.rdbStart = info; }
   onRdbData(chunk: Buffer): void { this.rdbChunks.push(Buffer.from(chunk)); }
   onRdbEnd(info: RdbEndInfo): void { this.rdbEnd = info; }
   onCommand(cmd: ParsedCommand): void {
