@@ -37,6 +37,7 @@
 // whose output buffer exceeds client-output-buffer-limit, or a diskless transfer stalled over repl-timeout.
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import { inspect } from 'node:util';
 import type { NodeAddress } from '../spec/types';
 import { CommandParser, RespProtocolError, type CommandParserOptions, type ParsedCommand } from '../resp/command-parser';
 import { encodeCommand } from '../resp/encode';
@@ -145,6 +146,19 @@ export class ReplicaConnection {
 
   get isPaused(): boolean {
     return this.paused;
+  }
+
+  // The options hold the password: logging the object must show neither them nor the socket.
+  [inspect.custom](): string {
+    return this.toString();
+  }
+
+  toJSON(): { node: string; phase: ReplicaPhase; replid: string | null; receivedOffset: number; appliedOffset: number } {
+    return { node: this.node, phase: this.state, replid: this.currentReplid, receivedOffset: this.receivedOffset, appliedOffset: this.appliedOffset };
+  }
+
+  toString(): string {
+    return `ReplicaConnection(${this.node}, ${this.state}, replid=${this.currentReplid ?? '?'}, applied=${this.appliedOffset})`;
   }
 
   start(): void {

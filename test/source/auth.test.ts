@@ -1,6 +1,7 @@
 // AUTH with a password and with an ACL user; failures are clear, not retryable, and never show the password.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { inspect } from 'node:util';
 import { startRedis, type RedisServer } from '../harness/redis';
 import { ReplicaConnection } from '../../provider/source/replica-connection';
 import type { NodeAddress } from '../../provider/spec/types';
@@ -15,6 +16,10 @@ async function link(server: RedisServer, auth: Partial<NodeAddress>): Promise<Re
   try {
     conn.start();
     await rec.until('the end of the RDB or an error', () => rec.rdbEnd !== null || rec.errors.length > 0);
+    if (auth.password) {
+      const shown = `${inspect(conn, { depth: 10 })} ${JSON.stringify(conn)} ${String(conn)}`;
+      assert.ok(!shown.includes(auth.password), `the connection object shows the password: ${shown}`);
+    }
   } finally {
     conn.close();
   }
