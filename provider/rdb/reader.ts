@@ -311,7 +311,7 @@ export class RdbReader {
     const layout = this.layout as Layout;
     if (this.itemsLeft < 0) {
       if (this.rdbType === RDB_TYPE.STRING && this.startBigString(c)) return true;
-      const moduleAcc = this.rdbType === RDB_TYPE.MODULE_2 ? new Acc('module', false) : null;
+      const moduleAcc = this.rdbType === RDB_TYPE.MODULE_2 ? new Acc('module') : null;
       const n = layout.header(c, moduleAcc);
       this.itemsLeft = n;
       this.pos = c.pos;
@@ -354,7 +354,7 @@ export class RdbReader {
     const layout = this.layout as Layout;
     this.beginBig();
     // Parts reference the walked bytes rather than copying them: the copy would double the peak for a big value.
-    const acc = new Acc(layout.kind, false);
+    const acc = new Acc(layout.kind);
     const segments = [...this.rawParts, this.buf.subarray(this.valueStart, c.pos)];
     this.rawParts = [];
     this.rawLen = 0;

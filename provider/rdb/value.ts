@@ -25,12 +25,7 @@ export class Acc {
   moduleType = '';
   minExpire = 0;
 
-  /** copy: elements must not share memory with the reader's input buffers (big keys hand parts out early). */
-  constructor(readonly kind: ValueKind, readonly copy: boolean) {}
-
-  keep(b: Buffer): Buffer {
-    return this.copy ? Buffer.from(b) : b;
-  }
+  constructor(readonly kind: ValueKind) {}
 
   count(): number {
     return this.elements.length + this.members.length + this.fields.length;
@@ -105,7 +100,7 @@ function strItem(c: Cursor, acc: Acc | null, what: string): Buffer | null {
     c.skipStr(what);
     return null;
   }
-  return acc.keep(c.str(what));
+  return c.str(what);
 }
 
 export function parseScore(b: Buffer, at = 0): number {
@@ -168,7 +163,7 @@ function hashTtlItem(relative: boolean): Layout['item'] {
 
 const quicklistItem: Layout['item'] = (c, acc) => {
   if (acc === null) return c.skipStr('a quicklist ziplist node');
-  for (const e of zlElements(c.str('a quicklist ziplist node'), 'quicklist node')) acc.elements.push(acc.keep(e));
+  for (const e of zlElements(c.str('a quicklist ziplist node'), 'quicklist node')) acc.elements.push(e);
 };
 
 const quicklist2Item: Layout['item'] = (c, acc) => {
@@ -179,25 +174,25 @@ const quicklist2Item: Layout['item'] = (c, acc) => {
   }
   if (acc === null) return c.skipStr('a quicklist node');
   const node = c.str('a quicklist node');
-  if (container === QUICKLIST_NODE_CONTAINER_PLAIN) acc.elements.push(acc.keep(node));
-  else for (const e of lpElements(node, 'quicklist node')) acc.elements.push(acc.keep(e));
+  if (container === QUICKLIST_NODE_CONTAINER_PLAIN) acc.elements.push(node);
+  else for (const e of lpElements(node, 'quicklist node')) acc.elements.push(e);
 };
 
 function toPairs(el: Buffer[], acc: Acc, what: string): void {
   pairs(el, what);
-  for (let i = 0; i < el.length; i += 2) acc.fields.push([acc.keep(el[i]), acc.keep(el[i + 1])]);
+  for (let i = 0; i < el.length; i += 2) acc.fields.push([el[i], el[i + 1]]);
 }
 
 function toMembers(el: Buffer[], acc: Acc, what: string): void {
   pairs(el, what);
-  for (let i = 0; i < el.length; i += 2) acc.members.push([acc.keep(el[i]), checkScore(parseScore(el[i + 1]), 0)]);
+  for (let i = 0; i < el.length; i += 2) acc.members.push([el[i], checkScore(parseScore(el[i + 1]), 0)]);
 }
 
 function toHashEx(el: Buffer[], acc: Acc, what: string): void {
   if (el.length % 3 !== 0) throw new CorruptData(`${what} of field, value, TTL triples`, 0);
   for (let i = 0; i < el.length; i += 3) {
-    const f = acc.keep(el[i]);
-    acc.fields.push([f, acc.keep(el[i + 1])]);
+    const f = el[i];
+    acc.fields.push([f, el[i + 1]]);
     const ttl = Number(el[i + 2].toString('latin1'));
     if (!Number.isSafeInteger(ttl)) throw new CorruptData(`${what}: an integer field TTL`, 0);
     if (ttl !== 0) acc.fieldExpire.push([f, ttl]);
@@ -222,7 +217,7 @@ const LAYOUTS = new Map<number, Layout>([
     splittable: false,
     header(c, acc) {
       if (acc === null) c.skipStr('a string value');
-      else acc.value = acc.keep(c.str('a string value'));
+      else acc.value = c.str('a string value');
       return 0;
     },
     item: noItem,
@@ -246,13 +241,13 @@ const LAYOUTS = new Map<number, Layout>([
   [RDB_TYPE.LIST_QUICKLIST, counted('list', quicklistItem)],
   [RDB_TYPE.LIST_QUICKLIST_2, counted('list', quicklist2Item)],
   [RDB_TYPE.HASH_ZIPMAP, blob('hash', (b, acc) => toPairs(zipmapElements(b), acc, 'zipmap'))],
-  [RDB_TYPE.LIST_ZIPLIST, blob('list', (b, acc) => { for (const e of zlElements(b)) acc.elements.push(acc.keep(e)); })],
+  [RDB_TYPE.LIST_ZIPLIST, blob('list', (b, acc) => { for (const e of zlElements(b)) acc.elements.push(e); })],
   [RDB_TYPE.SET_INTSET, blob('set', (b, acc) => { acc.elements.push(...intsetElements(b)); })],
   [RDB_TYPE.ZSET_ZIPLIST, blob('zset', (b, acc) => toMembers(zlElements(b), acc, 'zset ziplist'))],
   [RDB_TYPE.HASH_ZIPLIST, blob('hash', (b, acc) => toPairs(zlElements(b), acc, 'hash ziplist'))],
   [RDB_TYPE.HASH_LISTPACK, blob('hash', (b, acc) => toPairs(lpElements(b), acc, 'hash listpack'))],
   [RDB_TYPE.ZSET_LISTPACK, blob('zset', (b, acc) => toMembers(lpElements(b), acc, 'zset listpack'))],
-  [RDB_TYPE.SET_LISTPACK, blob('set', (b, acc) => { for (const e of lpElements(b)) acc.elements.push(acc.keep(e)); })],
+  [RDB_TYPE.SET_LISTPACK, blob('set', (b, acc) => { for (const e of lpElements(b)) acc.elements.push(e); })],
   [RDB_TYPE.HASH_LISTPACK_EX_PRE_GA, blob('hash', (b, acc) => toHashEx(lpElements(b), acc, 'hash listpack-ex'))],
   [RDB_TYPE.HASH_LISTPACK_EX, blob('hash', (b, acc) => toHashEx(lpElements(b), acc, 'hash listpack-ex'), true)],
   [RDB_TYPE.STREAM_LISTPACKS, streamLayout(RDB_TYPE.STREAM_LISTPACKS)],
@@ -289,7 +284,7 @@ export function decodeRaw(rdbType: number, raw: Buffer): DecodedValue {
   const layout = layoutOf(rdbType);
   if (layout === undefined) throw new CorruptData(`a known value type (got ${rdbType})`, 0);
   const c = new Cursor(raw, 0, raw.length, false);
-  const acc = new Acc(layout.kind, false);
+  const acc = new Acc(layout.kind);
   const n = layout.header(c, acc);
   for (let i = 0; i < n; i++) layout.item(c, acc);
   layout.trailer?.(c, acc);
