@@ -46,6 +46,11 @@ export async function readHeads(reader: EndpointReader, db: number, keys: readon
   return replies.map(([t, p]) => ({ type: asBuffer(t).toString('latin1'), pttl: asNumber(p) }));
 }
 
+export async function readExists(reader: EndpointReader, db: number, keys: readonly Buffer[]): Promise<boolean[]> {
+  const replies = await perKey(reader, db, keys, (k) => [['EXISTS', k]]);
+  return replies.map(([r]) => asNumber(r) === 1);
+}
+
 function valueCall(type: string, key: Buffer): Call[] {
   switch (type) {
     case 'string': return [['GET', key]];
