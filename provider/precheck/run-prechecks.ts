@@ -6,7 +6,6 @@ import { readNodeFacts } from './node-facts';
 import { evaluate } from './checks';
 import { withClient } from './node-facts';
 import { checkpointKey } from '../task/tx-batch';
-import { formatHostPort } from '../spec/address';
 
 export async function runPrechecks(spec: TaskSpec, opts: { resuming: boolean }): Promise<PrecheckItem[]> {
   const task = resolveTask(spec);
@@ -30,7 +29,7 @@ export async function destinationHasCheckpoint(spec: TaskSpec): Promise<boolean>
   const task = resolveTask(spec);
   if (spec.destination.mode !== 'standalone') return false;
   const db = task.mapDb(task.databases?.[0] ?? 0);
-  const keys = task.sourceNodes.map((n) => checkpointKey(task.name, formatHostPort(n)));
+  const keys = [checkpointKey(task.name, 'standalone')];
   try {
     return await withClient(task.destinationNodes[0], async (c) => {
       await c.select(db);

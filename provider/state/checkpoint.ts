@@ -9,7 +9,7 @@ export interface NodeCheckpoint {
 
 export interface Checkpoint {
   version: 1;
-  /** Keyed by the source master's "host:port". */
+  /** Keyed by stream id: "standalone", or a source cluster master's node id. */
   nodes: Record<string, NodeCheckpoint>;
 }
 

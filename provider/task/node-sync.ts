@@ -20,7 +20,13 @@ import { TxBatch, encodeCheckpoint, type DestinationCheckpoint } from './tx-batc
 export type LinkFactory = (handler: ReplicaLinkHandler, position: PsyncPosition | null) => Promise<ReplicaLink>;
 
 export interface NodeSyncDeps {
+  /** host:port of the source master, for messages. */
   node: string;
+  /**
+   * What the checkpoint is keyed by: an identity that survives an address change ("standalone" for a standalone
+   * source, the cluster node id of a master), so a source that moved resumes where it was.
+   */
+  streamId: string;
   task: ResolvedTask;
   writer: Writer;
   checkpoint: CheckpointStore;
@@ -86,9 +92,16 @@ export class NodeSync implements ReplicaLinkHandler {
    * can only be ahead of it by dropped commands (PINGs, heartbeats), which are safe to skip.
    */
   private resumePosition(): PsyncPosition | null {
-    const local = this.d.checkpoint.get(this.d.node);
-    const remote = this.d.destinationCheckpoint?.value ?? null;
-    if (remote && (!local || local.replid !== remote.replid || local.offset < remote.offset)) return remote;
+    const local = this.d.checkpoint.get(this.d.streamId);
+    const dc = this.d.destinationCheckpoint;
+    if (dc) {
+      // A destination without our checkpoint is not the one we wrote to (or was emptied): only a full sync is safe.
+      if (!dc.value) {
+        if (local) this.d.log.warn({ node: this.d.node }, 'the destination has no checkpoint of this task: full sync');
+        return null;
+      }
+      return local && local.replid === dc.value.replid && local.offset > dc.value.offset ? { replid: local.replid, offset: local.offset } : dc.value;
+    }
     return local ? { replid: local.replid, offset: local.offset } : null;
   }
 
@@ -373,7 +386,7 @@ export class NodeSync implements ReplicaLinkHandler {
     if (!this.replid || s.state !== 'Synchronizing' || this.inMulti) return;
     const applied = this.offsets.applied;
     if (applied === this.checkpointedOffset) return;
-    this.d.checkpoint.save(this.d.node, this.replid, applied);
+    this.d.checkpoint.save(this.d.streamId, this.replid, applied);
     this.checkpointedOffset = applied;
   }
 

@@ -105,7 +105,8 @@ export class TaskRunner {
   private async startAttempt(): Promise<void> {
     const dest = this.task.destinationNodes[0];
     const checkpointDb = this.task.mapDb(this.task.databases?.[0] ?? 0);
-    const keys = this.task.sourceNodes.map((n) => checkpointKey(this.task.name, formatHostPort(n)));
+    const streamIds = this.task.sourceNodes.map(() => 'standalone');
+    const keys = streamIds.map((id) => checkpointKey(this.task.name, id));
     const { rdbVersion: destinationRdbVersion, values } = await readDestination(dest, checkpointDb, keys);
     const writer = await StandaloneWriter.open(this.task.spec.destination, { tuning: this.task.spec.tuning });
     writer.on('failed', (f) => this.onFailure(f, isRetryable(f)));
@@ -119,7 +120,7 @@ export class TaskRunner {
         ? { key: keys[i], db: checkpointDb, value: decodeCheckpoint(values[i]) }
         : null;
       const sync = new NodeSync({
-        node: name, task: this.task, writer, checkpoint: this.checkpoint, status, log: this.log, openLink, destinationRdbVersion, destinationCheckpoint,
+        node: name, streamId: streamIds[i], task: this.task, writer, checkpoint: this.checkpoint, status, log: this.log, openLink, destinationRdbVersion, destinationCheckpoint,
         onFailure: (err, retryable) => this.onFailure(err, retryable),
         onStateChange: () => this.writeStatus(),
       });

@@ -93,7 +93,7 @@ export async function runMixedLoad(c: Redis, opts: LoadOptions): Promise<number>
         case 11: p.expire(`load:c:${n}`, 1000 + (sent % 100)); break;
         case 12: p.xadd(`load:x:${n}`, '*', 'f', `v${sent}`); break;
         case 13: p.append(`load:s:${n}`, 'a'); break;
-        case 14: p.multi(); p.incrby(`load:c:${n}`, 3); p.rpush(`load:l:${n}`, 'tx'); p.exec(); break;
+        case 14: p.call('MULTI'); p.incrby(`load:c:${n}`, 3); p.rpush(`load:l:${n}`, 'tx'); p.call('EXEC'); break;
         default: p.setex(`load:t:${n}`, 500, `v${sent}`); break;
       }
     }
