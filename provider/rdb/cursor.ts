@@ -13,7 +13,7 @@ export const RDB_ENC_INT16 = 1;
 export const RDB_ENC_INT32 = 2;
 export const RDB_ENC_LZF = 3;
 
-/** Above any string Redis can hold (proto-max-bulk-len is capped at 4 GiB minus one on 64-bit builds... and Node's Buffer). */
+/** The largest string length accepted: 4 GiB - 1, above Redis's proto-max-bulk-len default and within what a Buffer holds. */
 export const MAX_STRING_BYTES = 0xffffffff;
 
 export class Cursor {
@@ -30,10 +30,6 @@ export class Cursor {
   short(n: number, what: string): never {
     if (this.partial) throw new NeedMore(this.pos + n);
     throw new CorruptData(`${what} (the data ends ${this.end - this.pos} bytes short)`, this.pos);
-  }
-
-  available(): number {
-    return this.end - this.pos;
   }
 
   u8(what = 'a byte'): number {
@@ -112,20 +108,6 @@ export class Cursor {
       case RDB_ENC_LZF: return this.lzf(what);
       default: throw new CorruptData(`${what} (unknown string encoding ${n})`, at);
     }
-  }
-
-  /** Like str(), but the result never shares memory with the input buffer (keys and names outlive it). */
-  strCopy(what = 'a string'): Buffer {
-    const at = this.pos;
-    const b = this.buf[at];
-    if (at < this.end && b >> 6 !== RDB_ENCVAL) {
-      const n = this.lenOrEnc(what);
-      const s = this.take(n, what);
-      const out = Buffer.allocUnsafe(n);
-      this.buf.copy(out, 0, s, s + n);
-      return out;
-    }
-    return Buffer.from(this.str(what));
   }
 
   private lzfLengths(what: string): [number, number] {
