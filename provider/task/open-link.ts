@@ -13,6 +13,7 @@ export function openReplicaLink(node: NodeAddress, handler: ReplicaLinkHandler, 
     handler: {
       onFullResync: (replid, offset) => handler.onFullResync(replid, offset),
       onContinue: (replid, offset) => handler.onContinue(replid, offset),
+      onRdbStart: (info) => handler.onRdbStart(info.bytesTotal),
       onRdbData: (chunk) => handler.onRdbData(chunk),
       onRdbEnd: () => handler.onRdbEnd(),
       onCommand: (cmd) => handler.onCommand(cmd),
