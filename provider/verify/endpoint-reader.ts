@@ -3,7 +3,8 @@
 import calculateSlot from 'cluster-key-slot';
 import type { EndpointSpec } from '../spec/types';
 import { parseNodeAddress } from '../writer/node-address';
-import { asArray, asBuffer, asNumber, type Reply } from './redis-calls';
+import { asArray, asBuffer } from './redis-calls';
+import { clusterSlots } from './cluster-slots';
 import { RespClient } from './resp-client';
 
 export class EndpointReader {
@@ -73,19 +74,11 @@ export class EndpointReader {
 
   private async loadSlots(): Promise<void> {
     const seed = await this.client(this.spec.nodes[0], 0);
-    const ranges = asArray(await seed.call('CLUSTER', 'SLOTS'));
     const owner = new Int32Array(16384).fill(-1);
-    const index = new Map<string, number>();
-    for (const range of ranges) {
-      const [from, to, master] = asArray(range);
-      const [host, port] = asArray(master as Reply);
-      const addr = `${asBuffer(host).toString('latin1') || parseNodeAddress(this.spec.nodes[0], this.spec).host}:${asNumber(port)}`;
-      let i = index.get(addr);
-      if (i === undefined) {
-        i = this.masterAddrs.push(addr) - 1;
-        index.set(addr, i);
-      }
-      owner.fill(i, asNumber(from), asNumber(to) + 1);
+    for (const { from, to, master } of await clusterSlots(seed, parseNodeAddress(this.spec.nodes[0], this.spec).host)) {
+      let i = this.masterAddrs.indexOf(master);
+      if (i < 0) i = this.masterAddrs.push(master) - 1;
+      owner.fill(i, from, to + 1);
     }
     this.slotOwner = owner;
   }

@@ -13,7 +13,7 @@ import type { Writer, WriterEvents } from './writer';
 import type { WriterOptions } from './standalone-writer';
 import { ConnectionLostError, WriteError, type WriterFailure } from './write-error';
 import { RespClient } from '../verify/resp-client';
-import { asArray, asBuffer, asNumber, type Reply } from '../verify/redis-calls';
+import { clusterSlots } from '../verify/cluster-slots';
 
 interface AppliedMark {
   offset: number;
@@ -201,19 +201,12 @@ export class ClusterWriter extends Notifier<WriterEvents> implements Writer {
 
   private async loadSlots(): Promise<void> {
     if (this.spec.nodes.length === 0) throw new Error('destination has no nodes');
-    const seed = await RespClient.connect(parseNodeAddress(this.spec.nodes[0], this.spec), 0);
-    let ranges: Reply[];
+    const seedAddress = parseNodeAddress(this.spec.nodes[0], this.spec);
+    const seed = await RespClient.connect(seedAddress, 0);
     try {
-      ranges = asArray(await seed.call('CLUSTER', 'SLOTS'));
+      for (const { from, to, master } of await clusterSlots(seed, seedAddress.host)) this.owner.fill(this.nodeIndex(master), from, to + 1);
     } finally {
       seed.close();
-    }
-    const seedHost = parseNodeAddress(this.spec.nodes[0], this.spec).host;
-    for (const range of ranges) {
-      const [from, to, master] = asArray(range);
-      const [host, port] = asArray(master);
-      const i = this.nodeIndex(`${asBuffer(host).toString('latin1') || seedHost}:${asNumber(port)}`);
-      this.owner.fill(i, asNumber(from), asNumber(to) + 1);
     }
     await Promise.all(this.addrs.map((_, i) => this.connect(i)));
     if (this.failure) throw this.failure;
