@@ -29,6 +29,50 @@ function redisVer(entries: RdbEntry[]): string | null {
   return null;
 }
 
+const TYPE_NAMES: Record<number, string> = {
+  0: 'string', 1: 'list_linkedlist', 2: 'set_hashtable', 3: 'zset_skiplist_strscore', 4: 'hash_hashtable',
+  5: 'zset2_skiplist_binscore', 6: 'module_pre_ga', 7: 'module2', 9: 'hash_zipmap', 10: 'list_ziplist', 11: 'set_intset',
+  12: 'zset_ziplist', 13: 'hash_ziplist', 14: 'list_quicklist', 15: 'stream_listpacks_v1', 16: 'hash_listpack',
+  17: 'zset_listpack', 18: 'list_quicklist2', 19: 'stream_listpacks_v2', 20: 'set_listpack', 21: 'stream_listpacks_v3',
+  22: 'hash_metadata_pre_ga', 23: 'hash_listpack_ex_pre_ga', 24: 'hash_metadata', 25: 'hash_listpack_ex',
+};
+
+function bump(m: Record<string, number>, k: string): void {
+  m[k] = (m[k] ?? 0) + 1;
+}
+
+function valueTypes(entries: RdbEntry[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const e of entries) if (e.kind === 'key') bump(out, TYPE_NAMES[e.rdbType] ?? String(e.rdbType));
+  return out;
+}
+
+/** The scan's opcode counts, with the two expire opcodes and the two function opcodes each counted as one. */
+function scanOpcodes(scan: Record<string, number>): Record<string, number> {
+  const alias: Record<string, string> = { EXPIRETIME: 'EXPIRE', EXPIRETIME_MS: 'EXPIRE', FUNCTION2: 'FUNCTION', FUNCTION_PRE_GA: 'FUNCTION' };
+  const out: Record<string, number> = {};
+  for (const [k, n] of Object.entries(scan)) out[alias[k] ?? k] = (out[alias[k] ?? k] ?? 0) + n;
+  return out;
+}
+
+/** Opcode counts; expire/idle/freq are seen through the key entries they annotate. */
+function opcodes(entries: RdbEntry[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  const names: Partial<Record<RdbEntry['kind'], string>> = {
+    aux: 'AUX', selectdb: 'SELECTDB', resizedb: 'RESIZEDB', eof: 'EOF', 'module-aux': 'MODULE_AUX', 'slot-info': 'SLOT_INFO',
+  };
+  for (const e of entries) {
+    const name = names[e.kind];
+    if (name) bump(out, name);
+    if (e.kind === 'function') bump(out, 'FUNCTION');
+    if (e.kind !== 'key') continue;
+    if (e.expireAtMs !== null) bump(out, 'EXPIRE');
+    if (e.idleSeconds !== null) bump(out, 'IDLE');
+    if (e.freq !== null) bump(out, 'FREQ');
+  }
+  return out;
+}
+
 const counts = { matched: 0, failedCleanly: 0, reportedUnsupported: 0 };
 
 function checkDataset(m: ManifestEntry): void {
@@ -48,6 +92,8 @@ function checkDataset(m: ManifestEntry): void {
   assert.equal(redisVer(out.entries), m.redis_ver_aux, `${m.file}: redis-ver aux`);
   if (m.scan?.keys !== undefined && !m.scan.scan_stopped) {
     assert.equal(out.entries.filter((e) => e.kind === 'key').length, m.scan.keys, `${m.file}: key records`);
+    assert.deepStrictEqual(valueTypes(out.entries), m.scan.value_types ?? {}, `${m.file}: value types`);
+    assert.deepStrictEqual(opcodes(out.entries), scanOpcodes(m.scan.opcodes ?? {}), `${m.file}: opcodes`);
   }
   const want = JSON.parse(JSON.stringify(canonical(out.entries))) as unknown;
   assert.deepStrictEqual(want, expected, `${m.file}: dataset`);

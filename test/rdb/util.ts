@@ -30,7 +30,7 @@ export interface ManifestEntry {
   expected_json_note?: string;
   expected_json_oracle?: string;
   note?: string;
-  scan?: { keys?: number; scan_stopped?: string; value_type_ids?: number[] };
+  scan?: { keys?: number; scan_stopped?: string; value_type_ids?: number[]; value_types?: Record<string, number>; opcodes?: Record<string, number> };
 }
 
 export function manifest(): ManifestEntry[] {
