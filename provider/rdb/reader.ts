@@ -473,5 +473,7 @@ function readPreGaFunction(c: Cursor): Buffer {
   return Buffer.concat([Buffer.from(`#!${engine.toString('latin1')} name=${name.toString('latin1')}\n`), code]);
 }
 
+// The reader's whole API from one module, as callers import it.
 export { RdbError };
 export type { ValueKind };
+export { readRdbFile, readRdbFileBatches } from './file';
