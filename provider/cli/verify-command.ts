@@ -2,10 +2,18 @@
 // Output names endpoints by their node addresses only: never a password.
 import type { TaskSpec } from '../spec/types';
 import { verify } from '../verify/verify';
+import { resolveTask } from '../spec/resolve';
 import type { VerifyReport } from '../verify/report';
 
 export async function verifyCommand(spec: TaskSpec, opts: { json: boolean }): Promise<number> {
-  const report = await verify(spec.source, spec.destination, { databases: spec.databases });
+  const task = resolveTask(spec);
+  // The heartbeat key changes every interval on the source: it is the lag probe, not data to compare.
+  const heartbeat = Buffer.from(task.heartbeat.key);
+  const report = await verify(spec.source, spec.destination, {
+    databases: task.databases ?? undefined,
+    mapDb: spec.databaseMapping ? task.mapDb : undefined,
+    ignoreKeys: (key) => key.equals(heartbeat),
+  });
   process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatVerifyReport(spec, report));
   return report.consistent ? 0 : 1;
 }

@@ -4,6 +4,7 @@ import { printableBytes } from '../writer/command-text';
 export type Problem = 'missing on destination' | 'extra on destination' | 'type' | 'value' | 'ttl';
 
 export interface Mismatch {
+  /** The source db (for a key extra on the destination: the destination db). */
   db: number;
   /** utf8 when printable, else "b64:..." */
   key: string;

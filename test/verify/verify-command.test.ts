@@ -48,3 +48,30 @@ test('verify command: exit 0 when consistent, 1 with a summary otherwise, JSON o
     await a.stop();
   }
 });
+
+test('verify command ignores the heartbeat key and follows databaseMapping; "user:password" passwords work', async () => {
+  const a = await startRedis({ password: 'pw-a' });
+  try {
+    const b = await startRedis({ password: 'pw-b' });
+    try {
+      await a.client().select(3);
+      await a.client().set('k', 'v');
+      await a.client().set('redis-sync:heartbeat:t2', String(Date.now()));
+      await b.client().set('k', 'v');
+      const spec: TaskSpec = {
+        name: 't2',
+        source: { mode: 'standalone', nodes: [a.addr], password: 'default:pw-a' },
+        destination: { mode: 'standalone', nodes: [b.addr], password: 'pw-b' },
+        databases: [3],
+        databaseMapping: { '3': 0 },
+      };
+      const r = await captured(() => verifyCommand(spec, { json: true }));
+      assert.equal(r.code, 0, r.out);
+      assert.equal(JSON.parse(r.out).keysCompared, 1);
+    } finally {
+      await b.stop();
+    }
+  } finally {
+    await a.stop();
+  }
+});

@@ -132,3 +132,27 @@ test('cluster endpoints: every master is scanned and keys are read from their ow
     await a.stop();
   }
 });
+
+test('database mapping: source db 1 copied into destination db 5; extra keys are looked up in every mapped db', async () => {
+  const a = await startRedis();
+  try {
+    const b = await startRedis();
+    try {
+      const s = a.client();
+      const d = b.client();
+      await s.select(1); await s.set('one', '1'); await s.select(2); await s.set('two', '2');
+      await d.select(5); await d.set('one', '1'); await d.set('two', '2');
+      const mapDb = () => 5;
+      const ok = await verify(spec(a), spec(b), { databases: [1, 2], mapDb });
+      assert.deepEqual(ok.firstMismatches, []);
+      assert.equal(ok.keysCompared, 2);
+      await d.set('stray', 'x');
+      const bad = await verify(spec(a), spec(b), { databases: [1, 2], mapDb });
+      assert.deepEqual(bad.firstMismatches.map((m) => [m.db, m.key, m.problem]), [[5, 'stray', 'extra on destination']]);
+    } finally {
+      await b.stop();
+    }
+  } finally {
+    await a.stop();
+  }
+});
