@@ -17,11 +17,12 @@ The state dir defaults to $REDIS_SYNC_STATE_DIR or ~/.redis-sync.`;
 
 export class UsageError extends Error {}
 
+/** Reads a task file; "-" reads it from standard input, which is how a daemon gets a spec holding passwords. */
 export function loadSpecFile(path: string | undefined): TaskSpec {
   if (!path) throw new UsageError('--config task.json is required');
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readFileSync(path === '-' ? 0 : path, 'utf8');
   } catch (err) {
     throw new UsageError(`cannot read the task file ${path}: ${(err as Error).message}`);
   }

@@ -33,9 +33,24 @@ export function endpointNodes(ep: EndpointSpec, where: string): NodeAddress[] {
   return ep.nodes.map((n, i) => ({ ...parseHostPort(n, `${where}.nodes[${i}]`), ...cred, tls: ep.tls ?? false }));
 }
 
+/** Ports above 65535 pass the schema's pattern; parsing catches them. */
+function addressProblems(spec: TaskSpec): SpecProblem[] {
+  const out: SpecProblem[] = [];
+  for (const side of ['source', 'destination'] as const) {
+    (spec[side]?.nodes ?? []).forEach((n, i) => {
+      try {
+        if (typeof n === 'string') parseHostPort(n);
+      } catch {
+        out.push({ path: `${side}.nodes[${i}]`, message: `"${n}" must be "host:port" with a port from 1 to 65535 (IPv6 as "[::1]:6379")` });
+      }
+    });
+  }
+  return out;
+}
+
 /** Rules a JSON schema cannot say; each problem names its property path. */
 export function staticProblems(spec: TaskSpec): SpecProblem[] {
-  const problems: SpecProblem[] = [];
+  const problems: SpecProblem[] = [...addressProblems(spec)];
   const dbs = spec.databases ?? null;
   const mapping = spec.databaseMapping ?? {};
   if (spec.source.mode === 'standalone' && spec.source.nodes.length > 1) {

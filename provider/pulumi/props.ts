@@ -1,0 +1,44 @@
+// The resource's properties as Pulumi stores them: the task spec without its passwords, which travel as two separate
+// top-level secrets (sourcePassword, destinationPassword) so that Pulumi encrypts exactly them and nothing else.
+import type { TaskSpec, EndpointSpec } from '../spec/types';
+
+/** What the engine sends for a value that is not known yet (during preview). */
+export const UNKNOWN = '04da6b54-80e4-46f7-96ec-b56ff0331ba9';
+
+export interface TaskProps extends Omit<TaskSpec, 'source' | 'destination'> {
+  source: Omit<EndpointSpec, 'password'>;
+  destination: Omit<EndpointSpec, 'password'>;
+  sourcePassword?: string;
+  destinationPassword?: string;
+  /** Where the daemon keeps its state on the host that runs `pulumi up`. */
+  stateDir?: string;
+  /** On update, empty the destination's synchronized databases and sync in full (after a shard change). */
+  clearDestinationOnUpdate?: boolean;
+}
+
+/** Inputs that are not part of the task spec itself. */
+const RESOURCE_ONLY = ['sourcePassword', 'destinationPassword', 'stateDir', 'clearDestinationOnUpdate', '__provider'] as const;
+
+export function propsToSpec(props: Record<string, unknown>): TaskSpec {
+  const spec: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(props)) {
+    if (!(RESOURCE_ONLY as readonly string[]).includes(k) && !OUTPUT_KEYS.has(k) && v !== undefined) spec[k] = v;
+  }
+  const withPassword = (ep: unknown, pw: unknown): unknown =>
+    ep && typeof ep === 'object' && typeof pw === 'string' ? { ...(ep as object), password: pw } : ep;
+  spec.source = withPassword(props.source, props.sourcePassword);
+  spec.destination = withPassword(props.destination, props.destinationPassword);
+  return spec as unknown as TaskSpec;
+}
+
+/** The outputs a refresh reads from the daemon; never inputs, so they never make a diff. */
+export const OUTPUT_KEYS = new Set([
+  'state', 'daemonPid', 'daemonRunning', 'daemonHost', 'lagMs', 'streams', 'lastError', 'prechecks', 'warnings', 'statusUpdatedAt',
+]);
+
+export function containsUnknown(value: unknown): boolean {
+  if (value === UNKNOWN) return true;
+  if (Array.isArray(value)) return value.some(containsUnknown);
+  if (value && typeof value === 'object') return Object.values(value).some(containsUnknown);
+  return false;
+}

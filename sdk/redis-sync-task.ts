@@ -1,0 +1,104 @@
+// RedisSyncTask: a sync task declared as code. `pulumi up` prechecks it and starts its detached daemon, `pulumi
+// refresh` reads the daemon's status into the outputs, `pulumi destroy` stops it and removes what it added.
+import * as pulumi from '@pulumi/pulumi';
+import type { TaskSpec, EndpointSpec } from '../provider/spec/types';
+
+type Inputs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
+
+export interface EndpointArgs extends Inputs<Omit<EndpointSpec, 'nodes'>> {
+  nodes: pulumi.Input<pulumi.Input<string>[]>;
+}
+
+export interface RedisSyncTaskArgs extends Inputs<Omit<TaskSpec, 'name' | 'source' | 'destination'>> {
+  /** Task name; defaults to the resource name. */
+  name?: pulumi.Input<string>;
+  source: pulumi.Input<EndpointArgs>;
+  destination: pulumi.Input<EndpointArgs>;
+  /** Where the daemon keeps its state on the host that runs `pulumi up` (default ~/.redis-sync). */
+  stateDir?: pulumi.Input<string>;
+  /** On an update, empty the destination's synchronized databases and sync in full (after a shard change). */
+  clearDestinationOnUpdate?: pulumi.Input<boolean>;
+}
+
+export interface SyncStreamOutput {
+  node: string;
+  state: string;
+  replid: string | null;
+  appliedOffset: number;
+  receivedOffset: number;
+  lastSync: 'full' | 'continue' | null;
+  lagMs: number | null;
+  commandsApplied: number;
+  reconnects: number;
+  fullSync: { bytesDone: number; bytesTotal: number | null; keysDone: number; keysExpected: number | null; startedAt: string | null; finishedAt: string | null };
+}
+
+export interface PrecheckOutput { id: string; result: string; message: string; node?: string }
+
+/** The real implementation is loaded when a method runs, so the serialized provider stays a few lines long. */
+function impl(): typeof import('../provider/pulumi/provider') {
+  try {
+    return require('pulumi-redis-sync/dist/provider/pulumi/provider');
+  } catch {
+    // The project's own demo runs from the repository itself, where the package is not in node_modules.
+    return require(require('path').join(process.cwd(), 'dist', 'provider', 'pulumi', 'provider'));
+  }
+}
+
+const provider: pulumi.dynamic.ResourceProvider = {
+  check: (olds, news) => impl().check(olds, news),
+  diff: (id, olds, news) => impl().diff(id, olds, news),
+  create: (inputs) => impl().create(inputs),
+  read: (id, props) => impl().read(id, props),
+  update: (id, olds, news) => impl().update(id, olds, news),
+  delete: (id, props) => impl().deleteTask(id, props),
+};
+
+function withoutPassword(ep: pulumi.Input<EndpointArgs>): pulumi.Input<unknown> {
+  // Taken apart before pulumi.output() so that a secret password does not make the whole endpoint secret.
+  if (!pulumi.Output.isInstance(ep) && !(ep instanceof Promise)) {
+    const { password: _password, ...rest } = ep as EndpointArgs;
+    return rest;
+  }
+  return pulumi.output(ep).apply((e) => {
+    const { password: _password, ...rest } = e as EndpointSpec;
+    return rest;
+  });
+}
+
+function passwordOf(ep: pulumi.Input<EndpointArgs>): pulumi.Output<string | undefined> {
+  // Always a secret, even when the program passed a plain string: it must never reach the state in plaintext.
+  return pulumi.secret(pulumi.output(ep).apply((e) => (e as EndpointSpec).password));
+}
+
+export class RedisSyncTask extends pulumi.dynamic.Resource {
+  /** Prechecking, Initializing (full sync), Synchronizing, Retrying, Failed, Stopped, or DaemonNotRunning. */
+  declare readonly state: pulumi.Output<string>;
+  declare readonly daemonPid: pulumi.Output<number>;
+  declare readonly daemonRunning: pulumi.Output<boolean>;
+  /** Host name and addresses of the machine the daemon runs on, for the allow-lists of managed services. */
+  declare readonly daemonHost: pulumi.Output<{ hostname: string; addresses: string[] }>;
+  declare readonly lagMs: pulumi.Output<number | null>;
+  declare readonly streams: pulumi.Output<SyncStreamOutput[]>;
+  declare readonly lastError: pulumi.Output<string | null>;
+  declare readonly prechecks: pulumi.Output<PrecheckOutput[]>;
+  declare readonly warnings: pulumi.Output<string[]>;
+
+  constructor(name: string, args: RedisSyncTaskArgs, opts?: pulumi.CustomResourceOptions) {
+    const { source, destination, ...rest } = args;
+    const props: Record<string, unknown> = {
+      ...rest,
+      name: args.name ?? name,
+      source: withoutPassword(source),
+      destination: withoutPassword(destination),
+      sourcePassword: passwordOf(source),
+      destinationPassword: passwordOf(destination),
+      state: undefined, daemonPid: undefined, daemonRunning: undefined, daemonHost: undefined, lagMs: undefined,
+      streams: undefined, lastError: undefined, prechecks: undefined, warnings: undefined,
+    };
+    super(provider, name, props, {
+      ...opts,
+      additionalSecretOutputs: ['sourcePassword', 'destinationPassword', ...(opts?.additionalSecretOutputs ?? [])],
+    }, 'redis-sync', 'RedisSyncTask');
+  }
+}
