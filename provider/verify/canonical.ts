@@ -2,7 +2,8 @@
 // named parts, so a difference can be reported by the part that differs ("zset scores", "group g1").
 import { asArray, asBuffer, type Reply } from './redis-calls';
 
-export type Canonical = Array<[part: string, bytes: Buffer]>;
+/** Named parts; a null part is unknown on that side (e.g. a stream group's entries-read) and matches anything. */
+export type Canonical = Array<[part: string, bytes: Buffer | null]>;
 
 /** Length-prefixed concatenation: ["ab","c"] and ["a","bc"] must not collide. */
 export function joinParts(items: readonly Buffer[]): Buffer {

@@ -7,8 +7,8 @@ export function valueDifference(source: Canonical, destination: Canonical): stri
   const dest = new Map(destination.map(([p, b]) => [p, b]));
   for (const [part, bytes] of source) {
     const other = dest.get(part);
-    if (!other) return `${part} missing on destination`;
-    if (!other.equals(bytes)) return `${part} differs`;
+    if (other === undefined) return `${part} missing on destination`;
+    if (bytes !== null && other !== null && !other.equals(bytes)) return `${part} differs`;
   }
   const srcParts = new Set(source.map(([p]) => p));
   for (const [part] of destination) if (!srcParts.has(part)) return `${part} extra on destination`;

@@ -1,11 +1,14 @@
 // XINFO STREAM key FULL COUNT 0 reduced to what a faithful copy must reproduce: entries, last id, entries added,
 // max deleted id, first id, and each group's last delivered id, entries read, PEL and consumers with their pending
 // entries. Left out: radix tree sizes (encoding), consumers' seen/active times (when the copy last touched them).
+// A group's entries-read and lag are compared only when both sides know them: Redis 7.0's own replication leaves
+// entries-read unknown (nil) on a replica after XREADGROUP, so a faithful replica cannot always have it.
 import { asArray, asBuffer, type Reply } from './redis-calls';
 import { joinParts, type Canonical } from './canonical';
 
 const STREAM_FIELDS = ['length', 'last-generated-id', 'max-deleted-entry-id', 'entries-added', 'recorded-first-entry-id'];
-const GROUP_FIELDS = ['last-delivered-id', 'entries-read', 'lag', 'pel-count'];
+const GROUP_FIELDS = ['last-delivered-id', 'pel-count'];
+const GROUP_FIELDS_IF_KNOWN = ['entries-read', 'lag'];
 
 /** A flat [name, value, name, value...] reply as a map by name. */
 function mapOf(r: Reply): Map<string, Reply> {
@@ -36,6 +39,10 @@ export function streamCanonical(info: Reply): Canonical {
 function groupCanonical(g: Map<string, Reply>): Canonical {
   const name = asBuffer(g.get('name') ?? null).toString('utf8');
   const out: Canonical = GROUP_FIELDS.map((f) => [`group ${name} ${f}`, flatten(g.get(f))]);
+  for (const f of GROUP_FIELDS_IF_KNOWN) {
+    const v = g.get(f);
+    out.push([`group ${name} ${f}`, v === null || v === undefined ? null : flatten(v)]);
+  }
   out.push([`group ${name} pending`, flatten(g.get('pending'))]);
   const consumers = asArray(g.get('consumers') ?? null).map(mapOf);
   consumers.sort((a, b) => Buffer.compare(asBuffer(a.get('name') ?? null), asBuffer(b.get('name') ?? null)));

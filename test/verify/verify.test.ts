@@ -156,3 +156,31 @@ test('database mapping: source db 1 copied into destination db 5; extra keys are
     await a.stop();
   }
 });
+
+test('stream entries-read: unknown on one side passes (as a native replica leaves it), known and different is reported', async () => {
+  const a = await startRedis();
+  try {
+    const b = await startRedis();
+    try {
+      for (const s of [a, b]) {
+        const c = s.client();
+        for (let i = 1; i <= 4; i++) await c.xadd('xs', `${i}-1`, 'f', `v${i}`);
+        await c.xgroup('CREATE', 'xs', 'g', '0');
+      }
+      await a.client().xgroup('SETID', 'xs', 'g', '0', 'ENTRIESREAD', 0);
+      // An explicit id without ENTRIESREAD leaves entries-read unknown (nil), as replicated XREADGROUP does.
+      await b.client().xgroup('SETID', 'xs', 'g', '0');
+      const [group] = (await b.client().call('XINFO', 'GROUPS', 'xs')) as unknown[][];
+      assert.equal(group[group.indexOf('entries-read') + 1], null);
+      const unknown = await verify(spec(a), spec(b));
+      assert.deepEqual(unknown.firstMismatches, []);
+      await b.client().xgroup('SETID', 'xs', 'g', '0', 'ENTRIESREAD', 2);
+      const differ = await verify(spec(a), spec(b));
+      assert.match(differ.firstMismatches[0]?.detail ?? '', /group g (entries-read|lag) differs/);
+    } finally {
+      await b.stop();
+    }
+  } finally {
+    await a.stop();
+  }
+});
