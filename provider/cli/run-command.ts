@@ -17,7 +17,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     },
   });
   const spec = loadSpecFile(values.config);
-  const stateDir = values['state-dir'] ?? defaultStateDir();
+  const stateDir = values['state-dir'] ?? spec.stateDir ?? defaultStateDir();
   // A task that has a checkpoint (here or in the destination) is resuming: the keys in the destination are its own.
   const resuming = existsSync(taskPaths(stateDir, spec.name).checkpoint) || (await destinationHasCheckpoint(spec));
   const prechecks = values['skip-prechecks'] ? [] : await runPrechecks(spec, { resuming });

@@ -2,19 +2,25 @@
 // which may hold passwords, goes over a pipe on its standard input: never in argv, never in a file.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { readJson, taskPaths, ensureDir, writeFileAtomic } from '../state/files';
 import type { TaskSpec } from '../spec/types';
 import type { TaskStatus } from '../state/status';
 
 const CLI = join(__dirname, '..', '..', '..', 'bin', 'redis-sync');
 
+/** A killed daemon stays a zombie until its (adopted) parent reaps it, and kill(pid, 0) still succeeds on one. */
 export function isAlive(pid: number): boolean {
   if (!pid) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true; // no /proc (not Linux): trust kill()
   }
 }
 

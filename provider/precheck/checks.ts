@@ -113,9 +113,17 @@ const architecture: Check = ({ spec, source, destination }) => [
     : pass(`${side}-mode`, `${side} ${f.node} is ${actual}`, f.node);
 });
 
+const aclSupport: Check = ({ spec, source, destination }) => {
+  if (!spec.access?.createUsers) return [];
+  return reachable([...source, ...destination]).map((f) =>
+    compareVersions(f.version, '6.0.0') < 0
+      ? fail('access-acl', `${f.node} runs Redis ${f.version}, which has no ACLs: set access.createUsers to false and give the task a password`, f.node)
+      : pass('access-acl', `${f.node} supports ACL users`, f.node));
+};
+
 export const CHECKS: Check[] = [
   connectivity, architecture, sourceVersion, sourcePsync, destinationVersion, sourceReplication,
-  destinationMemory, destinationPolicy, destinationEmpty, notSameInstance,
+  destinationMemory, destinationPolicy, destinationEmpty, notSameInstance, aclSupport,
 ];
 
 export function evaluate(input: PrecheckInput): PrecheckItem[] {

@@ -10,14 +10,10 @@ export interface TaskProps extends Omit<TaskSpec, 'source' | 'destination'> {
   destination: Omit<EndpointSpec, 'password'>;
   sourcePassword?: string;
   destinationPassword?: string;
-  /** Where the daemon keeps its state on the host that runs `pulumi up`. */
-  stateDir?: string;
-  /** On update, empty the destination's synchronized databases and sync in full (after a shard change). */
-  clearDestinationOnUpdate?: boolean;
 }
 
 /** Inputs that are not part of the task spec itself. */
-const RESOURCE_ONLY = ['sourcePassword', 'destinationPassword', 'stateDir', 'clearDestinationOnUpdate', '__provider'] as const;
+const RESOURCE_ONLY = ['sourcePassword', 'destinationPassword', '__provider'] as const;
 
 export function propsToSpec(props: Record<string, unknown>): TaskSpec {
   const spec: Record<string, unknown> = {};

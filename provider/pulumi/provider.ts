@@ -10,7 +10,8 @@ import type { PrecheckItem, TaskStatus } from '../state/status';
 import { runPrechecks, formatPrecheckTable } from '../precheck/run-prechecks';
 import { withClient } from '../precheck/node-facts';
 import { checkpointKey } from '../task/tx-batch';
-import { spawnDaemon, stopDaemon, daemonPid, readStatus } from '../daemon/daemon-process';
+import { spawnDaemon, stopDaemon, daemonPid, readStatus, isAlive } from '../daemon/daemon-process';
+import { grantAccess, revokeAccess } from '../access/acl-users';
 import { propsToSpec, containsUnknown, OUTPUT_KEYS, type TaskProps } from './props';
 
 type Props = Record<string, unknown>;
@@ -111,14 +112,17 @@ function warn(items: PrecheckItem[]): void {
 async function startAndWait(spec: TaskSpec, stateDir: string, prechecks: PrecheckItem[]): Promise<void> {
   // The provider ran the prechecks just now; the daemon's restarts of itself must not fail on its own keys.
   void prechecks;
-  await spawnDaemon(spec, stateDir, ['--skip-prechecks']);
+  const daemonSpec = spec.access?.createUsers ? await grantAccess(spec) : spec;
+  const pid = await spawnDaemon(daemonSpec, stateDir, ['--skip-prechecks']);
   const waitFor = spec.waitFor ?? 'synchronizing';
   const timeoutMs = (spec.waitTimeoutSeconds ?? 600) * 1000;
   const deadline = Date.now() + timeoutMs;
   let last: TaskStatus | null = null;
   for (let i = 0; i < 1_000_000 && Date.now() < deadline; i++) {
-    last = readStatus(stateDir, spec.name);
-    const alive = daemonPid(stateDir, spec.name) !== null;
+    // The status file of a predecessor may still be there: only the new daemon's own status counts.
+    const status = readStatus(stateDir, spec.name);
+    last = status?.pid === pid ? status : null;
+    const alive = isAlive(pid);
     if (last?.state === 'Failed') throw new Error(`task "${spec.name}" failed: ${last.lastError?.message ?? 'unknown error'}`);
     if (last && alive && (waitFor === 'started' || last.state === 'Synchronizing')) return;
     if (!alive && i > 20) throw new Error(`the redis-sync daemon of task "${spec.name}" exited before it started; see ${taskPaths(stateDir, spec.name).log}`);
@@ -211,6 +215,7 @@ async function cleanup(spec: TaskSpec, stateDir: string): Promise<void> {
     await c.select(ckDb);
     await c.del(checkpointKey(task.name, 'standalone'));
   }))));
+  if (spec.access?.createUsers) await revokeAccess(spec);
   rmSync(taskPaths(stateDir, spec.name).dir, { recursive: true, force: true });
 }
 

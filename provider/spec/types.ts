@@ -55,4 +55,7 @@ export interface TaskSpec {
   waitFor?: 'started' | 'synchronizing';
   waitTimeoutSeconds?: number;
   metrics?: { port: number };
+  access?: { createUsers?: boolean };
+  stateDir?: string;
+  clearDestinationOnUpdate?: boolean;
 }

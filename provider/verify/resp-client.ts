@@ -7,6 +7,8 @@ import { openSocket } from '../writer/connection';
 import { ReplyReader, ReplyError } from './reply-reader';
 import type { Call, Reply } from './redis-calls';
 
+const REPLY_TIMEOUT_MS = 120_000;
+
 interface Waiter {
   replies: Reply[];
   expected: number;
@@ -21,6 +23,10 @@ export class RespClient {
 
   private constructor(private readonly socket: Socket, readonly address: string) {
     socket.setNoDelay(true);
+    // A server that stops answering mid-pipeline would otherwise hang verification forever.
+    socket.setTimeout(REPLY_TIMEOUT_MS, () => {
+      if (this.waiters.length > 0) this.fail(new Error(`${address} sent no reply for ${REPLY_TIMEOUT_MS / 1000} s`));
+    });
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (e) => this.fail(e));
     socket.on('close', () => this.fail(new Error(`connection to ${address} closed`)));

@@ -72,7 +72,8 @@ test('up, writes after up, refresh, a source that moved, destroy: the full life 
   const fwd = await forwarder(src);
   try {
     await p.run(['stack', 'init', 'dev']);
-    await p.setConfig('taskArgs', JSON.stringify(taskArgs(src.addr, dst.addr)));
+    const access = { access: { createUsers: true } };
+    await p.setConfig('taskArgs', JSON.stringify(taskArgs(src.addr, dst.addr, access)));
     await p.setConfig('srcPass', SRC_PASS, true);
     await p.setConfig('dstPass', DST_PASS, true);
 
@@ -100,9 +101,33 @@ test('up, writes after up, refresh, a source that moved, destroy: the full life 
     const stream = (out.streams as Array<{ appliedOffset: number; lastSync: string }>)[0];
     assert.ok(stream.appliedOffset > offsetBefore, `refresh shows new offsets (${offsetBefore} -> ${stream.appliedOffset})`);
     assert.equal(typeof out.lagMs, 'number');
+    // The daemon runs as the task's own least-privilege ACL users.
+    for (const server of [src, dst]) {
+      const users = (await server.client().call('ACL', 'USERS')) as string[];
+      assert.ok(users.includes('redis-sync-task'), `no ACL user on ${server.addr}: ${users.join(',')}`);
+    }
+    const replicaLine = /slave0:ip=[^\r\n]+/.exec(await c.info('replication'));
+    assert.ok(replicaLine, 'the daemon is attached as a replica');
+    const clients = (await c.call('CLIENT', 'LIST')) as string;
+    assert.match(clients, /cmd=(psync|replconf) user=redis-sync-task/);
+
+    // A daemon that died is reported by refresh, and the next `pulumi up` restarts it from its checkpoint.
+    process.kill(pid, 'SIGKILL');
+    await sleep(300);
+    await p.run(['refresh', '--yes', '--skip-preview']);
+    out = await outputs(p);
+    assert.equal(out.daemonRunning, false);
+    assert.equal(out.state, 'DaemonNotRunning');
+    await c.set('while-down', 'yes');
+    const restart = await p.run(['up', '--yes', '--skip-preview']);
+    out = await outputs(p);
+    assert.equal(out.state, 'Synchronizing');
+    assert.equal((out.streams as Array<{ lastSync: string }>)[0].lastSync, 'continue', restart.stdout + readFileSync(`${p.stateDir}/task/daemon.log`, 'utf8'));
+    await sleep(500);
+    assert.equal(await dst.client().get('while-down'), 'yes');
 
     // The source moved to another port: an update, not a replacement, and no full sync after it.
-    await p.setConfig('taskArgs', JSON.stringify(taskArgs(`127.0.0.1:${fwd.port}`, dst.addr)));
+    await p.setConfig('taskArgs', JSON.stringify(taskArgs(`127.0.0.1:${fwd.port}`, dst.addr, access)));
     const preview = await p.run(['preview', '--diff']);
     assert.match(preview.stdout, /~ .*RedisSyncTask|update/i);
     assert.doesNotMatch(preview.stdout, /\+-|replace/i);
@@ -133,6 +158,9 @@ test('up, writes after up, refresh, a source that moved, destroy: the full life 
     assert.equal(existsSync(taskDir), false, 'state dir left behind');
     assert.equal(await c.exists('redis-sync:heartbeat:task'), 0, 'heartbeat key left on the source');
     assert.deepEqual(await dst.client().keys('redis-sync:*'), [], 'checkpoint key left on the destination');
+    for (const server of [src, dst]) {
+      assert.ok(!((await server.client().call('ACL', 'USERS')) as string[]).includes('redis-sync-task'), `ACL user left on ${server.addr}`);
+    }
   } finally {
     fwd.server.close();
     await p.run(['destroy', '--yes', '--skip-preview'], { allowFail: true });

@@ -1,0 +1,51 @@
+// Least-privilege ACL users for a task (Redis 6+), DTS's "whitelist" step done with the servers' own access control:
+// on every source node a user that may replicate, read INFO and write the heartbeat key; on every destination node a
+// user that may write. Each create or update sets a fresh random password that only the daemon receives.
+import { randomBytes } from 'node:crypto';
+import type { TaskSpec, NodeAddress } from '../spec/types';
+import { resolveTask } from '../spec/resolve';
+import { withClient } from '../precheck/node-facts';
+
+export function aclUserName(task: string): string {
+  return `redis-sync-${task}`;
+}
+
+function sourceRules(heartbeatKey: string): string[] {
+  return ['+psync', '+replconf', '+sync', '+ping', '+info', '+select', '+set', '+del', '+cluster|slots', '+cluster|shards',
+    '+cluster|nodes', '+cluster|myid', '+command|info', `~${heartbeatKey}`];
+}
+
+// The replication stream may carry any write, FLUSHALL, SWAPDB and FUNCTION included; only administration is withheld.
+const DESTINATION_RULES = ['~*', '&*', '+@all', '-@admin'];
+
+async function setUser(node: NodeAddress, name: string, password: string, rules: string[]): Promise<void> {
+  await withClient(node, (c) => c.call('ACL', 'SETUSER', name, 'reset', 'on', `>${password}`, ...rules));
+}
+
+/** Creates (or resets) the task's users; returns the spec the daemon runs with, logging in as those users. */
+export async function grantAccess(spec: TaskSpec): Promise<TaskSpec> {
+  const task = resolveTask(spec);
+  const name = aclUserName(spec.name);
+  const sourcePassword = randomBytes(24).toString('base64url');
+  const destinationPassword = randomBytes(24).toString('base64url');
+  await Promise.all(task.sourceNodes.map((n) => setUser(n, name, sourcePassword, sourceRules(task.heartbeat.key))));
+  await Promise.all(task.destinationNodes.map((n) => setUser(n, name, destinationPassword, DESTINATION_RULES)));
+  return {
+    ...spec,
+    source: { ...spec.source, username: name, password: sourcePassword },
+    destination: { ...spec.destination, username: name, password: destinationPassword },
+  };
+}
+
+/** Removes the task's users; a node that is gone or never had one is fine. */
+export async function revokeAccess(spec: TaskSpec): Promise<void> {
+  const task = resolveTask(spec);
+  const name = aclUserName(spec.name);
+  await Promise.all([...task.sourceNodes, ...task.destinationNodes].map(async (n) => {
+    try {
+      await withClient(n, (c) => c.call('ACL', 'DELUSER', name));
+    } catch {
+      /* unreachable or no ACL support: nothing to remove */
+    }
+  }));
+}
