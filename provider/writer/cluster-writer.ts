@@ -45,6 +45,8 @@ export class ClusterWriter extends Notifier<WriterEvents> implements Writer {
   private readonly holds = new Map<number, SlotHold>();
   private needDrain = false;
   failure: WriterFailure | null = null;
+  /** MOVED and ASK replies handled so far (a resharding in progress shows here). */
+  redirects = 0;
 
   private constructor(private readonly spec: EndpointSpec, private readonly opts: WriterOptions) {
     super();
@@ -108,6 +110,7 @@ export class ClusterWriter extends Notifier<WriterEvents> implements Writer {
   }
 
   private onRedirect(from: number, reply: string, command: Buffer): boolean {
+    this.redirects++;
     const [kind, slotText, target] = reply.split(' ');
     const slot = Number(slotText);
     const to = target.startsWith(':') ? `${this.addrs[from].split(':')[0]}${target}` : target;

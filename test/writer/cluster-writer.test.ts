@@ -76,6 +76,7 @@ test('MOVED and ASK replies re-send the command to the named master, in order', 
     for (let i = 21; i <= 30; i++) w.write(0, Buffer.from('asked'), encodeCommand(['RPUSH', 'asked', i]), i);
     await within(w.flush(), 20_000, 'flush');
     assert.equal(applied[applied.length - 1], 30);
+    assert.equal(w.redirects, 30, 'every write was redirected once (20 MOVED, 10 ASK)');
     assert.deepEqual(await c.masters[to].client().lrange('moved', 0, -1), Array.from({ length: 20 }, (_, i) => String(i + 1)));
     const askToId = await nodeId(c, askTo);
     for (const m of c.masters) await m.client().call('CLUSTER', 'SETSLOT', askSlot, 'NODE', askToId); // finish the migration
