@@ -29,7 +29,7 @@ export function* keyEntryCommands(entry: KeyEntry, opts: KeyCommandOptions): Gen
   if (entry.expireAtMs !== null && entry.expireAtMs <= now) return;
   const big = entry.raw.length > (opts.bigKeyBytes ?? DEFAULT_BIG_KEY_BYTES);
   if (!big && canRestore(opts.sourceRdbVersion, opts.destinationRdbVersion)) {
-    yield restoreCommand(entry, opts.sourceRdbVersion);
+    yield restoreCommand(entry, opts.sourceRdbVersion, opts.destinationRdbVersion >= 9 ? null : now);
     return;
   }
   yield encodeCommand(['DEL', entry.key]);
@@ -57,9 +57,17 @@ export function* bigKeyEntryCommands(entry: BigKeyEntry, opts: KeyCommandOptions
   }
 }
 
-/** RESTORE key ttl payload REPLACE ABSTTL, with the LRU idle time or LFU counter the RDB recorded. */
-export function restoreCommand(entry: KeyEntry, rdbVersion: number): Buffer {
-  const args: Arg[] = ['RESTORE', entry.key, entry.expireAtMs ?? 0, buildDumpPayload(entry.rdbType, entry.raw, rdbVersion), 'REPLACE'];
+/**
+ * RESTORE key ttl payload REPLACE ABSTTL, with the LRU idle time or LFU counter the RDB recorded.
+ * relativeToMs: for a destination older than 5.0 (no ABSTTL, IDLETIME, FREQ), the clock to make the TTL relative to.
+ */
+export function restoreCommand(entry: KeyEntry, rdbVersion: number, relativeToMs: number | null = null): Buffer {
+  const payload = buildDumpPayload(entry.rdbType, entry.raw, rdbVersion);
+  if (relativeToMs !== null) {
+    const ttl = entry.expireAtMs === null ? 0 : Math.max(1, entry.expireAtMs - relativeToMs);
+    return encodeCommand(['RESTORE', entry.key, ttl, payload, 'REPLACE']);
+  }
+  const args: Arg[] = ['RESTORE', entry.key, entry.expireAtMs ?? 0, payload, 'REPLACE'];
   if (entry.expireAtMs !== null) args.push('ABSTTL');
   // RESTORE rejects IDLETIME together with FREQ; an RDB records only the one its eviction policy uses.
   if (entry.idleSeconds !== null) args.push('IDLETIME', entry.idleSeconds);

@@ -168,6 +168,10 @@ test('RESTORE carries IDLETIME or FREQ (never both) and ABSTTL only with an expi
   assert.deepEqual([plain[2], ...plain.slice(4)], ['0', 'REPLACE', 'IDLETIME', '30']);
   const lfu = args({ ...e, idleSeconds: null, expireAtMs: Date.now() + 1000 });
   assert.deepEqual(lfu.slice(4), ['REPLACE', 'ABSTTL', 'FREQ', '5']);
+  // A 4.0 destination (RDB 8) has neither ABSTTL nor IDLETIME/FREQ: relative TTL.
+  const now = Date.now();
+  const old = decodeCommand([...keyEntryCommands({ ...e, expireAtMs: now + 5000 }, { sourceRdbVersion: 8, destinationRdbVersion: 8, nowMs: now })][0]).map(String);
+  assert.deepEqual([old[2], ...old.slice(4)], ['5000', 'REPLACE']);
 });
 
 test('scores keep full precision and infinities use Redis spelling', () => {
