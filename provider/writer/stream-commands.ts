@@ -42,7 +42,11 @@ function* groupCommands(key: Buffer, group: StreamGroup, opts: StreamCommandOpti
   const create: Arg[] = ['XGROUP', 'CREATE', key, group.name, formatStreamId(group.lastDeliveredId)];
   if (opts.redis7 && group.entriesRead !== null) create.push('ENTRIESREAD', group.entriesRead);
   yield encodeCommand(create);
-  for (const consumer of group.consumers) yield encodeCommand(['XGROUP', 'CREATECONSUMER', key, group.name, consumer.name]);
+  // XCLAIM creates the consumers it names; only consumers with an empty PEL need CREATECONSUMER (6.2+).
+  const claiming = new Set(group.pending.map((p) => p.consumer.toString('latin1')));
+  for (const consumer of group.consumers) {
+    if (!claiming.has(consumer.name.toString('latin1'))) yield encodeCommand(['XGROUP', 'CREATECONSUMER', key, group.name, consumer.name]);
+  }
   for (const run of claimRuns(group.pending, opts.limits.elements)) {
     const first = run[0];
     // FORCE creates the PEL entry, TIME and RETRYCOUNT restore delivery time and count, JUSTID keeps the count as given.
