@@ -40,8 +40,17 @@ function impl(): typeof import('../provider/pulumi/provider') {
   try {
     return require('pulumi-redis-sync/dist/provider/pulumi/provider');
   } catch {
-    // The project's own demo runs from the repository itself, where the package is not in node_modules.
-    return require(require('path').join(process.cwd(), 'dist', 'provider', 'pulumi', 'provider'));
+    // The project's own demo runs inside this repository, where the package is not in node_modules: find its root
+    // above the program's directory (the provider's working directory).
+    const path = require('path') as typeof import('path');
+    for (let dir = process.cwd(), i = 0; i < 20; dir = path.dirname(dir), i++) {
+      try {
+        if (require(path.join(dir, 'package.json')).name === 'pulumi-redis-sync') {
+          return require(path.join(dir, 'dist', 'provider', 'pulumi', 'provider'));
+        }
+      } catch { /* no package.json here */ }
+    }
+    throw new Error('cannot find the pulumi-redis-sync package: install it in the Pulumi program (npm install pulumi-redis-sync)');
   }
 }
 
