@@ -37,6 +37,13 @@ const NAMES = {
   MOVE: CMD('move'), SET: CMD('set'), DISCARD: CMD('discard'), COPY: CMD('copy'),
 };
 
+/** Every task's heartbeat keys start so (the default naming); a custom heartbeat key is recognized by equality. */
+export const HEARTBEAT_PREFIX = Buffer.from('redis-sync:heartbeat:');
+
+function isHeartbeatPrefixed(key: Buffer): boolean {
+  return key.length > HEARTBEAT_PREFIX.length && key.subarray(0, HEARTBEAT_PREFIX.length).equals(HEARTBEAT_PREFIX);
+}
+
 /** Case-insensitive command name match without allocating a string per command. */
 function isName(arg: Buffer, lower: Buffer): boolean {
   if (arg.length !== lower.length) return false;
@@ -85,8 +92,13 @@ export class CommandFilter {
     if (isName(name, NAMES.FLUSHALL)) return this.flushAll(cmd);
     if (isName(name, NAMES.SWAPDB)) return this.swapDb(cmd);
     if (!this.wants(this.db)) return this.fromUnselectedDb(cmd);
-    if (this.opts.heartbeatKey && argv.length >= 3 && isName(name, NAMES.SET) && argv[1].equals(this.opts.heartbeatKey)) {
-      return { action: 'heartbeat', value: argv[2] };
+    const own = this.opts.heartbeatKey;
+    if (argv.length >= 2 && (isHeartbeatPrefixed(argv[1]) || (own !== null && argv[1].equals(own)))) {
+      // Ours gives the lag; another task's (one-to-many, cascading) is never copied either, nor its expiry.
+      if (own && argv.length >= 3 && isName(name, NAMES.SET) && argv[1].equals(own)) {
+        return { action: 'heartbeat', value: argv[2] };
+      }
+      return { action: 'skip', reason: 'heartbeat' };
     }
     if (isName(name, NAMES.MOVE)) return this.move(cmd);
     if (isName(name, NAMES.COPY) && argv.some((a) => isName(a, CMD('db')))) return this.copyDb(cmd);
@@ -128,6 +140,8 @@ export class CommandFilter {
 
   private move(cmd: StreamCommand): FilterResult {
     const target = Number(cmd.argv[2]?.toString());
+    // Both databases map onto one destination database (e.g. into a cluster's db 0): the key stays where it is.
+    if (this.wants(target) && this.opts.mapDb(target) === this.opts.mapDb(this.db)) return { action: 'skip', reason: 'db-filtered' };
     if (this.wants(target)) return this.one(this.db, encodeCommand(['MOVE', cmd.argv[1], this.opts.mapDb(target)]));
     // The key leaves the synchronized set: on the destination it simply disappears.
     return this.one(this.db, encodeCommand(['DEL', cmd.argv[1]]));

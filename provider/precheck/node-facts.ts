@@ -113,3 +113,16 @@ export async function readNodeFacts(addr: NodeAddress, timeoutMs = 5000): Promis
   }
   return facts;
 }
+
+/** Keys matching a pattern in the selected db (SCAN, bounded); stops early once `limit` keys are found. */
+export async function scanMatch(c: Redis, pattern: string, limit = Infinity): Promise<string[]> {
+  const found: string[] = [];
+  let cursor = '0';
+  for (let i = 0; i < 100_000; i++) {
+    const [next, keys] = await c.scan(cursor, 'MATCH', pattern, 'COUNT', 10_000);
+    found.push(...keys);
+    cursor = next;
+    if (cursor === '0' || found.length >= limit) break;
+  }
+  return found;
+}

@@ -4,16 +4,55 @@ import type { PrecheckItem } from '../state/status';
 import { resolveTask } from '../spec/resolve';
 import { readNodeFacts } from './node-facts';
 import { evaluate } from './checks';
-import { withClient } from './node-facts';
+import { withClient, scanMatch } from './node-facts';
 import { checkpointKey } from '../task/tx-batch';
+import type { NodeAddress } from '../spec/types';
+import { discoverCluster, formatSlots, slotRangesOf } from '../cluster/topology';
 
 export async function runPrechecks(spec: TaskSpec, opts: { resuming: boolean }): Promise<PrecheckItem[]> {
   const task = resolveTask(spec);
-  const [source, destination] = await Promise.all([
-    Promise.all(task.sourceNodes.map((n) => readNodeFacts(n))),
-    Promise.all(task.destinationNodes.map((n) => readNodeFacts(n))),
+  const [src, dst] = await Promise.all([
+    expandCluster('source', spec.source.mode, task.sourceNodes),
+    expandCluster('destination', spec.destination.mode, task.destinationNodes),
   ]);
-  return evaluate({ spec, source, destination, resuming: opts.resuming });
+  const [source, destination] = await Promise.all([
+    Promise.all(src.nodes.map((n) => readNodeFacts(n))),
+    Promise.all(dst.nodes.map((n) => readNodeFacts(n))),
+  ]);
+  return [...src.items, ...dst.items, ...evaluate({ spec, source, destination, resuming: opts.resuming })];
+}
+
+/**
+ * For a cluster, the prechecks run on every node it reports (all must accept the task's password; every master
+ * must answer PSYNC), and its slots must all be served with none migrating or importing.
+ */
+async function expandCluster(side: 'source' | 'destination', mode: string, seeds: NodeAddress[]): Promise<{ nodes: NodeAddress[]; items: PrecheckItem[] }> {
+  if (mode !== 'cluster') return { nodes: seeds, items: [] };
+  let topology;
+  try {
+    topology = await discoverCluster(seeds);
+  } catch {
+    return { nodes: seeds, items: [] }; // the connectivity and mode checks say why
+  }
+  const items: PrecheckItem[] = [];
+  const id = `${side}-cluster-slots`;
+  if (topology.unassigned.length) {
+    items.push({ id, result: 'failed', message: `${side} cluster: slots ${formatSlots(slotRangesOf(topology.unassigned))} are not served by any master: assign them (redis-cli --cluster fix)` });
+  } else {
+    items.push({ id, result: 'passed', message: `${side} cluster: all 16384 slots served by ${topology.masters.length} masters` });
+  }
+  for (const m of [...topology.migrating, ...topology.importing]) {
+    items.push({ id: `${side}-cluster-resharding`, result: 'failed', node: m.node, message: `${side} cluster: slot ${m.slot} is being migrated or imported on ${m.node}: finish the resharding first (redis-cli --cluster fix)` });
+  }
+  for (const f of topology.failedNodes) {
+    items.push({ id: `${side}-cluster-node-failed`, result: 'warning', node: f, message: `${side} cluster: node ${f} is marked failed: remove it (CLUSTER FORGET) or bring it back` });
+  }
+  const seen = new Set<string>();
+  const nodes = [...topology.masters.map((m) => m.address), ...seeds].filter((n) => {
+    const key = `${n.host}:${n.port}`;
+    return !seen.has(key) && seen.add(key);
+  });
+  return { nodes, items };
 }
 
 /** A readable table of the items that did not pass (all items when verbose). */
@@ -29,11 +68,10 @@ export async function destinationHasCheckpoint(spec: TaskSpec): Promise<boolean>
   const task = resolveTask(spec);
   if (spec.destination.mode !== 'standalone') return false;
   const db = task.mapDb(task.databases?.[0] ?? 0);
-  const keys = [checkpointKey(task.name, 'standalone')];
   try {
     return await withClient(task.destinationNodes[0], async (c) => {
       await c.select(db);
-      return (await c.exists(...keys)) > 0;
+      return (await scanMatch(c, `${checkpointKey(task.name, '')}*`, 1)).length > 0;
     });
   } catch {
     return false; // unreachable: the connectivity precheck reports it

@@ -8,7 +8,9 @@ import { resolveTask, staticProblems } from '../spec/resolve';
 import { defaultStateDir, taskPaths } from '../state/files';
 import type { PrecheckItem, TaskStatus } from '../state/status';
 import { runPrechecks, formatPrecheckTable } from '../precheck/run-prechecks';
-import { withClient } from '../precheck/node-facts';
+import { withClient, scanMatch } from '../precheck/node-facts';
+import { discoverCluster } from '../cluster/topology';
+import type { NodeAddress } from '../spec/types';
 import { checkpointKey } from '../task/tx-batch';
 import { spawnDaemon, stopDaemon, daemonPid, readStatus, isAlive } from '../daemon/daemon-process';
 import { grantAccess, revokeAccess } from '../access/acl-users';
@@ -206,17 +208,30 @@ async function cleanup(spec: TaskSpec, stateDir: string): Promise<void> {
   await stopDaemon(stateDir, spec.name);
   const task = resolveTask(spec);
   const heartbeatDb = task.heartbeat.db ?? 0;
-  await Promise.all(task.sourceNodes.map((n) => bestEffort(() => withClient(n, async (c) => {
+  const sources = await nodesOf(spec.source.mode, task.sourceNodes);
+  await Promise.all(sources.map((n) => bestEffort(() => withClient(n, async (c) => {
     await c.select(heartbeatDb);
-    await c.del(task.heartbeat.key);
+    const keys = await scanMatch(c, `${task.heartbeat.key}*`);
+    if (keys.length) await c.del(...keys);
   }))));
   const ckDb = task.mapDb(task.databases?.[0] ?? 0);
   await Promise.all(task.destinationNodes.map((n) => bestEffort(() => withClient(n, async (c) => {
     await c.select(ckDb);
-    await c.del(checkpointKey(task.name, 'standalone'));
+    const keys = await scanMatch(c, `${checkpointKey(task.name, '')}*`);
+    if (keys.length) await c.del(...keys);
   }))));
   if (spec.access?.createUsers) await revokeAccess(spec);
   rmSync(taskPaths(stateDir, spec.name).dir, { recursive: true, force: true });
+}
+
+/** Every master of a cluster (heartbeat keys live on each), or the nodes as given. */
+async function nodesOf(mode: string, seeds: NodeAddress[]): Promise<NodeAddress[]> {
+  if (mode !== 'cluster') return seeds;
+  try {
+    return (await discoverCluster(seeds)).masters.map((m) => m.address);
+  } catch {
+    return seeds;
+  }
 }
 
 async function bestEffort(fn: () => Promise<unknown>): Promise<void> {

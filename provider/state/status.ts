@@ -53,6 +53,8 @@ export interface TaskStatus {
   nodes: NodeStatus[];
   lastError: ErrorInfo | null;
   prechecks: PrecheckItem[];
+  /** Set when a cluster source's masters or slots changed since the task started: the task needs reconfiguring. */
+  topologyChanged?: string | null;
 }
 
 export function emptyProgress(): FullSyncProgress {

@@ -14,6 +14,8 @@ import type { ReplicaLink, ReplicaLinkHandler, PsyncPosition } from './replica-l
 import { AppliedOffsets } from './applied-offsets';
 import { LagTracker } from './lag-tracker';
 import { encodeCommand } from '../resp/encode';
+import { routeForCluster, type RoutedWrite } from '../cluster/cross-slot';
+import { isHeartbeatKey } from '../cluster/heartbeat-key';
 import { StringBatch, STRING_BATCH_VALUE_MAX } from './string-batch';
 import { TxBatch, encodeCheckpoint, type DestinationCheckpoint } from './tx-batch';
 
@@ -34,6 +36,10 @@ export interface NodeSyncDeps {
   log: Logger;
   openLink: LinkFactory;
   destinationRdbVersion: number;
+  /** This stream's heartbeat key (with a hash tag into the master's slots for a cluster source); null: none. */
+  heartbeatKey: string | null;
+  /** Routes each write by its key's slot; source transactions are applied command by command. */
+  clusterDestination: { dumpKey(key: Buffer): Promise<{ payload: Buffer | null; pttl: number }> } | null;
   /** Where the destination keeps this stream's checkpoint (standalone destinations); null: no transactional checkpoint. */
   destinationCheckpoint: { key: string; db: number; value: DestinationCheckpoint | null } | null;
   /** Called when the stream stops for good (a destination error, an unsupported command) or the link fails. */
@@ -63,6 +69,7 @@ export class NodeSync implements ReplicaLinkHandler {
   private checkpointTimer: NodeJS.Timeout | null = null;
   private checkpointedOffset = -1;
   private readonly heartbeatKey: Buffer | null;
+  private readonly heartbeatBase: Buffer;
   private readonly batch: TxBatch | null;
   private closeScheduled = false;
   private readonly strings = new StringBatch((db, cmd) => this.write(db, null, cmd));
@@ -70,7 +77,8 @@ export class NodeSync implements ReplicaLinkHandler {
 
   constructor(private readonly d: NodeSyncDeps) {
     const t = d.task;
-    this.heartbeatKey = t.heartbeat.enabled ? Buffer.from(t.heartbeat.key) : null;
+    this.heartbeatKey = t.heartbeat.enabled && d.heartbeatKey ? Buffer.from(d.heartbeatKey) : null;
+    this.heartbeatBase = Buffer.from(t.heartbeat.key);
     this.filter = new CommandFilter({ databases: t.databases, mapDb: t.mapDb, heartbeatKey: this.heartbeatKey, forwardPublish: t.forwardPublish });
     const dc = d.destinationCheckpoint;
     this.batch = dc ? new TxBatch((db, cmd, offset) => this.write(db, null, cmd, offset), dc.db, dc.key) : null;
@@ -204,7 +212,7 @@ export class NodeSync implements ReplicaLinkHandler {
   private wantsKey(db: number, key: Buffer): boolean {
     const dbs = this.d.task.databases;
     if (dbs !== null && !dbs.includes(db)) return false;
-    return !(this.heartbeatKey && key.equals(this.heartbeatKey));
+    return !isHeartbeatKey(this.heartbeatBase, key);
   }
 
   private applyRdbEntry(e: RdbEntry): void {
@@ -216,7 +224,7 @@ export class NodeSync implements ReplicaLinkHandler {
       case 'key':
         if (!this.wantsKey(e.db, e.key)) return;
         s.keysDone++;
-        if (e.valueKind === 'string' && e.expireAtMs === null && e.raw.length <= STRING_BATCH_VALUE_MAX) {
+        if (!this.d.clusterDestination && e.valueKind === 'string' && e.expireAtMs === null && e.raw.length <= STRING_BATCH_VALUE_MAX) {
           const v = e.decode();
           if (v.kind === 'string') {
             this.strings.add(this.d.task.mapDb(e.db), e.key, v.value);
@@ -273,7 +281,8 @@ export class NodeSync implements ReplicaLinkHandler {
     const r = this.filter.apply(cmd);
     switch (r.action) {
       case 'forward':
-        this.forward(r.writes, cmd.offset);
+        if (this.d.clusterDestination) this.forwardToCluster(cmd, r.writes);
+        else this.forward(r.writes, cmd.offset);
         return;
       case 'heartbeat':
         this.lag.seen(cmd.offset, r.value);
@@ -281,13 +290,14 @@ export class NodeSync implements ReplicaLinkHandler {
         return;
       case 'multi':
         // Inside our own batch transaction the source's MULTI/EXEC are dropped: the batch is atomic already.
+        // A cluster destination applies them command by command (the result is exact, only atomicity is lost).
         this.inMulti = true;
-        if (this.batch) this.dropped(cmd.offset);
+        if (this.batch || this.d.clusterDestination) this.dropped(cmd.offset);
         else this.forward([{ db: this.d.task.mapDb(Math.max(this.filter.currentDb, 0)), command: cmd.raw }], cmd.offset);
         return;
       case 'exec':
         this.inMulti = false;
-        if (this.batch) this.dropped(cmd.offset);
+        if (this.batch || this.d.clusterDestination) this.dropped(cmd.offset);
         else this.forward([{ db: this.d.task.mapDb(Math.max(this.filter.currentDb, 0)), command: cmd.raw }], cmd.offset);
         return;
       case 'unsupported':
@@ -299,7 +309,44 @@ export class NodeSync implements ReplicaLinkHandler {
     }
   }
 
-  private forward(writes: DbCommand[], offset: number): void {
+  private forwardToCluster(cmd: StreamCommand, writes: DbCommand[]): void {
+    // Writes the filter rewrote (FLUSHALL into FLUSHDB...) are keyless; the usual case is the command itself.
+    const routed = writes.length === 1 && writes[0].command === cmd.raw
+      ? routeForCluster(cmd.argv, cmd.raw, cmd.offset)
+      : { kind: 'writes' as const, writes: writes.map((w) => ({ key: null, command: w.command })) };
+    switch (routed.kind) {
+      case 'writes':
+        this.forward(routed.writes.map((w) => ({ db: 0, key: w.key, command: w.command })), cmd.offset);
+        return;
+      case 'rename':
+        void this.renameAcrossSlots(routed.from, routed.to, cmd.offset);
+        return;
+      case 'crossslot':
+        this.fail(new StreamError(`${routed.message} (source ${this.d.node})`, cmd.offset, cmd.argv[0].toString()), false);
+    }
+  }
+
+  /**
+   * RENAME across slots, redone from the destination's copy of the key: everything before it is applied first, then
+   * DUMP + RESTORE under the new name (with the TTL) + DEL. The stream waits meanwhile so order is kept.
+   */
+  private async renameAcrossSlots(from: Buffer, to: Buffer, offset: number): Promise<void> {
+    this.link?.pause();
+    try {
+      await this.d.writer.flush();
+      const { payload, pttl } = await this.d.clusterDestination!.dumpKey(from);
+      const writes: RoutedWrite[] = [{ key: to, command: encodeCommand(['DEL', to]) }];
+      if (payload) writes.push({ key: to, command: encodeCommand(['RESTORE', to, pttl > 0 ? pttl : 0, payload, 'REPLACE']) });
+      writes.push({ key: from, command: encodeCommand(['DEL', from]) });
+      this.forward(writes.map((w) => ({ db: 0, key: w.key, command: w.command })), offset);
+    } catch (err) {
+      this.fail(new StreamError(`RENAME of a key across slots at offset ${offset} failed: ${(err as Error).message}`, offset), false);
+      return;
+    }
+    if (!this.paused) this.link?.resume();
+  }
+
+  private forward(writes: Array<DbCommand & { key?: Buffer | null }>, offset: number): void {
     if (this.batch) {
       for (const w of writes) this.batch.add(w.db, w.command);
       this.batch.offset = offset;
@@ -311,7 +358,7 @@ export class NodeSync implements ReplicaLinkHandler {
     const tag = !this.inMulti;
     for (let i = 0; i < writes.length; i++) {
       const last = i === writes.length - 1;
-      this.write(writes[i].db, null, writes[i].command, last && tag ? offset : undefined);
+      this.write(writes[i].db, writes[i].key ?? null, writes[i].command, last && tag ? offset : undefined);
     }
     if (tag) this.offsets.forwarded(offset);
     this.d.status.commandsApplied++;

@@ -9,13 +9,16 @@ import { CheckpointStore } from '../state/checkpoint';
 import { ensureDir, taskPaths, writeFileAtomic, type TaskPaths } from '../state/files';
 import { createLogger, type Logger } from '../state/logger';
 import { newNodeStatus, overallState, type TaskStatus, type TaskState, type PrecheckItem } from '../state/status';
-import { StandaloneWriter } from '../writer/standalone-writer';
+import { openWriter } from '../writer/open-writer';
+import { discoverCluster, formatSlots, slotRangesOf } from '../cluster/topology';
+import { heartbeatKeyForSlots } from '../cluster/heartbeat-key';
 import type { Writer } from '../writer/writer';
 import { maxRdbVersionFor } from '../writer/rdb-version';
 import { NodeSync, type LinkFactory } from './node-sync';
 import { Heartbeat } from './heartbeat';
 import { openReplicaLink } from './open-link';
 import { checkpointKey, decodeCheckpoint } from './tx-batch';
+import { startMetricsServer } from '../metrics/server';
 
 export interface RunOptions {
   stateDir: string;
@@ -25,9 +28,18 @@ export interface RunOptions {
 }
 
 interface Attempt {
-  writer: Writer;
+  writers: Writer[];
   syncs: NodeSync[];
   heartbeats: Heartbeat[];
+  closers: Array<() => void>;
+}
+
+interface SourceStream {
+  /** Checkpoint identity: "standalone" or the master's cluster node id. */
+  id: string;
+  address: NodeAddress;
+  name: string;
+  slots: Array<[number, number]> | null;
 }
 
 const BACKOFF_MIN_MS = 500;
@@ -63,6 +75,7 @@ export class TaskRunner {
     this.writeStatus();
     this.statusTimer = setInterval(() => this.writeStatus(), 250);
     this.statusTimer.unref();
+    const metrics = this.task.spec.metrics ? await startMetricsServer(() => this.status, this.task.spec.metrics.port, this.log) : null;
     let retryStartedAt: number | null = null;
     let backoff = BACKOFF_MIN_MS;
     for (let attemptNo = 1; !this.stopping; attemptNo++) {
@@ -92,6 +105,7 @@ export class TaskRunner {
     for (const n of this.status.nodes) if (n.state !== 'Failed') n.state = this.status.state;
     this.writeStatus();
     if (this.statusTimer) clearInterval(this.statusTimer);
+    await metrics?.close();
     await new Promise<void>((r) => this.log.flush(() => r()));
     return this.status.state;
   }
@@ -103,36 +117,92 @@ export class TaskRunner {
   }
 
   private async startAttempt(): Promise<void> {
+    const streams = await this.sourceStreams();
+    this.syncStatusNodes(streams);
     const dest = this.task.destinationNodes[0];
+    const clusterDest = this.task.spec.destination.mode === 'cluster';
     const checkpointDb = this.task.mapDb(this.task.databases?.[0] ?? 0);
-    const streamIds = this.task.sourceNodes.map(() => 'standalone');
-    const keys = streamIds.map((id) => checkpointKey(this.task.name, id));
-    const { rdbVersion: destinationRdbVersion, values } = await readDestination(dest, checkpointDb, keys);
-    const writer = await StandaloneWriter.open(this.task.spec.destination, { tuning: this.task.spec.tuning });
-    writer.on('failed', (f) => this.onFailure(f, isRetryable(f)));
-    const attempt: Attempt = { writer, syncs: [], heartbeats: [] };
+    const keys = streams.map((st) => checkpointKey(this.task.name, st.id));
+    const { rdbVersion: destinationRdbVersion, values } = await readDestination(dest, checkpointDb, clusterDest ? [] : keys);
+    const attempt: Attempt = { writers: [], syncs: [], heartbeats: [], closers: [] };
     this.attempt = attempt;
-    for (const [i, node] of this.task.sourceNodes.entries()) {
-      const status = this.status.nodes[i];
-      const name = formatHostPort(node);
-      const openLink: LinkFactory = (handler, position) => openReplicaLink(node, handler, position);
-      const destinationCheckpoint = this.task.spec.destination.mode === 'standalone'
-        ? { key: keys[i], db: checkpointDb, value: decodeCheckpoint(values[i]) }
-        : null;
+    const dumper = clusterDest ? this.destinationDumper(attempt) : null;
+    for (const [i, st] of streams.entries()) {
+      // One writer per stream: each stream's transactions and applied offsets stay its own.
+      const writer = await openWriter(this.task.spec.destination, { tuning: this.task.spec.tuning });
+      writer.on('failed', (f) => this.onFailure(f, isRetryable(f)));
+      attempt.writers.push(writer);
+      const openLink: LinkFactory = (handler, position) => openReplicaLink(st.address, handler, position);
+      const heartbeatKey = st.slots ? heartbeatKeyForSlots(this.task.heartbeat.key, st.slots) : this.task.heartbeat.key;
       const sync = new NodeSync({
-        node: name, streamId: streamIds[i], task: this.task, writer, checkpoint: this.checkpoint, status, log: this.log, openLink, destinationRdbVersion, destinationCheckpoint,
+        node: st.name, streamId: st.id, task: this.task, writer, checkpoint: this.checkpoint, status: this.status.nodes[i],
+        log: this.log, openLink, destinationRdbVersion, heartbeatKey, clusterDestination: dumper,
+        destinationCheckpoint: clusterDest ? null : { key: keys[i], db: checkpointDb, value: decodeCheckpoint(values[i]) },
         onFailure: (err, retryable) => this.onFailure(err, retryable),
         onStateChange: () => this.writeStatus(),
       });
       attempt.syncs.push(sync);
       await sync.start();
-      attempt.heartbeats.push(this.startHeartbeat(node));
+      attempt.heartbeats.push(this.startHeartbeat(st.address, heartbeatKey));
     }
+    if (this.task.spec.source.mode === 'cluster') this.watchTopology(attempt, streams);
   }
 
-  private startHeartbeat(node: NodeAddress): Heartbeat {
+  /** One stream per source master: the standalone master, or every master of the cluster (by node id). */
+  private async sourceStreams(): Promise<SourceStream[]> {
+    if (this.task.spec.source.mode !== 'cluster') {
+      const address = this.task.sourceNodes[0];
+      return [{ id: 'standalone', address, name: formatHostPort(address), slots: null }];
+    }
+    const topology = await discoverCluster(this.task.sourceNodes);
+    if (topology.unassigned.length) {
+      throw Object.assign(new Error(`source cluster: slots ${formatSlots(slotRangesOf(topology.unassigned))} are not served by any master`), { retryable: true });
+    }
+    return topology.masters.map((m) => ({ id: m.id, address: m.address, name: m.name, slots: m.slots }));
+  }
+
+  /** Status per stream, kept by name across attempts so counters survive a reconnect. */
+  private syncStatusNodes(streams: SourceStream[]): void {
+    const byName = new Map(this.status.nodes.map((n) => [n.node, n]));
+    this.status.nodes = streams.map((st) => byName.get(st.name) ?? newNodeStatus(st.name));
+  }
+
+  /** Cross-slot RENAME reads the key back from the destination cluster. */
+  private destinationDumper(attempt: Attempt): { dumpKey(key: Buffer): Promise<{ payload: Buffer | null; pttl: number }> } {
+    const d = this.task.destinationNodes;
+    const client = new Redis.Cluster(d.map((n) => ({ host: n.host, port: n.port })), {
+      redisOptions: { username: d[0].username, password: d[0].password, tls: d[0].tls ? {} : undefined },
+    });
+    client.on('error', () => undefined);
+    attempt.closers.push(() => client.disconnect());
+    return {
+      async dumpKey(key: Buffer) {
+        const [payload, pttl] = await Promise.all([client.dumpBuffer(key), client.pttl(key)]);
+        return { payload, pttl };
+      },
+    };
+  }
+
+  /** The reference guide: scaling the source requires reconfiguring the task. The status says so when it happens. */
+  private watchTopology(attempt: Attempt, streams: SourceStream[]): void {
+    const expected = JSON.stringify(streams.map((s) => [s.id, s.slots]));
+    const timer = setInterval(() => {
+      discoverCluster(this.task.sourceNodes).then((t) => {
+        const now = JSON.stringify(t.masters.map((m) => [m.id, m.slots]));
+        if (now !== expected && !this.status.topologyChanged) {
+          this.status.topologyChanged = `source cluster topology changed since the task started (masters or slots moved): reconfigure the task (pulumi up with the new nodes; consider clearDestinationOnUpdate)`;
+          this.log.warn({ masters: t.masters.map((m) => `${m.name} ${formatSlots(m.slots)}`) }, this.status.topologyChanged);
+          this.writeStatus();
+        }
+      }, () => undefined);
+    }, 5000);
+    timer.unref();
+    attempt.closers.push(() => clearInterval(timer));
+  }
+
+  private startHeartbeat(node: NodeAddress, key: string): Heartbeat {
     const hb = this.task.heartbeat;
-    const h = new Heartbeat(node, hb.key, hb.db ?? 0, hb.intervalMs);
+    const h = new Heartbeat(node, key, hb.db ?? 0, hb.intervalMs);
     if (hb.enabled) h.start();
     return h;
   }
@@ -151,9 +221,10 @@ export class TaskRunner {
     const a = this.attempt;
     this.attempt = null;
     if (!a) return;
+    for (const close of a.closers) close();
     await Promise.all(a.heartbeats.map((h) => h.stop()));
     await Promise.all(a.syncs.map((s) => s.stop()));
-    await a.writer.close();
+    await Promise.all(a.writers.map((w) => w.close()));
   }
 
   private sleep(ms: number): Promise<void> {

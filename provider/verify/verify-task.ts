@@ -4,12 +4,13 @@ import type { TaskSpec } from '../spec/types';
 import { resolveTask } from '../spec/resolve';
 import { verify, type VerifyOptions } from './verify';
 import type { VerifyReport } from './report';
+import { isHeartbeatKey } from '../cluster/heartbeat-key';
 
 export function taskKeyFilter(spec: TaskSpec): (key: Buffer) => boolean {
   const task = resolveTask(spec);
   const heartbeat = Buffer.from(task.heartbeat.key);
   const checkpointPrefix = Buffer.from(`redis-sync:checkpoint:${task.name}:`);
-  return (key) => key.equals(heartbeat) || (key.length > checkpointPrefix.length && key.subarray(0, checkpointPrefix.length).equals(checkpointPrefix));
+  return (key) => isHeartbeatKey(heartbeat, key) || (key.length > checkpointPrefix.length && key.subarray(0, checkpointPrefix.length).equals(checkpointPrefix));
 }
 
 export function verifyTask(spec: TaskSpec, opts: Omit<VerifyOptions, 'ignoreKeys' | 'databases'> = {}): Promise<VerifyReport> {

@@ -1,5 +1,5 @@
 // Test data: keys of every type in every encoding Redis 7.0 writes, and a bounded mixed write load.
-import type Redis from 'ioredis';
+import Redis from 'ioredis';
 
 /** A small deterministic PRNG so failures reproduce (mulberry32). */
 export function prng(seed: number): () => number {
@@ -98,6 +98,41 @@ export async function runMixedLoad(c: Redis, opts: LoadOptions): Promise<number>
       }
     }
     await p.exec();
+  }
+  return sent;
+}
+
+/**
+ * A bounded write load through any client (a cluster one too): single-key commands over keys spread across all
+ * slots, plus hash-tagged multi-key ones. With idempotent, replaying any suffix of it gives the same data
+ * (what an at-least-once destination may do after a crash).
+ */
+export async function runSpreadLoad(c: Redis | InstanceType<typeof Redis.Cluster>, opts: { durationMs: number; maxCommands: number; seed?: number; keys?: number; idempotent?: boolean; crossSlot?: boolean }): Promise<number> {
+  const rnd = prng(opts.seed ?? 3);
+  const keys = opts.keys ?? 2000;
+  const deadline = Date.now() + opts.durationMs;
+  let sent = 0;
+  while (sent < opts.maxCommands && Date.now() < deadline) {
+    const batch: Array<Promise<unknown>> = [];
+    for (let i = 0; i < 50 && sent < opts.maxCommands; i++, sent++) {
+      const n = Math.floor(rnd() * keys);
+      const op = Math.floor(rnd() * (opts.idempotent ? 7 : 12));
+      switch (op) {
+        case 0: batch.push(c.set(`s:${n}`, `v${sent}`)); break;
+        case 1: batch.push(c.hset(`h:${n}`, `f${sent % 7}`, `v${sent}`)); break;
+        case 2: batch.push(c.sadd(`set:${n}`, `m${sent % 11}`)); break;
+        case 3: batch.push(c.zadd(`z:${n}`, sent % 97, `m${sent % 13}`)); break;
+        case 4: batch.push(c.del(`s:${(n + 1) % keys}`)); break;
+        case 5: batch.push(c.mset(`{t${n}}a`, `v${sent}`, `{t${n}}b`, `w${sent}`)); break;
+        case 6: batch.push(c.set(`e:${n}`, `v${sent}`, 'EX', 3600)); break;
+        case 7: batch.push(c.incr(`c:${n}`)); break;
+        case 8: batch.push(c.rpush(`l:${n}`, `e${sent}`)); break;
+        case 9: batch.push(c.lpop(`l:${n}`)); break;
+        case 10: batch.push(c.hincrby(`h:${n}`, 'count', 1)); break;
+        default: batch.push(opts.crossSlot ? c.del(`s:${n}`, `s:${(n + 7) % keys}`) : c.append(`s:${n}`, 'x')); break;
+      }
+    }
+    await Promise.all(batch);
   }
   return sent;
 }
