@@ -1,7 +1,8 @@
-// The human view of a task's status.
-import type { NodeStatus, TaskStatus } from '../state/status';
+// The human view of a task's status: what `redis-sync status` prints, once or redrawn by --watch.
+import type { FullSyncProgress, NodeStatus, TaskStatus } from '../state/status';
+import { age, duration } from './task-dir';
 
-function bytes(n: number): string {
+export function bytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let i = 0;
   let v = n;
@@ -9,35 +10,115 @@ function bytes(n: number): string {
   return `${v.toFixed(i ? 1 : 0)} ${units[i]}`;
 }
 
+function count(n: number): string {
+  if (n < 10_000) return String(Math.round(n));
+  if (n < 1_000_000) return `${(n / 1000).toFixed(1)}k`;
+  return `${(n / 1_000_000).toFixed(2)}M`;
+}
+
 export function progressBar(fraction: number, width = 30): string {
   const f = Math.max(0, Math.min(1, fraction));
-  const full = Math.round(f * width);
+  const full = Math.floor(f * width);
   return `[${'#'.repeat(full)}${'-'.repeat(width - full)}] ${(f * 100).toFixed(1).padStart(5)}%`;
 }
 
-function fullSyncLine(n: NodeStatus, now: number): string {
-  const p = n.fullSync;
-  if (!p.startedAt) return '';
-  const elapsed = Math.max(0.001, ((p.finishedAt ? Date.parse(p.finishedAt) : now) - Date.parse(p.startedAt)) / 1000);
-  const rate = p.bytesDone / elapsed;
-  const total = p.bytesTotal;
-  const fraction = total ? p.bytesDone / total : p.keysExpected ? p.keysDone / p.keysExpected : 0;
-  const eta = !p.finishedAt && total && rate > 0 ? ` eta ${Math.ceil((total - p.bytesDone) / rate)}s` : '';
-  const done = p.finishedAt ? ' done' : '';
-  return `    full sync ${progressBar(p.finishedAt ? 1 : fraction)} ${p.keysDone} keys, ${bytes(p.bytesDone)}${total ? ` of ${bytes(total)}` : ''}, ${bytes(rate)}/s${eta}${done}\n`;
+/** Rates measured by a watcher between two snapshots; without them the average since the full sync began is used. */
+export interface Rates {
+  bytesPerSec: number;
+  keysPerSec: number;
 }
 
-export function formatStatus(s: TaskStatus, now: number): string {
-  let out = `task ${s.task}: ${s.state} (pid ${s.pid}, since ${s.startedAt}, updated ${s.updatedAt})\n`;
-  for (const n of s.nodes) {
-    out += `  source ${n.node}: ${n.state} replid ${n.replid ?? '-'} applied offset ${n.appliedOffset} received ${n.receivedOffset}` +
-      ` lag ${n.lagMs === null ? '-' : `${n.lagMs} ms`} commands ${n.commandsApplied} reconnects ${n.reconnects}` +
-      `${n.lastSync ? ` last sync ${n.lastSync === 'continue' ? '+CONTINUE (partial)' : 'full'}` : ''}\n`;
-    out += fullSyncLine(n, now);
-    if (n.lastError) out += `    last error at ${n.lastError.at}: ${n.lastError.message}\n`;
+export interface FormatOptions {
+  /** Whether the daemon process is alive; null when unknown. */
+  alive?: boolean | null;
+  /** The state to show instead of the published one (DaemonNotRunning). */
+  state?: string;
+  /** Per node (host:port): rates over the watcher's last seconds. */
+  rates?: Map<string, Rates>;
+  color?: boolean;
+}
+
+const STATE_COLOR: Record<string, string> = {
+  Synchronizing: '32', Initializing: '36', Prechecking: '36', Retrying: '33', Failed: '31', Stopped: '90', DaemonNotRunning: '31',
+};
+
+function paint(text: string, code: string | undefined, on: boolean | undefined): string {
+  return on && code ? `\x1b[${code}m${text}\x1b[0m` : text;
+}
+
+/** Progress of one node's full sync: by bytes when the RDB size is known, else by keys against RESIZEDB's count. */
+export function fullSyncLine(p: FullSyncProgress, now: number, rates?: Rates): string | null {
+  if (!p.startedAt) return null;
+  const end = p.finishedAt ? Date.parse(p.finishedAt) : now;
+  const elapsedMs = Math.max(1, end - Date.parse(p.startedAt));
+  const avgBytes = p.bytesDone / (elapsedMs / 1000);
+  const avgKeys = p.keysDone / (elapsedMs / 1000);
+  const byteRate = rates && !p.finishedAt ? rates.bytesPerSec : avgBytes;
+  const keyRate = rates && !p.finishedAt ? rates.keysPerSec : avgKeys;
+  const keys = p.keysExpected ? `${count(p.keysDone)}/${count(p.keysExpected)} keys` : `${count(p.keysDone)} keys`;
+  const size = p.bytesTotal ? `${bytes(p.bytesDone)}/${bytes(p.bytesTotal)}` : bytes(p.bytesDone);
+  if (p.finishedAt) {
+    return `full sync  ${progressBar(1)}  ${keys}, ${size} in ${duration(elapsedMs)} (${bytes(avgBytes)}/s), done ${age(p.finishedAt, now)}`;
   }
-  if (s.lastError) out += `  last error at ${s.lastError.at}: ${s.lastError.message}\n`;
-  const failed = s.prechecks.filter((p) => p.result !== 'passed');
-  for (const p of failed) out += `  precheck ${p.id}: ${p.result}: ${p.message}\n`;
-  return out;
+  let fraction: number | null = null;
+  let eta: number | null = null;
+  if (p.bytesTotal) {
+    fraction = p.bytesDone / p.bytesTotal;
+    if (byteRate > 0) eta = (p.bytesTotal - p.bytesDone) / byteRate;
+  } else if (p.keysExpected) {
+    fraction = p.keysDone / p.keysExpected;
+    if (keyRate > 0) eta = Math.max(0, p.keysExpected - p.keysDone) / keyRate;
+  }
+  const bar = fraction === null ? `[${'?'.repeat(30)}]   ?.?%` : progressBar(fraction);
+  const rate = `${bytes(byteRate)}/s, ${count(keyRate)} keys/s`;
+  const etaText = eta === null ? (fraction === null ? 'size unknown (diskless)' : 'eta -') : `eta ${duration(eta * 1000)}`;
+  return `full sync  ${bar}  ${keys}, ${size}  ${rate}  ${etaText}  (running ${duration(elapsedMs)})`;
+}
+
+function lagLine(n: NodeStatus): string {
+  const p = n.lagPercentiles;
+  const last = n.lagMs === null ? '-' : `${n.lagMs} ms`;
+  if (!p || !p.samples) return `lag        ${last}${n.state === 'Synchronizing' ? ' (waiting for the first heartbeat)' : ''}`;
+  return `lag        ${last}  p50 ${p.p50} ms  p99 ${p.p99} ms  max ${p.max} ms  (${p.samples} heartbeats)`;
+}
+
+function errorLine(prefix: string, e: NonNullable<TaskStatus['lastError']>, now: number): string {
+  const where = [e.node ? `node ${e.node}` : '', e.offset !== undefined ? `offset ${e.offset}` : '', e.command ? `command ${e.command}` : '']
+    .filter(Boolean).join(', ');
+  return `${prefix}${e.message}${where ? ` [${where}]` : ''} (${age(e.at, now)})`;
+}
+
+export function formatStatus(s: TaskStatus, now: number, opts: FormatOptions = {}): string {
+  const c = opts.color;
+  const state = opts.state ?? s.state;
+  const lines: string[] = [];
+  const daemon = opts.alive === undefined || opts.alive === null ? `pid ${s.pid}` : opts.alive ? `pid ${s.pid} running` : `pid ${s.pid} not running`;
+  lines.push(`${paint(`task ${s.task}`, '1', c)}  ${paint(state, STATE_COLOR[state], c)}  ${daemon}, started ${age(s.startedAt, now)}, status updated ${age(s.updatedAt, now)}`);
+  if (state === 'DaemonNotRunning') {
+    lines.push(`  the daemon is gone (last published state ${s.state}); "pulumi up" or "redis-sync run --config task.json" resumes it from its checkpoint`);
+  }
+  if (s.topologyChanged) lines.push(paint(`  ${s.topologyChanged}`, '33', c));
+  for (const n of s.nodes) {
+    const sync = n.lastSync === 'continue' ? 'last sync +CONTINUE (partial resync)' : n.lastSync === 'full' ? 'last sync full' : 'no sync yet';
+    const retry = n.retryingSince ? `, retrying since ${age(n.retryingSince, now)}` : '';
+    lines.push(`  source ${n.node}  ${paint(n.state, STATE_COLOR[n.state], c)}  ${sync}${retry}`);
+    const copying = n.fullSync.startedAt !== null && n.fullSync.finishedAt === null;
+    const behind = copying ? 0 : Math.max(0, n.receivedOffset - n.appliedOffset);
+    lines.push(`    offsets    applied ${n.appliedOffset}  received ${n.receivedOffset}${behind ? `  (${bytes(behind)} in flight)` : ''}  replid ${n.replid ?? '-'}`);
+    lines.push(`    ${lagLine(n)}`);
+    lines.push(`    commands   ${n.commandsApplied} applied  reconnects ${n.reconnects}`);
+    const fs = fullSyncLine(n.fullSync, now, opts.rates?.get(n.node));
+    if (fs) lines.push(`    ${fs}`);
+    if (n.lastError) lines.push(paint(errorLine('    last error ', n.lastError, now), '31', c));
+  }
+  if (s.lastError && !s.nodes.some((n) => n.lastError?.message === s.lastError!.message && n.lastError?.at === s.lastError!.at)) {
+    lines.push(paint(errorLine('  last error ', s.lastError, now), '31', c));
+  }
+  const counts = new Map<string, number>();
+  for (const p of s.prechecks) counts.set(p.result, (counts.get(p.result) ?? 0) + 1);
+  if (s.prechecks.length) {
+    lines.push(`  prechecks  ${[...counts].map(([r, k]) => `${k} ${r}`).join(', ')}`);
+    for (const p of s.prechecks.filter((x) => x.result !== 'passed')) lines.push(`    ${p.result} ${p.id}: ${p.message}`);
+  }
+  return lines.join('\n') + '\n';
 }

@@ -9,11 +9,16 @@ const USAGE = `redis-sync: keep one Redis in sync with another
 Usage:
   redis-sync run --config task.json [--state-dir DIR]      run a task in the foreground (the daemon's body)
   redis-sync verify --config task.json [--json]            compare source and destination key by key
-  redis-sync status [TASK] [--state-dir DIR] [--json]      show a task's state, offsets, lag and progress
+  redis-sync status [TASK] [--watch [--count N]] [--json]  a task's state, offsets, lag and full-sync progress
+                                                           (--watch redraws every 0.5 s until Ctrl-C)
+  redis-sync list [--json]                                 one line per task: state, daemon alive, lag, updated
+  redis-sync logs TASK [-f] [-n N] [--level warn]          the daemon's log, readable (-f follows it)
+  redis-sync stop TASK [--timeout SECONDS]                 stop a task's daemon gracefully (it resumes later)
   redis-sync rdb dump FILE [--keys-only] [--stats]         print an RDB file's dataset as canonical JSON
   redis-sync help
 
-The state dir defaults to $REDIS_SYNC_STATE_DIR or ~/.redis-sync.`;
+status, list, logs and stop take --state-dir DIR; the state dir defaults to $REDIS_SYNC_STATE_DIR or ~/.redis-sync.
+Documentation: docs/reference.md (task file), docs/troubleshooting.md, docs/metrics.md.`;
 
 export class UsageError extends Error {}
 
@@ -41,6 +46,9 @@ const commands: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./run-command')).runCommand,
   verify: async () => (await import('./verify-cli')).verifyCli,
   status: async () => (await import('./status-command')).statusCommand,
+  list: async () => (await import('./list-command')).listCommand,
+  logs: async () => (await import('./logs-command')).logsCommand,
+  stop: async () => (await import('./stop-command')).stopCommand,
   rdb: async () => async (argv: string[]) => {
     if (argv[0] !== 'dump') throw new UsageError('usage: redis-sync rdb dump FILE [--keys-only] [--stats]');
     return (await import('./rdb-dump')).rdbDumpCommand(argv.slice(1));

@@ -1,0 +1,77 @@
+// What the status, list, logs and stop commands know about the tasks in a state dir: their names, their published
+// status and whether the daemon that publishes it is still alive.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { taskPaths } from '../state/files';
+import type { TaskStatus } from '../state/status';
+import { daemonPid, isAlive } from '../daemon/daemon-process';
+
+/** Tasks of a state dir: directories holding a status, a pid file or a log. */
+export function taskNames(stateDir: string): string[] {
+  if (!existsSync(stateDir)) return [];
+  return readdirSync(stateDir, { withFileTypes: true })
+    .filter((d) => {
+      if (!d.isDirectory()) return false;
+      const p = taskPaths(stateDir, d.name);
+      return existsSync(p.status) || existsSync(p.pid) || existsSync(p.log);
+    })
+    .map((d) => d.name)
+    .sort();
+}
+
+/** The status file, or null when there is none yet; a file being replaced is read again once. */
+export function readTaskStatus(stateDir: string, task: string): TaskStatus | null {
+  const path = taskPaths(stateDir, task).status;
+  for (let i = 0; i < 2; i++) {
+    if (!existsSync(path)) return null;
+    try {
+      return JSON.parse(readFileSync(path, 'utf8')) as TaskStatus;
+    } catch {
+      /* written with rename, so a torn read is unlikely; try once more */
+    }
+  }
+  return null;
+}
+
+export interface TaskView {
+  name: string;
+  status: TaskStatus | null;
+  /** The pid of a live daemon (from the pid file, else the one in the status), or null. */
+  pid: number | null;
+  /**
+   * The state a user should see: the published one, or DaemonNotRunning when the status says the task is running
+   * but its process is gone (killed, host rebooted), as `pulumi refresh` shows it.
+   */
+  state: string;
+}
+
+export function viewTask(stateDir: string, name: string): TaskView {
+  const status = readTaskStatus(stateDir, name);
+  let pid = daemonPid(stateDir, name);
+  if (pid === null && status && status.state !== 'Stopped' && status.state !== 'Failed' && isAlive(status.pid)) pid = status.pid;
+  let state: string = status?.state ?? (pid ? 'Starting' : 'DaemonNotRunning');
+  if (status && pid === null && status.state !== 'Stopped' && status.state !== 'Failed') state = 'DaemonNotRunning';
+  return { name, status, pid, state };
+}
+
+/** "3.2s ago", "5m ago": how old a timestamp is. */
+export function age(iso: string | null | undefined, now: number): string {
+  if (!iso) return '-';
+  const ms = now - Date.parse(iso);
+  if (!Number.isFinite(ms)) return '-';
+  return `${duration(Math.max(0, ms))} ago`;
+}
+
+export function duration(ms: number): string {
+  const s = ms / 1000;
+  if (s < 10) return `${s.toFixed(1)}s`;
+  if (s < 60) return `${Math.round(s)}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${String(Math.floor(s % 60)).padStart(2, '0')}s`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h}h${String(m % 60).padStart(2, '0')}m`;
+  return `${Math.floor(h / 24)}d${String(h % 24).padStart(2, '0')}h`;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
