@@ -65,7 +65,8 @@ export class TaskRunner {
     this.checkpoint = new CheckpointStore(this.paths.checkpoint);
     const now = new Date().toISOString();
     this.status = {
-      task: spec.name, state: 'Initializing', pid: process.pid, startedAt: now, updatedAt: now,
+      // Under a supervisor (provider/daemon/supervisor.ts) the daemon's pid, the one in daemon.pid, is the supervisor's.
+      task: spec.name, state: 'Initializing', pid: Number(process.env.REDIS_SYNC_SUPERVISOR_PID) || process.pid, startedAt: now, updatedAt: now,
       nodes: this.task.sourceNodes.map((n) => newNodeStatus(formatHostPort(n))), lastError: null, prechecks: opts.prechecks ?? [],
     };
   }
