@@ -1,13 +1,15 @@
-// The detached daemon: spawned by `pulumi up` (or anyone) so that it outlives the process that started it. Its spec,
-// which may hold passwords, goes over a pipe on its standard input: never in argv, never in a file.
+// The detached daemon: spawned by `pulumi up` (or anyone) so that it outlives the process that started it. It is a
+// supervisor (supervisor.ts; its pid is in daemon.pid) that runs the worker, `redis-sync run`, and restarts it when it
+// crashes. The spec, which may hold passwords, goes over a pipe on the supervisor's standard input and from there on
+// the worker's: never in argv, the environment or a file.
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { readJson, taskPaths, ensureDir, writeFileAtomic } from '../state/files';
 import type { TaskSpec } from '../spec/types';
 import type { TaskStatus } from '../state/status';
+import { SUPERVISOR_PATH, supervisorArgv, workerPidPath, type SupervisorOptions, type WorkerPidFile } from './supervisor';
 
-const CLI = join(__dirname, '..', '..', '..', 'bin', 'redis-sync');
+export type { SupervisorOptions } from './supervisor';
 
 /** A killed daemon stays a zombie until its (adopted) parent reaps it, and kill(pid, 0) still succeeds on one. */
 export function isAlive(pid: number): boolean {
@@ -33,11 +35,20 @@ export function readStatus(stateDir: string, task: string): TaskStatus | null {
   return readJson<TaskStatus>(taskPaths(stateDir, task).status);
 }
 
-/** Starts `redis-sync run` detached; resolves with its pid once it has taken the spec. */
-export async function spawnDaemon(spec: TaskSpec, stateDir: string, extraArgs: string[] = []): Promise<number> {
+/** The worker's pid while it runs (the supervisor restarts it under a new pid after a crash). */
+export function workerPid(stateDir: string, task: string): number | null {
+  const pid = readJson<WorkerPidFile>(workerPidPath(taskPaths(stateDir, task)))?.pid ?? null;
+  return pid && isAlive(pid) ? pid : null;
+}
+
+/**
+ * Starts the supervised daemon detached; resolves with the supervisor's pid once it has taken the spec. extraArgs go
+ * to each `redis-sync run` (e.g. --skip-prechecks); supervisor tunes restarts and the stop grace period.
+ */
+export async function spawnDaemon(spec: TaskSpec, stateDir: string, extraArgs: string[] = [], supervisor: Partial<SupervisorOptions> = {}): Promise<number> {
   const paths = taskPaths(stateDir, spec.name);
   ensureDir(paths.dir);
-  const child = spawn(process.execPath, [CLI, 'run', '--config', '-', '--state-dir', stateDir, ...extraArgs], {
+  const child = spawn(process.execPath, [SUPERVISOR_PATH, ...supervisorArgv(stateDir, supervisor, extraArgs)], {
     detached: true,
     stdio: ['pipe', 'ignore', 'ignore'],
     env: { ...process.env, REDIS_SYNC_DAEMON: '1' },
@@ -52,13 +63,36 @@ export async function spawnDaemon(spec: TaskSpec, stateDir: string, extraArgs: s
   return child.pid;
 }
 
-/** SIGTERM (the daemon flushes and saves its checkpoint), then SIGKILL after the grace period. */
+/**
+ * SIGTERM to the supervisor (it forwards it: the worker flushes and saves its checkpoint), then SIGKILL after the
+ * grace period. Returns once the worker is gone too, so that a new daemon never writes next to an old one.
+ */
 export async function stopDaemon(stateDir: string, task: string, graceMs = 20_000): Promise<boolean> {
   const pid = daemonPid(stateDir, task) ?? readStatus(stateDir, task)?.pid ?? null;
-  if (!pid || !isAlive(pid)) return false;
-  process.kill(pid, 'SIGTERM');
+  const worker = workerPid(stateDir, task);
+  if ((!pid || !isAlive(pid)) && !worker) return false;
   const deadline = Date.now() + graceMs;
-  while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+  if (pid && isAlive(pid)) {
+    signal(pid, 'SIGTERM');
+    while (isAlive(pid) && Date.now() < deadline) await sleep(50);
+    if (isAlive(pid)) signal(pid, 'SIGKILL');
+  }
+  // A worker whose supervisor is gone stops by itself (worker-guard.ts); one that does not is killed.
+  if (worker && isAlive(worker)) {
+    if (!pid) signal(worker, 'SIGTERM');
+    const workerDeadline = Math.max(deadline, Date.now() + 2000);
+    while (isAlive(worker) && Date.now() < workerDeadline) await sleep(50);
+    if (isAlive(worker)) signal(worker, 'SIGKILL');
+  }
   return true;
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch { /* already gone */ }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
 }
