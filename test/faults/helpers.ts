@@ -1,0 +1,160 @@
+// Shared by the fault tests: task specs, a supervised daemon (the way `pulumi up` starts it), waiting for states and
+// offsets, and the end-of-test oracle (verify consistent, no key lost).
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sleep, type RedisServer } from '../harness/redis';
+import { spawnDaemon, stopDaemon, readStatus, workerPid, isAlive, type SupervisorOptions } from '../../provider/daemon/daemon-process';
+import { verifyTask } from '../../provider/verify/verify-task';
+import type { TaskSpec } from '../../provider/spec/types';
+import type { TaskStatus } from '../../provider/state/status';
+
+export interface Endpoint {
+  addr: string;
+  password?: string;
+}
+
+export function taskSpec(name: string, src: Endpoint, dst: Endpoint, extra: Partial<TaskSpec> = {}): TaskSpec {
+  return {
+    name,
+    source: { mode: 'standalone', nodes: [src.addr], ...(src.password ? { password: src.password } : {}) },
+    destination: { mode: 'standalone', nodes: [dst.addr], ...(dst.password ? { password: dst.password } : {}) },
+    heartbeat: { intervalMs: 100 },
+    ...extra,
+  };
+}
+
+export async function masterOffset(s: RedisServer): Promise<number> {
+  const info = await s.client().info('replication');
+  return Number(/master_repl_offset:(\d+)/.exec(info)![1]);
+}
+
+export async function masterReplid(s: RedisServer): Promise<string> {
+  const info = await s.client().info('replication');
+  return /master_replid:(\w+)/.exec(info)![1];
+}
+
+/** Anything that publishes a status: a supervised daemon or a plain `redis-sync run` (test/harness/daemon.ts). */
+export interface StatusSource {
+  status(): TaskStatus | null;
+}
+
+export async function waitStatus(d: StatusSource, pred: (s: TaskStatus) => boolean, timeoutMs: number, what: string): Promise<TaskStatus> {
+  const deadline = Date.now() + timeoutMs;
+  let last: TaskStatus | null = null;
+  for (let i = 0; i < 100_000 && Date.now() < deadline; i++) {
+    last = d.status();
+    if (last && pred(last)) return last;
+    await sleep(25);
+  }
+  throw new Error(`not reached within ${timeoutMs} ms: ${what}; last status: ${JSON.stringify(last)}`);
+}
+
+/** Waits until the daemon has applied everything the source has written (lag 0 in offsets). */
+export async function caughtUp(d: StatusSource, src: RedisServer, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let i = 0; i < 10_000 && Date.now() < deadline; i++) {
+    const target = await masterOffset(src);
+    const st = d.status();
+    if (st && st.state === 'Synchronizing' && st.nodes.every((n) => n.appliedOffset >= target)) return;
+    await sleep(50);
+  }
+  throw new Error(`daemon did not catch up within ${timeoutMs} ms: ${JSON.stringify(d.status())}`);
+}
+
+/** The oracle every fault test ends with: verify finds the destination identical to the source (no key lost). */
+export async function assertConsistent(spec: TaskSpec, minKeys = 1): Promise<number> {
+  const report = await verifyTask(spec);
+  assert.equal(report.consistent, true, `verify found differences: ${JSON.stringify(report.firstMismatches.slice(0, 5))}`);
+  assert.ok(report.keysCompared >= minKeys, `verify compared ${report.keysCompared} keys, expected at least ${minKeys}`);
+  return report.keysCompared;
+}
+
+const supervisors = new Set<number>();
+process.on('exit', () => {
+  for (const pid of supervisors) {
+    try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+  }
+});
+
+/** A daemon started the way the Pulumi provider starts it: the supervisor, detached, spec over stdin. */
+export interface Supervised extends StatusSource {
+  pid: number;
+  stateDir: string;
+  task: string;
+  workerPid(): number | null;
+  /** Waits for a worker other than `not` (the one just killed) to be running. */
+  nextWorker(not: number | null, timeoutMs?: number): Promise<number>;
+  log(): string;
+  stop(graceMs?: number): Promise<void>;
+  alive(): boolean;
+}
+
+export async function startSupervised(spec: TaskSpec, opts: { stateDir?: string; args?: string[]; supervisor?: Partial<SupervisorOptions> } = {}): Promise<Supervised> {
+  const stateDir = opts.stateDir ?? join(mkdtempSync(join(tmpdir(), 'redis-sync-fault-')), 'state');
+  const pid = await spawnDaemon(spec, stateDir, opts.args ?? ['--skip-prechecks'], opts.supervisor ?? {});
+  supervisors.add(pid);
+  const logPath = join(stateDir, spec.name, 'daemon.log');
+  const s: Supervised = {
+    pid, stateDir, task: spec.name,
+    status: () => {
+      try {
+        const st = readStatus(stateDir, spec.name);
+        return st && st.pid === pid ? st : null;
+      } catch { return null; }
+    },
+    workerPid: () => workerPid(stateDir, spec.name),
+    async nextWorker(not, timeoutMs = 20_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        const w = workerPid(stateDir, spec.name);
+        if (w && w !== not) return w;
+        await sleep(10);
+      }
+      throw new Error(`no new worker within ${timeoutMs} ms; status ${JSON.stringify(s.status())}`);
+    },
+    log: () => (existsSync(logPath) ? readFileSync(logPath, 'utf8') : ''),
+    async stop(graceMs = 20_000) {
+      await stopDaemon(stateDir, spec.name, graceMs);
+      supervisors.delete(pid);
+    },
+    alive: () => isAlive(pid),
+  };
+  return s;
+}
+
+export function removeStateDir(stateDir: string): void {
+  rmSync(join(stateDir, '..'), { recursive: true, force: true });
+}
+
+/** Sums INCR counters and RPUSH list lengths on one server: a replayed write shows as a larger number. */
+export async function tally(s: RedisServer, prefix: string, keys: number): Promise<{ counters: number; elements: number }> {
+  const c = s.client();
+  const p = c.pipeline();
+  for (let i = 0; i < keys; i++) { p.get(`${prefix}:c:${i}`); p.llen(`${prefix}:l:${i}`); }
+  const r = (await p.exec())!;
+  let counters = 0;
+  let elements = 0;
+  for (let i = 0; i < keys; i++) {
+    counters += Number(r[2 * i][1] ?? 0);
+    elements += Number(r[2 * i + 1][1] ?? 0);
+  }
+  return { counters, elements };
+}
+
+/** A bounded load of INCR and RPUSH only, each element unique, so any duplicate or loss is counted exactly. */
+export async function countingLoad(c: ReturnType<RedisServer['client']>, prefix: string, keys: number, opts: { durationMs: number; maxCommands: number; batch?: number; stop?: () => boolean }): Promise<number> {
+  const deadline = Date.now() + opts.durationMs;
+  let sent = 0;
+  while (sent < opts.maxCommands && Date.now() < deadline && !(opts.stop?.() ?? false)) {
+    const p = c.pipeline();
+    for (let i = 0; i < (opts.batch ?? 20) && sent < opts.maxCommands; i++, sent++) {
+      const k = sent % keys;
+      if (sent % 2 === 0) p.incr(`${prefix}:c:${k}`);
+      else p.rpush(`${prefix}:l:${k}`, `e${sent}`);
+    }
+    await p.exec();
+  }
+  return sent;
+}
