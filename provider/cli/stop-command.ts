@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { existsSync, readFileSync } from 'node:fs';
 import { defaultStateDir, taskPaths } from '../state/files';
-import { stopDaemon } from '../daemon/daemon-process';
+import { daemonPid, stopDaemon } from '../daemon/daemon-process';
 import { UsageError } from './main';
 import { readTaskStatus, viewTask } from './task-dir';
 
@@ -30,7 +30,8 @@ export async function stopCommand(argv: string[]): Promise<number> {
   if (!existsSync(taskPaths(stateDir, task).dir)) throw new UsageError(`no task "${task}" in ${stateDir}: see "redis-sync list --state-dir ${stateDir}"`);
 
   const before = viewTask(stateDir, task);
-  if (before.pid === null || !isRedisSync(before.pid)) {
+  // The pid file is the daemon's own; a pid known only from the status is checked to still be a redis-sync process.
+  if (before.pid === null || (daemonPid(stateDir, task) === null && !isRedisSync(before.pid))) {
     process.stdout.write(`task ${task}: no daemon running (state ${before.state}); nothing to stop\n`);
     return 0;
   }
