@@ -2,10 +2,11 @@
 # Installs what the project needs on a fresh machine: Debian's redis-server, the npm packages, then builds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; then
+# tmux: the product tests drive `redis-sync status --watch` in a real terminal.
+if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1 || ! command -v tmux >/dev/null 2>&1; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq redis-server redis-tools >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq redis-server redis-tools tmux >/dev/null
   # Debian's package starts a server on 6379; the project starts its own servers.
   $SUDO service redis-server stop >/dev/null 2>&1 || true
 fi
