@@ -104,7 +104,9 @@ export function formatStatus(s: TaskStatus, now: number, opts: FormatOptions = {
     lines.push(`  source ${n.node}  ${paint(n.state, STATE_COLOR[n.state], c)}  ${sync}${retry}`);
     const copying = n.fullSync.startedAt !== null && n.fullSync.finishedAt === null;
     const behind = copying ? 0 : Math.max(0, n.receivedOffset - n.appliedOffset);
-    lines.push(`    offsets    applied ${n.appliedOffset}  received ${n.receivedOffset}${behind ? `  (${bytes(behind)} in flight)` : ''}  replid ${n.replid ?? '-'}`);
+    lines.push(copying
+      ? `    offsets    snapshot at offset ${n.receivedOffset} (writes after it follow the full sync)  replid ${n.replid ?? '-'}`
+      : `    offsets    applied ${n.appliedOffset}  received ${n.receivedOffset}${behind ? `  (${bytes(behind)} in flight)` : ''}  replid ${n.replid ?? '-'}`);
     lines.push(`    ${lagLine(n)}`);
     lines.push(`    commands   ${n.commandsApplied} applied  reconnects ${n.reconnects}`);
     const fs = fullSyncLine(n.fullSync, now, opts.rates?.get(n.node));
@@ -117,8 +119,23 @@ export function formatStatus(s: TaskStatus, now: number, opts: FormatOptions = {
   const counts = new Map<string, number>();
   for (const p of s.prechecks) counts.set(p.result, (counts.get(p.result) ?? 0) + 1);
   if (s.prechecks.length) {
-    lines.push(`  prechecks  ${[...counts].map(([r, k]) => `${k} ${r}`).join(', ')}`);
+    lines.push(`  prechecks  ${[...counts].map(([r, k]) => `${k} ${r === 'warning' && k > 1 ? 'warnings' : r}`).join(', ')}`);
     for (const p of s.prechecks.filter((x) => x.result !== 'passed')) lines.push(`    ${p.result} ${p.id}: ${p.message}`);
   }
   return lines.join('\n') + '\n';
+}
+
+/** Cuts a line to `width` visible characters (escape sequences do not count), so a redrawn view never wraps. */
+export function fitLine(line: string, width: number): string {
+  const ansi = /^\x1b\[[0-9;?]*[A-Za-z]/;
+  if (line.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').length <= width) return line;
+  let out = '';
+  let visible = 0;
+  for (let i = 0; i < line.length && visible < width - 1;) {
+    const m = ansi.exec(line.slice(i));
+    if (m) { out += m[0]; i += m[0].length; continue; }
+    out += line[i++];
+    visible++;
+  }
+  return `${out}…${line.includes('\x1b[') ? '\x1b[0m' : ''}`;
 }

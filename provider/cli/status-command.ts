@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { defaultStateDir } from '../state/files';
 import type { TaskStatus } from '../state/status';
-import { formatStatus, type Rates } from './format-status';
+import { fitLine, formatStatus, type Rates } from './format-status';
 import { UsageError } from './main';
 import { taskNames, viewTask, type TaskView } from './task-dir';
 
@@ -93,7 +93,8 @@ export async function statusCommand(argv: string[]): Promise<number> {
         process.stdout.write(body);
       } else if (tty) {
         const header = `redis-sync status  ${new Date().toISOString()}  every ${interval / 1000}s, Ctrl-C to quit\n\n`;
-        body = (header + body).split('\n').join('\x1b[K\n');
+        const width = process.stdout.columns || 160;
+        body = (header + body).split('\n').map((l) => fitLine(l, width)).join('\x1b[K\n');
         process.stdout.write(`\x1b[H${body}\x1b[J`);
       } else {
         process.stdout.write(`--- ${new Date().toISOString()}\n${body}\n`);

@@ -2,7 +2,7 @@
 // the log line format, and the metrics text for a status.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatStatus, fullSyncLine, progressBar } from '../../provider/cli/format-status';
+import { fitLine, formatStatus, fullSyncLine, progressBar } from '../../provider/cli/format-status';
 import { formatLogLine } from '../../provider/cli/logs-command';
 import { RateMeter } from '../../provider/cli/status-command';
 import { newNodeStatus, type TaskStatus, type NodeStatus } from '../../provider/state/status';
@@ -54,6 +54,20 @@ test('a finished full sync, offsets, lag percentiles, errors and prechecks', () 
   assert.ok(!out.includes('\x1b'), 'no colour unless asked');
   assert.match(formatStatus(s, T0 + 10_000, { color: true }), /\x1b\[32mSynchronizing\x1b\[0m/);
   assert.equal(progressBar(0.5, 10), '[#####-----]  50.0%');
+});
+
+test('fitLine: a redrawn view never wraps, and colours do not count as width', () => {
+  assert.equal(fitLine('abcdef', 6), 'abcdef');
+  assert.equal(fitLine('abcdefg', 6), 'abcde…');
+  assert.equal(fitLine('\x1b[31mabcdefg\x1b[0m', 6), '\x1b[31mabcde…\x1b[0m');
+  assert.equal(fitLine('\x1b[31mabc\x1b[0m', 3), '\x1b[31mabc\x1b[0m');
+});
+
+test('during a full sync the offsets line names the snapshot offset, not a backlog in flight', () => {
+  const s = status({ receivedOffset: 9000, appliedOffset: 0, fullSync: { bytesDone: 1, bytesTotal: 10, keysDone: 1, keysExpected: 10, startedAt: iso(0), finishedAt: null } });
+  const out = formatStatus(s, T0 + 1000);
+  assert.match(out, /offsets {4}snapshot at offset 9000/);
+  assert.ok(!out.includes('in flight'));
 });
 
 test('a gone daemon is shown as DaemonNotRunning with what to do', () => {
