@@ -17,7 +17,7 @@ import { encodeCommand } from '../resp/encode';
 import { routeForCluster, type RoutedWrite } from '../cluster/cross-slot';
 import { isHeartbeatKey } from '../cluster/heartbeat-key';
 import { StringBatch, STRING_BATCH_VALUE_MAX } from './string-batch';
-import { TxBatch, encodeCheckpoint, type DestinationCheckpoint } from './tx-batch';
+import { TxBatch, encodeCheckpoint, FULL_SYNC_MARKER, type DestinationCheckpoint } from './tx-batch';
 
 export type LinkFactory = (handler: ReplicaLinkHandler, position: PsyncPosition | null) => Promise<ReplicaLink>;
 
@@ -41,7 +41,7 @@ export interface NodeSyncDeps {
   /** Routes each write by its key's slot; source transactions are applied command by command. */
   clusterDestination: { dumpKey(key: Buffer): Promise<{ payload: Buffer | null; pttl: number }> } | null;
   /** Where the destination keeps this stream's checkpoint (standalone destinations); null: no transactional checkpoint. */
-  destinationCheckpoint: { key: string; db: number; value: DestinationCheckpoint | null } | null;
+  destinationCheckpoint: { key: string; db: number; value: DestinationCheckpoint | null; fullSyncInterrupted?: boolean } | null;
   /** Called when the stream stops for good (a destination error, an unsupported command) or the link fails. */
   onFailure(err: Error, retryable: boolean): void;
   onStateChange(): void;
@@ -88,7 +88,8 @@ export class NodeSync implements ReplicaLinkHandler {
 
   async start(): Promise<void> {
     const position = this.resumePosition();
-    this.hadCheckpoint = position !== null;
+    // A full sync that was interrupted left keys of an older snapshot: they are the task's, and must go first.
+    this.hadCheckpoint = position !== null || (this.d.destinationCheckpoint?.fullSyncInterrupted ?? false);
     this.d.log.info({ node: this.d.node, psync: position ?? 'full' }, position ? `PSYNC ${position.replid} ${position.offset + 1}` : 'PSYNC ? -1');
     this.link = await this.d.openLink(this, position);
     this.checkpointTimer = setInterval(() => this.saveCheckpoint(), 200);
@@ -141,6 +142,8 @@ export class NodeSync implements ReplicaLinkHandler {
     s.receivedOffset = offset;
     this.d.log.info({ node: this.d.node, replid, offset }, '+FULLRESYNC: full sync starts');
     if (this.hadCheckpoint) this.clearDestination();
+    const dc = this.d.destinationCheckpoint;
+    if (dc) this.write(dc.db, null, encodeCommand(['SET', dc.key, FULL_SYNC_MARKER]));
     this.d.onStateChange();
   }
 

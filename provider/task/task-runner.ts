@@ -17,7 +17,7 @@ import { maxRdbVersionFor } from '../writer/rdb-version';
 import { NodeSync, type LinkFactory } from './node-sync';
 import { Heartbeat } from './heartbeat';
 import { openReplicaLink } from './open-link';
-import { checkpointKey, decodeCheckpoint } from './tx-batch';
+import { checkpointKey, decodeCheckpoint, FULL_SYNC_MARKER } from './tx-batch';
 import { startMetricsServer } from '../metrics/server';
 
 export interface RunOptions {
@@ -138,7 +138,7 @@ export class TaskRunner {
       const sync = new NodeSync({
         node: st.name, streamId: st.id, task: this.task, writer, checkpoint: this.checkpoint, status: this.status.nodes[i],
         log: this.log, openLink, destinationRdbVersion, heartbeatKey, clusterDestination: dumper,
-        destinationCheckpoint: clusterDest ? null : { key: keys[i], db: checkpointDb, value: decodeCheckpoint(values[i]) },
+        destinationCheckpoint: clusterDest ? null : { key: keys[i], db: checkpointDb, value: decodeCheckpoint(values[i]), fullSyncInterrupted: values[i] === FULL_SYNC_MARKER },
         onFailure: (err, retryable) => this.onFailure(err, retryable),
         onStateChange: () => this.writeStatus(),
       });

@@ -17,6 +17,13 @@ export function encodeCheckpoint(cp: DestinationCheckpoint): string {
   return `${cp.replid} ${cp.offset}`;
 }
 
+/**
+ * What the checkpoint key holds while a full sync is being copied: the destination's keys are the task's own but no
+ * offset is valid yet. A restart that finds it empties the synchronized databases before the new full sync, so keys
+ * of an interrupted copy that the source has deleted since do not survive.
+ */
+export const FULL_SYNC_MARKER = 'full-sync-in-progress';
+
 export function decodeCheckpoint(text: string | null): DestinationCheckpoint | null {
   const m = text ? /^([0-9a-f]{40}) (\d+)$/.exec(text) : null;
   return m ? { replid: m[1], offset: Number(m[2]) } : null;
