@@ -24,7 +24,7 @@ export class UsageError extends Error {}
 
 /** Reads a task file; "-" reads it from standard input, which is how a daemon gets a spec holding passwords. */
 export function loadSpecFile(path: string | undefined): TaskSpec {
-  if (!path) throw new UsageError('--config task.json is required');
+  if (!path) throw new UsageError('--config task.json is required: the task file (fields in docs/reference.md); "--config -" reads it from standard input');
   let text: string;
   try {
     text = readFileSync(path === '-' ? 0 : path, 'utf8');

@@ -28,7 +28,7 @@ export async function rdbDumpCommand(argv: string[]): Promise<number> {
       options: { 'keys-only': { type: 'boolean', default: false }, stats: { type: 'boolean', default: false } },
       allowPositionals: true,
     });
-    if (positionals.length !== 1) throw new Error('exactly one FILE is required');
+    if (positionals.length !== 1) throw new Error('exactly one FILE is required: redis-sync rdb dump FILE [--keys-only] [--stats]');
     file = positionals[0];
     keysOnly = values['keys-only'] ?? false;
     stats = values.stats ?? false;

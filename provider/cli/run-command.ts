@@ -32,7 +32,8 @@ export async function runCommand(argv: string[]): Promise<number> {
   process.once('SIGINT', stop);
   const state = await runner.run();
   if (state === 'Failed') {
-    process.stderr.write(`redis-sync: task "${spec.name}" failed: ${runner.status.lastError?.message ?? 'unknown error'}\n`);
+    process.stderr.write(`redis-sync: task "${spec.name}" failed: ${runner.status.lastError?.message ?? 'unknown error'}\n` +
+      `  see "redis-sync logs ${spec.name} --state-dir ${stateDir}" and docs/troubleshooting.md; once fixed, run it again: it resumes from its checkpoint\n`);
     return 1;
   }
   return 0;

@@ -57,7 +57,10 @@ export function connectionError(err: Error, node: string): string {
   if (/NOAUTH/i.test(m)) return `${node} requires a password: set "password" in the spec`;
   if (/ECONNREFUSED/.test(m)) return `cannot connect to ${node}: connection refused (is Redis running on that port?)`;
   if (/ETIMEDOUT|timed? ?out/i.test(m)) return `cannot connect to ${node}: timed out (check the host, port and firewall)`;
-  if (/ENOTFOUND|EAI_AGAIN/.test(m)) return `cannot resolve the host of ${node}`;
+  if (/ENOTFOUND|EAI_AGAIN/.test(m)) return `cannot resolve the host of ${node}: check the host name (or use its IP address)`;
+  // ioredis reports a refused connection of a client that does not retry as "Connection is closed."
+  if (/Connection is closed/i.test(m)) return `cannot connect to ${node}: the connection was refused or closed (is Redis running on that port? check the host, port and firewall)`;
+  if (/without any password configured/i.test(m)) return `${node} has no password configured: remove "password" (and "username") from the spec`;
   return `cannot talk to ${node}: ${m}`;
 }
 

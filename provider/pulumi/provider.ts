@@ -125,12 +125,14 @@ async function startAndWait(spec: TaskSpec, stateDir: string, prechecks: Prechec
     const status = readStatus(stateDir, spec.name);
     last = status?.pid === pid ? status : null;
     const alive = isAlive(pid);
-    if (last?.state === 'Failed') throw new Error(`task "${spec.name}" failed: ${last.lastError?.message ?? 'unknown error'}`);
+    if (last?.state === 'Failed') {
+      throw new Error(`task "${spec.name}" failed: ${last.lastError?.message ?? 'unknown error'}. See \`redis-sync status ${spec.name} --state-dir ${stateDir}\` and \`redis-sync logs ${spec.name} --state-dir ${stateDir}\` (docs/troubleshooting.md); fix the cause and run pulumi up again: the task resumes from its checkpoint`);
+    }
     if (last && alive && (waitFor === 'started' || last.state === 'Synchronizing')) return;
-    if (!alive && i > 20) throw new Error(`the redis-sync daemon of task "${spec.name}" exited before it started; see ${taskPaths(stateDir, spec.name).log}`);
+    if (!alive && i > 20) throw new Error(`the redis-sync daemon of task "${spec.name}" exited before it started: see its log, \`redis-sync logs ${spec.name} --state-dir ${stateDir}\` (${taskPaths(stateDir, spec.name).log})`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`task "${spec.name}" did not reach ${waitFor} within ${timeoutMs / 1000} s (state ${last?.state ?? 'unknown'}); raise waitTimeoutSeconds or set waitFor: "started"`);
+  throw new Error(`task "${spec.name}" did not reach ${waitFor} within ${timeoutMs / 1000} s (state ${last?.state ?? 'unknown'}); watch it with \`redis-sync status ${spec.name} --watch --state-dir ${stateDir}\`, then raise waitTimeoutSeconds or set waitFor: "started"`);
 }
 
 // ---- read ----

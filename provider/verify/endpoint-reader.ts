@@ -12,11 +12,12 @@ export class EndpointReader {
   private slotOwner: Int32Array | null = null;
   private masterAddrs: string[] = [];
 
-  private constructor(readonly spec: EndpointSpec) {}
+  private constructor(readonly spec: EndpointSpec, private readonly side: string) {}
 
-  static async open(spec: EndpointSpec): Promise<EndpointReader> {
-    if (spec.nodes.length === 0) throw new Error('endpoint has no nodes');
-    const reader = new EndpointReader(spec);
+  /** side ("source", "destination") names the endpoint in error messages. */
+  static async open(spec: EndpointSpec, side = 'endpoint'): Promise<EndpointReader> {
+    if (spec.nodes.length === 0) throw new Error(`${side}.nodes is empty: list at least one "host:port"`);
+    const reader = new EndpointReader(spec, side);
     if (spec.mode === 'cluster') await reader.loadSlots();
     else reader.masterAddrs = [spec.nodes[0]];
     return reader;
@@ -36,7 +37,10 @@ export class EndpointReader {
     const id = `${addr}/${db}`;
     let c = this.clients.get(id);
     if (!c) {
-      c = RespClient.connect(parseNodeAddress(addr, this.spec), db);
+      c = RespClient.connect(parseNodeAddress(addr, this.spec), db).catch((err: Error) => {
+        const unreachable = /ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN|timed out/.test(err.message);
+        throw new Error(`${this.side}${err.message.includes(addr) ? '' : ` ${addr}`}: ${err.message}${unreachable ? `: check ${this.side}.nodes, that Redis runs there and the firewall` : ''}`);
+      });
       this.clients.set(id, c);
     }
     return c;
@@ -46,7 +50,7 @@ export class EndpointReader {
   nodeFor(key: Buffer): string {
     if (!this.slotOwner) return this.masterAddrs[0];
     const i = this.slotOwner[calculateSlot(key)];
-    if (i < 0) throw new Error(`slot ${calculateSlot(key)} has no master in ${this.spec.nodes.join(',')}`);
+    if (i < 0) throw new Error(`slot ${calculateSlot(key)} has no master in the ${this.side} cluster (${this.spec.nodes.join(',')}): assign every slot (redis-cli --cluster check, then --cluster fix) and verify again`);
     return this.masterAddrs[i];
   }
 

@@ -25,11 +25,11 @@ export class RespClient {
     socket.setNoDelay(true);
     // A server that stops answering mid-pipeline would otherwise hang verification forever.
     socket.setTimeout(REPLY_TIMEOUT_MS, () => {
-      if (this.waiters.length > 0) this.fail(new Error(`${address} sent no reply for ${REPLY_TIMEOUT_MS / 1000} s`));
+      if (this.waiters.length > 0) this.fail(new Error(`${address} sent no reply for ${REPLY_TIMEOUT_MS / 1000} s: the server may be blocked (a long script, a slow fork); run verify again when it answers`));
     });
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (e) => this.fail(e));
-    socket.on('close', () => this.fail(new Error(`connection to ${address} closed`)));
+    socket.on('close', () => this.fail(new Error(`connection to ${address} closed: the server went away or dropped the client (timeout, maxclients); run verify again`)));
   }
 
   /** Connects, authenticates and selects db; throws on a refused AUTH without showing the password. */
@@ -42,7 +42,7 @@ export class RespClient {
     const err = replies.find((r): r is Error => r instanceof Error);
     if (err) {
       client.close();
-      throw new Error(`${client.address} refused the connection setup: ${err.message}`);
+      throw new Error(`${client.address} refused AUTH or SELECT (${err.message}): check the username and password in the task file`);
     }
     return client;
   }

@@ -37,9 +37,9 @@ export async function verify(source: EndpointSpec, destination: EndpointSpec, op
   const tally = new Tally(opts.maxMismatches ?? 100);
   const readers: EndpointReader[] = [];
   try {
-    const src = await EndpointReader.open(source);
+    const src = await EndpointReader.open(source, 'source');
     readers.push(src);
-    const dst = await EndpointReader.open(destination);
+    const dst = await EndpointReader.open(destination, 'destination');
     readers.push(dst);
     const [hs, hd] = await Promise.all([src.hasCommand('HPEXPIRETIME'), dst.hasCommand('HPEXPIRETIME')]);
     const sides: Sides = { source: src, destination: dst, fieldTtls: hs && hd };
