@@ -9,6 +9,9 @@ import { startDaemon, REPO_ROOT } from '../harness/daemon';
 import { fillKeys, slowSource, taskSpec, until } from './helpers';
 import { METRIC_NAMES } from '../../provider/metrics/task-metrics';
 import { renderExposition } from '../../provider/metrics/exposition';
+import { startMetricsServer } from '../../provider/metrics/server';
+import { newNodeStatus, type TaskStatus } from '../../provider/state/status';
+import type { Logger } from '../../provider/state/logger';
 
 // ---- a strict parser of the text format 0.0.4 ----
 
@@ -239,6 +242,24 @@ test('metrics endpoint: valid exposition format, counters and gauges move during
   }
   // The endpoint goes away with the daemon.
   await assert.rejects(fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(2000) }));
+});
+
+test('a metrics port already in use is logged with what to do, and the server is not started', async () => {
+  const now = new Date().toISOString();
+  const status: TaskStatus = { task: 'busy', state: 'Synchronizing', pid: 1, startedAt: now, updatedAt: now, nodes: [newNodeStatus('h:1')], lastError: null, prechecks: [] };
+  const logged: string[] = [];
+  const log = { error: (_o: unknown, msg: string) => logged.push(msg), info: () => undefined, warn: () => undefined } as unknown as Logger;
+  const first = await startMetricsServer(() => status, await freePort(), log);
+  assert.ok(first);
+  try {
+    const second = await startMetricsServer(() => status, first.port, log);
+    assert.equal(second, null);
+    assert.match(logged.join('\n'), new RegExp(`cannot listen on 127\\.0\\.0\\.1:${first.port} \\(EADDRINUSE\\).*Choose a free metrics\\.port`));
+    const text = await (await fetch(`http://127.0.0.1:${first.port}/metrics`)).text();
+    assert.match(text, /^redis_sync_up\{task="busy",node="h:1"\} 1$/m);
+  } finally {
+    await first.close();
+  }
 });
 
 test('docs/metrics.md documents every metric name', () => {
