@@ -65,6 +65,9 @@ export class CommandFilter {
   /** A full sync restarts the stream: Redis will SELECT again before the next command. */
   reset(): void { this.db = -1; }
 
+  /** A partial resync continues the stream in the db it was in at the checkpoint, without a new SELECT. */
+  resumeIn(db: number): void { this.db = db; }
+
   private wants(db: number): boolean {
     return this.selected === null || this.selected.has(db);
   }

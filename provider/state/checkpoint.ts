@@ -4,6 +4,8 @@ import { readJson, writeFileAtomic } from './files';
 export interface NodeCheckpoint {
   replid: string;
   offset: number;
+  /** The source db selected in the stream at `offset` (absent: none yet, or a checkpoint written before this field). */
+  db?: number;
   savedAt: string;
 }
 
@@ -24,8 +26,8 @@ export class CheckpointStore {
     return this.current.nodes[node] ?? null;
   }
 
-  save(node: string, replid: string, offset: number): void {
-    this.current.nodes[node] = { replid, offset, savedAt: new Date().toISOString() };
+  save(node: string, replid: string, offset: number, db?: number): void {
+    this.current.nodes[node] = { replid, offset, ...(db !== undefined && db >= 0 ? { db } : {}), savedAt: new Date().toISOString() };
     writeFileAtomic(this.path, JSON.stringify(this.current, null, 1));
   }
 

@@ -74,6 +74,12 @@ export class NodeSync implements ReplicaLinkHandler {
   private closeScheduled = false;
   private readonly strings = new StringBatch((db, cmd) => this.write(db, null, cmd));
   private hadCheckpoint = false;
+  /** The source db at the resume position, from the checkpoint (undefined: not recorded, the stream starts in 0). */
+  private resumeDb: number | undefined = undefined;
+  /** SELECTs seen but not yet covered by a saved checkpoint: the db in effect from each offset on. */
+  private readonly dbChanges: Array<{ offset: number; db: number }> = [];
+  /** The db in effect at the last checkpointed offset. */
+  private checkpointDb = -1;
 
   constructor(private readonly d: NodeSyncDeps) {
     const t = d.task;
@@ -88,6 +94,7 @@ export class NodeSync implements ReplicaLinkHandler {
 
   async start(): Promise<void> {
     const position = this.resumePosition();
+    this.resumeDb = position?.db;
     // A full sync that was interrupted left keys of an older snapshot: they are the task's, and must go first.
     this.hadCheckpoint = position !== null || (this.d.destinationCheckpoint?.fullSyncInterrupted ?? false);
     this.d.log.info({ node: this.d.node, psync: position ?? 'full' }, position ? `PSYNC ${position.replid} ${position.offset + 1}` : 'PSYNC ? -1');
@@ -100,7 +107,7 @@ export class NodeSync implements ReplicaLinkHandler {
    * The checkpoint kept in the destination is exact (written in the same transaction as the writes); the local file
    * can only be ahead of it by dropped commands (PINGs, heartbeats), which are safe to skip.
    */
-  private resumePosition(): PsyncPosition | null {
+  private resumePosition(): (PsyncPosition & { db?: number }) | null {
     const local = this.d.checkpoint.get(this.d.streamId);
     const dc = this.d.destinationCheckpoint;
     if (dc) {
@@ -109,9 +116,9 @@ export class NodeSync implements ReplicaLinkHandler {
         if (local) this.d.log.warn({ node: this.d.node }, 'the destination has no checkpoint of this task: full sync');
         return null;
       }
-      return local && local.replid === dc.value.replid && local.offset > dc.value.offset ? { replid: local.replid, offset: local.offset } : dc.value;
+      return local && local.replid === dc.value.replid && local.offset > dc.value.offset ? { replid: local.replid, offset: local.offset, db: local.db } : dc.value;
     }
-    return local ? { replid: local.replid, offset: local.offset } : null;
+    return local ? { replid: local.replid, offset: local.offset, db: local.db } : null;
   }
 
   /** Flushes what is in flight, saves the checkpoint and closes the link. */
@@ -134,6 +141,8 @@ export class NodeSync implements ReplicaLinkHandler {
     this.fullSyncOffset = offset;
     this.offsets.reset(offset);
     this.filter.reset();
+    this.dbChanges.length = 0;
+    this.checkpointDb = -1;
     this.reader = new RdbReader({ bigKeyBytes: this.d.task.tuning.bigKeyBytes });
     s.state = 'Initializing';
     s.replid = replid;
@@ -264,6 +273,10 @@ export class NodeSync implements ReplicaLinkHandler {
     const s = this.d.status;
     this.replid = replid;
     this.offsets.reset(offset);
+    // The stream goes on in the db it was in at the checkpoint: the master sends no SELECT after +CONTINUE.
+    if (this.resumeDb !== undefined) this.filter.resumeIn(this.resumeDb);
+    this.dbChanges.length = 0;
+    this.checkpointDb = this.filter.currentDb;
     s.replid = replid;
     s.lastSync = 'continue';
     s.appliedOffset = s.receivedOffset = offset;
@@ -282,6 +295,8 @@ export class NodeSync implements ReplicaLinkHandler {
     if (this.failed) return;
     this.d.status.receivedOffset = cmd.offset;
     const r = this.filter.apply(cmd);
+    const db = this.filter.currentDb;
+    if (db !== (this.dbChanges.at(-1)?.db ?? this.checkpointDb)) this.dbChanges.push({ offset: cmd.offset, db });
     switch (r.action) {
       case 'forward':
         if (this.d.clusterDestination) this.forwardToCluster(cmd, r.writes);
@@ -392,7 +407,8 @@ export class NodeSync implements ReplicaLinkHandler {
 
   private closeBatch(): void {
     if (this.failed || !this.replid || !this.batch) return;
-    const offset = this.batch.close(this.replid);
+    // The batch ends with the last command processed, so the filter's db is the db at the batch's offset.
+    const offset = this.batch.close(this.replid, this.filter.currentDb);
     if (offset !== null) this.offsets.forwarded(offset);
   }
 
@@ -436,7 +452,8 @@ export class NodeSync implements ReplicaLinkHandler {
     if (!this.replid || s.state !== 'Synchronizing' || this.inMulti) return;
     const applied = this.offsets.applied;
     if (applied === this.checkpointedOffset) return;
-    this.d.checkpoint.save(this.d.streamId, this.replid, applied);
+    while (this.dbChanges.length && this.dbChanges[0].offset <= applied) this.checkpointDb = this.dbChanges.shift()!.db;
+    this.d.checkpoint.save(this.d.streamId, this.replid, applied, this.checkpointDb);
     this.checkpointedOffset = applied;
   }
 

@@ -7,6 +7,11 @@ import { encodeCommand } from '../resp/encode';
 export interface DestinationCheckpoint {
   replid: string;
   offset: number;
+  /**
+   * The source db the stream is in at `offset` (its last SELECT): a partial resync continues without a new SELECT,
+   * as Redis's own replica keeps its db. Absent: none yet (right after a full sync the master selects first).
+   */
+  db?: number;
 }
 
 export function checkpointKey(task: string, node: string): string {
@@ -14,7 +19,7 @@ export function checkpointKey(task: string, node: string): string {
 }
 
 export function encodeCheckpoint(cp: DestinationCheckpoint): string {
-  return `${cp.replid} ${cp.offset}`;
+  return cp.db !== undefined && cp.db >= 0 ? `${cp.replid} ${cp.offset} ${cp.db}` : `${cp.replid} ${cp.offset}`;
 }
 
 /**
@@ -25,8 +30,9 @@ export function encodeCheckpoint(cp: DestinationCheckpoint): string {
 export const FULL_SYNC_MARKER = 'full-sync-in-progress';
 
 export function decodeCheckpoint(text: string | null): DestinationCheckpoint | null {
-  const m = text ? /^([0-9a-f]{40}) (\d+)$/.exec(text) : null;
-  return m ? { replid: m[1], offset: Number(m[2]) } : null;
+  const m = text ? /^([0-9a-f]{40}) (\d+)(?: (\d+))?$/.exec(text) : null;
+  if (!m) return null;
+  return m[3] === undefined ? { replid: m[1], offset: Number(m[2]) } : { replid: m[1], offset: Number(m[2]), db: Number(m[3]) };
 }
 
 export type RawWrite = (db: number, command: Buffer, offset?: number) => void;
@@ -63,9 +69,9 @@ export class TxBatch {
   }
 
   /** Closes the batch with the checkpoint SET; EXEC carries the offset, so 'applied' fires when it is done. */
-  close(replid: string): number | null {
+  close(replid: string, db?: number): number | null {
     if (!this.open) return null;
-    this.write(this.checkpointDb, encodeCommand(['SET', this.key, encodeCheckpoint({ replid, offset: this.offset })]));
+    this.write(this.checkpointDb, encodeCommand(['SET', this.key, encodeCheckpoint({ replid, offset: this.offset, db })]));
     this.write(this.checkpointDb, EXEC, this.offset);
     this.open = false;
     return this.offset;
