@@ -128,17 +128,18 @@ export function removeStateDir(stateDir: string): void {
   rmSync(join(stateDir, '..'), { recursive: true, force: true });
 }
 
-/** Sums INCR counters and RPUSH list lengths on one server: a replayed write shows as a larger number. */
+/** Sums INCR counters and RPUSH list lengths in db 0 of one server: a replayed write shows as a larger number. */
 export async function tally(s: RedisServer, prefix: string, keys: number): Promise<{ counters: number; elements: number }> {
   const c = s.client();
   const p = c.pipeline();
+  p.select(0);
   for (let i = 0; i < keys; i++) { p.get(`${prefix}:c:${i}`); p.llen(`${prefix}:l:${i}`); }
   const r = (await p.exec())!;
   let counters = 0;
   let elements = 0;
   for (let i = 0; i < keys; i++) {
-    counters += Number(r[2 * i][1] ?? 0);
-    elements += Number(r[2 * i + 1][1] ?? 0);
+    counters += Number(r[1 + 2 * i][1] ?? 0);
+    elements += Number(r[2 + 2 * i][1] ?? 0);
   }
   return { counters, elements };
 }
@@ -149,6 +150,7 @@ export async function countingLoad(c: ReturnType<RedisServer['client']>, prefix:
   let sent = 0;
   while (sent < opts.maxCommands && Date.now() < deadline && !(opts.stop?.() ?? false)) {
     const p = c.pipeline();
+    p.select(0);
     for (let i = 0; i < (opts.batch ?? 20) && sent < opts.maxCommands; i++, sent++) {
       const k = sent % keys;
       if (sent % 2 === 0) p.incr(`${prefix}:c:${k}`);

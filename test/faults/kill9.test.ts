@@ -1,0 +1,101 @@
+// kill -9 of the worker at random moments (fixed-seed PRNG), 20 times during full sync and 20 times during
+// incremental sync under a bounded mixed write load. The supervisor restarts it each time; the task must end
+// consistent with no key lost, and (standalone destination: exactly-once) INCR counters and RPUSH lists equal.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startRedis, sleep } from '../harness/redis';
+import { fillEveryType, runMixedLoad, prng } from '../harness/dataset';
+import { FaultProxy } from '../harness/fault-proxy';
+import { taskSpec, startSupervised, waitStatus, caughtUp, assertConsistent, tally, countingLoad, removeStateDir } from './helpers';
+
+const KILLS = 20;
+const SUPERVISOR = { crashLimit: 1000, restartMinMs: 50, restartMaxMs: 200 };
+
+test('kill -9 of the worker 20 times during full sync, then 20 times during incremental sync under load', { timeout: 240_000 }, async () => {
+  const src = await startRedis({ config: { 'repl-backlog-size': '64mb', 'repl-diskless-sync': 'no' } });
+  const dst = await startRedis();
+  // The source behind a throttled proxy: the full sync takes ~2 s, so every kill of phase 1 lands inside one.
+  const proxy = await FaultProxy.start(src);
+  const rnd = prng(20261125);
+  const spec = taskSpec('kill9', { addr: proxy.addr }, dst);
+  let d: Awaited<ReturnType<typeof startSupervised>> | null = null;
+  try {
+    const c = src.client();
+    await c.call('DEBUG', 'POPULATE', '50000', 'pop', '64');
+    for (const db of [0, 1]) await fillEveryType(c, db);
+    proxy.slowDown({ bytesPerSec: 800_000 });
+    d = await startSupervised(spec, { supervisor: SUPERVISOR });
+
+    // Phase 1: full sync, with a write load running (deletes included: a key deleted between two snapshots must
+    // not survive on the destination).
+    const load1 = c.duplicate();
+    let stopLoad = false;
+    const loading1 = (async () => {
+      let n = 0;
+      for (let round = 0; !stopLoad && round < 200; round++) n += await runMixedLoad(load1, { dbs: [0, 1], durationMs: 200, maxCommands: 500, seed: 100 + round, keys: 300 });
+      return n;
+    })();
+    let worker: number | null = null;
+    let duringFull = 0;
+    for (let i = 0; i < KILLS; i++) {
+      worker = await d.nextWorker(worker);
+      // A random moment of this worker's full sync: after it started (or after it is done, if it was quick).
+      const since = Date.now();
+      await waitStatus(d, (s) => Date.parse(s.startedAt) >= since - 200 && (s.nodes[0].fullSync.startedAt !== null || s.state === 'Synchronizing'), 20_000, 'the full sync to start');
+      await sleep(Math.floor(rnd() * 2000));
+      const st = d.status();
+      if (st?.state === 'Initializing' && st.nodes[0].fullSync.startedAt !== null) duringFull++;
+      if (process.env.DEBUG_KILL9) console.log(i, Date.now() - since, st?.state, st?.nodes[0].lastSync, st?.nodes[0].fullSync.bytesDone, st?.nodes[0].fullSync.startedAt, st?.startedAt);
+      try { process.kill(worker, 'SIGKILL'); } catch { /* it crashed by itself: the next check says so */ }
+    }
+    stopLoad = true;
+    proxy.slowDown({});
+    const sent1 = await loading1;
+    load1.disconnect();
+    await d.nextWorker(worker);
+    await waitStatus(d, (s) => s.state === 'Synchronizing', 60_000, 'Synchronizing after the full-sync kills');
+    await caughtUp(d, src);
+    await assertConsistent(spec, 50_000);
+    console.log(`full sync: ${KILLS} kills, ${duringFull} while Initializing; load ${sent1} commands`);
+    assert.ok(duringFull >= KILLS / 2, `only ${duringFull} of ${KILLS} kills landed during the full sync`);
+
+    // Phase 2: incremental sync under a mixed load plus exact counters.
+    const load2 = c.duplicate();
+    const count2 = c.duplicate();
+    stopLoad = false;
+    const loading2 = (async () => {
+      let n = 0;
+      for (let round = 0; !stopLoad && round < 1000; round++) n += await runMixedLoad(load2, { dbs: [0, 1], durationMs: 100, maxCommands: 300, seed: 1000 + round, keys: 300, batch: 20 });
+      return n;
+    })();
+    const counting = countingLoad(count2, 'exact', 50, { durationMs: 60_000, maxCommands: 200_000, stop: () => stopLoad });
+    let continues = 0;
+    for (let i = 0; i < KILLS; i++) {
+      worker = await d.nextWorker(worker);
+      await sleep(100 + Math.floor(rnd() * 1100));
+      const st = d.status();
+      if (st?.state === 'Synchronizing' && st.nodes[0].lastSync === 'continue') continues++;
+      try { process.kill(worker, 'SIGKILL'); } catch { /* gone */ }
+    }
+    stopLoad = true;
+    const counted = await counting;
+    const sent2 = await loading2;
+    load2.disconnect();
+    count2.disconnect();
+    await d.nextWorker(worker);
+    const st2 = await waitStatus(d, (s) => s.state === 'Synchronizing', 60_000, 'Synchronizing after the incremental kills');
+    assert.equal(st2.nodes[0].lastSync, 'continue', 'a restart within the backlog resumes with +CONTINUE');
+    await caughtUp(d, src);
+    const want = await tally(src, 'exact', 50);
+    const got = await tally(dst, 'exact', 50);
+    console.log(`incremental: ${KILLS} kills, ${continues} seen resumed with +CONTINUE; mixed load ${sent2} commands, counting load ${counted} commands; source ${JSON.stringify(want)} destination ${JSON.stringify(got)}; replayed: ${got.counters - want.counters} INCR, ${got.elements - want.elements} RPUSH`);
+    assert.deepEqual(got, want, 'a standalone destination is exactly-once: no INCR or RPUSH replayed or lost');
+    await assertConsistent(spec, 50_000);
+    assert.match(d.log(), /\+CONTINUE/);
+  } finally {
+    await d?.stop();
+    if (d) removeStateDir(d.stateDir);
+    await proxy.close();
+    await Promise.all([src.stop(), dst.stop()]);
+  }
+});
