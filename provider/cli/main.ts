@@ -62,10 +62,26 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   const load = commands[name];
+  if (Object.hasOwn(commands, name) && (rest.includes('--help') || rest.includes('-h'))) {
+    const lines: string[] = [];
+    for (const l of USAGE.split('\n')) {
+      if (l.startsWith(`  redis-sync ${name} `) || l === `  redis-sync ${name}`) lines.push(l);
+      else if (lines.length && /^ {20,}\S/.test(l) && lines.at(-1) !== '') lines.push(l);
+      else if (lines.length && lines.at(-1) !== '') lines.push('');
+    }
+    process.stdout.write(`Usage:\n${lines.filter(Boolean).join('\n')}\n\n${USAGE.slice(USAGE.indexOf('status, list, logs'))}\n`);
+    return;
+  }
   try {
     if (!load) throw new UsageError(`unknown command "${name}"\n\n${USAGE}`);
     process.exitCode = await (await load())(rest);
   } catch (err) {
+    // node:util parseArgs: an unknown option, a missing value, an unexpected argument.
+    if (/^ERR_PARSE_ARGS_/.test(String((err as { code?: unknown }).code))) {
+      process.stderr.write(`redis-sync ${name}: ${(err as Error).message.replace(/\. To specify a positional argument.*$/s, '')}; see "redis-sync ${name} --help"\n`);
+      process.exitCode = 2;
+      return;
+    }
     if (err instanceof UsageError || err instanceof SpecError) {
       process.stderr.write(`redis-sync: ${err.message}\n`);
       process.exitCode = 2;

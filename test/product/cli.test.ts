@@ -139,3 +139,18 @@ test('stop a detached daemon as pulumi up starts it', async () => {
     removeDir(stateDir);
   }
 });
+
+test('every command has --help; a wrong option says which and where to look', () => {
+  for (const name of ['run', 'verify', 'status', 'list', 'logs', 'stop']) {
+    const h = cli([name, '--help']);
+    assert.equal(h.status, 0, h.stderr);
+    assert.match(h.stdout, new RegExp(`^Usage:\\n  redis-sync ${name}\\b`), h.stdout);
+  }
+  const bad = cli(['list', '--bogus']);
+  assert.equal(bad.status, 2);
+  assert.equal(bad.stderr, 'redis-sync list: Unknown option \'--bogus\'; see "redis-sync list --help"\n');
+  const unknown = cli(['lsit']);
+  assert.equal(unknown.status, 2);
+  assert.match(unknown.stderr, /unknown command "lsit"[\s\S]*redis-sync list/);
+  assert.match(cli(['help']).stdout, /redis-sync logs TASK \[-f\]/);
+});
