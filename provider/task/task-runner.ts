@@ -89,18 +89,22 @@ export class TaskRunner {
       }
       await this.teardown();
       if (this.stopping || !this.failure) break;
+      // An attempt that got every stream synchronizing ended the previous outage: this failure starts a new retry
+      // window with the shortest backoff (it must not be charged with the time since an outage long over).
+      if (this.status.nodes.every((n) => n.state === 'Synchronizing')) { retryStartedAt = null; backoff = BACKOFF_MIN_MS; }
       const { err, retryable } = this.failure;
       const now = Date.now();
       retryStartedAt ??= now;
       if (!retryable || now - retryStartedAt > this.task.connectionRetryMs) {
-        const why = retryable ? `gave up after retrying for ${Math.round((now - retryStartedAt) / 60_000)} min (connectionRetryMinutes)` : 'not retryable';
+        const retried = now - retryStartedAt;
+        const span = retried < 120_000 ? `${(retried / 1000).toFixed(1)} s` : `${Math.round(retried / 60_000)} min`;
+        const why = retryable ? `gave up after retrying for ${span} (connectionRetryMinutes: ${this.task.spec.connectionRetryMinutes ?? 720})` : 'not retryable';
         this.setFailed(err, why);
         break;
       }
       this.setRetrying(err, new Date(retryStartedAt).toISOString(), attemptNo);
       await this.sleep(backoff);
       backoff = Math.min(backoff * 2, BACKOFF_MAX_MS);
-      if (this.status.nodes.every((n) => n.state === 'Synchronizing')) { retryStartedAt = null; backoff = BACKOFF_MIN_MS; }
     }
     if (this.status.state !== 'Failed') this.status.state = 'Stopped';
     for (const n of this.status.nodes) if (n.state !== 'Failed') n.state = this.status.state;
@@ -273,9 +277,9 @@ function isRetryable(err: Error): boolean {
 }
 
 function errorWhere(err: Error): { node?: string; offset?: number; command?: string } {
-  const e = err as { node?: unknown; offset?: unknown; command?: unknown };
+  const e = err as { node?: unknown; address?: unknown; offset?: unknown; command?: unknown };
   return {
-    ...(typeof e.node === 'string' ? { node: e.node } : {}),
+    ...(typeof e.node === 'string' ? { node: e.node } : typeof e.address === 'string' ? { node: e.address } : {}),
     ...(typeof e.offset === 'number' ? { offset: e.offset } : {}),
     ...(typeof e.command === 'string' ? { command: e.command } : {}),
   };
@@ -283,7 +287,11 @@ function errorWhere(err: Error): { node?: string; offset?: number; command?: str
 
 /** The destination's newest RDB version and the checkpoint keys the task keeps there. */
 async function readDestination(node: NodeAddress, db: number, keys: string[]): Promise<{ rdbVersion: number; values: Array<string | null> }> {
-  const c = new Redis({ host: node.host, port: node.port, username: node.username, password: node.password, lazyConnect: true, maxRetriesPerRequest: 1, tls: node.tls ? {} : undefined });
+  // Bounded: a destination that accepts the connection but never answers must fail the attempt, not hang it.
+  const c = new Redis({
+    host: node.host, port: node.port, username: node.username, password: node.password, lazyConnect: true, tls: node.tls ? {} : undefined,
+    maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 10_000, commandTimeout: 10_000,
+  });
   c.on('error', () => undefined);
   try {
     await c.connect();
@@ -293,7 +301,10 @@ async function readDestination(node: NodeAddress, db: number, keys: string[]): P
     const values = keys.length ? await c.mget(...keys) : [];
     return { rdbVersion: maxRdbVersionFor(v), values };
   } catch (err) {
-    throw Object.assign(new Error(`destination ${formatHostPort(node)}: ${(err as Error).message}`), { retryable: true });
+    const message = (err as Error).message;
+    // A refused password stays refused: only a lost or refused connection is worth retrying.
+    const retryable = !/WRONGPASS|NOAUTH|NOPERM|invalid password/i.test(message);
+    throw Object.assign(new Error(`destination ${formatHostPort(node)}: ${message}`), { retryable, node: formatHostPort(node) });
   } finally {
     c.disconnect();
   }
