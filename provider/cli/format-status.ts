@@ -79,7 +79,7 @@ function lagLine(n: NodeStatus): string {
   const p = n.lagPercentiles;
   const last = n.lagMs === null ? '-' : `${n.lagMs} ms`;
   if (!p || !p.samples) return `lag        ${last}${n.state === 'Synchronizing' ? ' (waiting for the first heartbeat)' : ''}`;
-  return `lag        ${last}  p50 ${p.p50} ms  p99 ${p.p99} ms  max ${p.max} ms  (${p.samples} heartbeats)`;
+  return `lag        ${last}  p50 ${p.p50} ms  p99 ${p.p99} ms  max ${p.max} ms  (${p.samples} heartbeat${p.samples === 1 ? '' : 's'})`;
 }
 
 function errorLine(prefix: string, e: NonNullable<TaskStatus['lastError']>, now: number): string {

@@ -64,13 +64,22 @@ export function connectionError(err: Error, node: string): string {
   return `cannot talk to ${node}: ${m}`;
 }
 
+const lastErrors = new WeakMap<Redis, Error>();
+
+/** The error to explain: the client's own reason when ioredis only says the connection closed. */
+export function errorCause(c: Redis, err: Error): Error {
+  return /Connection is closed/i.test(err.message) ? lastErrors.get(c) ?? err : err;
+}
+
 /** A short-lived control-plane client that fails fast instead of retrying. */
 export function controlClient(addr: NodeAddress, timeoutMs = 5000): Redis {
   const c = new Redis({
     host: addr.host, port: addr.port, username: addr.username, password: addr.password, tls: addr.tls ? {} : undefined,
     lazyConnect: true, connectTimeout: timeoutMs, commandTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null,
   });
-  c.on('error', () => undefined);
+  // A client that does not retry rejects connect() with "Connection is closed."; the reason (WRONGPASS, ECONNREFUSED)
+  // came in an error event just before, kept here for the message.
+  c.on('error', (err: Error) => { lastErrors.set(c, err); });
   return c;
 }
 
@@ -110,7 +119,7 @@ export async function readNodeFacts(addr: NodeAddress, timeoutMs = 5000): Promis
     facts.replBacklogSize = bl === null ? null : Number(bl);
     facts.psyncAvailable = await psyncAvailable(c);
   } catch (err) {
-    facts.error = connectionError(err as Error, node);
+    facts.error = connectionError(errorCause(c, err as Error), node);
   } finally {
     c.disconnect();
   }
