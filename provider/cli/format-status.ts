@@ -38,6 +38,9 @@ export interface FormatOptions {
   color?: boolean;
 }
 
+/** A running daemon rewrites its status every 250 ms: older than this, something is wrong. */
+const STALE_MS = 5000;
+
 const STATE_COLOR: Record<string, string> = {
   Synchronizing: '32', Initializing: '36', Prechecking: '36', Retrying: '33', Failed: '31', Stopped: '90', DaemonNotRunning: '31',
 };
@@ -96,6 +99,10 @@ export function formatStatus(s: TaskStatus, now: number, opts: FormatOptions = {
   lines.push(`${paint(`task ${s.task}`, '1', c)}  ${paint(state, STATE_COLOR[state], c)}  ${daemon}, started ${age(s.startedAt, now)}, status updated ${age(s.updatedAt, now)}`);
   if (state === 'DaemonNotRunning') {
     lines.push(`  the daemon is gone (last published state ${s.state}); "pulumi up" or "redis-sync run --config task.json" resumes it from its checkpoint`);
+  } else if (state === 'Failed') {
+    lines.push(`  the task stopped on the error below: fix its cause (docs/troubleshooting.md; history: redis-sync logs ${s.task}), then "pulumi up" or "redis-sync run" resumes from the checkpoint`);
+  } else if (opts.alive && state !== 'Stopped' && now - Date.parse(s.updatedAt) > STALE_MS) {
+    lines.push(paint(`  the status was last written ${age(s.updatedAt, now)}, though the daemon rewrites it every 250 ms: the daemon may be stuck (see redis-sync logs ${s.task})`, '33', c));
   }
   if (s.topologyChanged) lines.push(paint(`  ${s.topologyChanged}`, '33', c));
   for (const n of s.nodes) {

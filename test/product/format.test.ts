@@ -76,6 +76,16 @@ test('a gone daemon is shown as DaemonNotRunning with what to do', () => {
   assert.match(out, /the daemon is gone \(last published state Synchronizing\); "pulumi up" or "redis-sync run --config task\.json" resumes it/);
 });
 
+test('a failed task says what to do next; a status that stops moving is called out', () => {
+  const failed = formatStatus(status({ state: 'Failed' }, { state: 'Failed', lastError: { message: 'boom', at: iso(1000) } }), T0 + 10_000, { alive: false });
+  assert.match(failed, /the task stopped on the error below: fix its cause \(docs\/troubleshooting\.md; history: redis-sync logs t\), then "pulumi up" or "redis-sync run" resumes/);
+  assert.match(failed, /last error boom \(9\.0s ago\)/);
+  const stale = formatStatus(status({ state: 'Synchronizing' }, { state: 'Synchronizing', updatedAt: iso(0) }), T0 + 30_000, { alive: true });
+  assert.match(stale, /the status was last written 30s ago, though .*the daemon may be stuck/);
+  const fresh = formatStatus(status({ state: 'Synchronizing' }, { state: 'Synchronizing', updatedAt: iso(29_900) }), T0 + 30_000, { alive: true });
+  assert.ok(!fresh.includes('stuck'));
+});
+
 test('RateMeter: the rate over the last seconds of a watch, reset by a new full sync', () => {
   const m = new RateMeter();
   const fs = (keys: number, startedAt = iso(0)) => ({ bytesDone: keys * 10, bytesTotal: null, keysDone: keys, keysExpected: 1000, startedAt, finishedAt: null });
