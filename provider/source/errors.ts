@@ -33,8 +33,9 @@ const RETRYABLE: Record<ReplicationErrorCode, boolean> = {
   LOADING: true,
   NOMASTERLINK: true,
   UNEXPECTED_REPLY: false,
-  // A corrupt stream is not expected from a real master; a new link re-reads from the applied offset.
-  PROTOCOL: true,
+  // A stream that breaks the protocol was corrupted on the way (or by a bug): the task stops with the offset for a human
+  // to look at, rather than reconnecting past a corruption that may also have hit bytes no parser can check.
+  PROTOCOL: false,
   HANDLER_FAILED: false,
 };
 

@@ -277,10 +277,12 @@ function isRetryable(err: Error): boolean {
 }
 
 function errorWhere(err: Error): { node?: string; offset?: number; command?: string } {
-  const e = err as { node?: unknown; address?: unknown; offset?: unknown; command?: unknown };
+  const e = err as { node?: unknown; address?: unknown; offset?: unknown; command?: unknown; cause?: { offset?: unknown } };
+  // A protocol error of the replication link carries the stream offset on its cause (RespProtocolError).
+  const offset = typeof e.offset === 'number' ? e.offset : e.cause?.offset;
   return {
     ...(typeof e.node === 'string' ? { node: e.node } : typeof e.address === 'string' ? { node: e.address } : {}),
-    ...(typeof e.offset === 'number' ? { offset: e.offset } : {}),
+    ...(typeof offset === 'number' ? { offset } : {}),
     ...(typeof e.command === 'string' ? { command: e.command } : {}),
   };
 }
