@@ -1,21 +1,55 @@
 // RESP encoding of commands as arrays of bulk strings: what Redis itself sends to replicas and what the writer sends.
+// This is on the full-sync hot path (one command per key), so it writes digits and bytes by hand into one buffer.
 export type Arg = Buffer | string | number;
 
 function argBuffer(a: Arg): Buffer {
   return Buffer.isBuffer(a) ? a : Buffer.from(typeof a === 'number' ? String(a) : a);
 }
 
-export function encodeCommand(args: readonly Arg[]): Buffer {
-  const bufs = args.map(argBuffer);
-  let size = 1 + String(bufs.length).length + 2;
-  for (const b of bufs) size += 1 + String(b.length).length + 2 + b.length + 2;
-  const out = Buffer.allocUnsafe(size);
-  let pos = out.write(`*${bufs.length}\r\n`, 0, 'latin1');
-  for (const b of bufs) {
-    pos += out.write(`$${b.length}\r\n`, pos, 'latin1');
-    pos += b.copy(out, pos);
-    out[pos++] = 13;
-    out[pos++] = 10;
+export function digitCount(n: number): number {
+  let d = 1;
+  for (let v = n; v >= 10; v = Math.floor(v / 10)) d++;
+  return d;
+}
+
+/** Writes `<type><n>\r\n` at pos (n >= 0) and returns the position after it. */
+export function writeHeader(out: Buffer, pos: number, type: number, n: number): number {
+  out[pos] = type;
+  const d = digitCount(n);
+  let v = n;
+  for (let i = d; i >= 1; i--) {
+    out[pos + i] = 48 + (v % 10);
+    v = Math.floor(v / 10);
   }
+  out[pos + d + 1] = 13;
+  out[pos + d + 2] = 10;
+  return pos + d + 3;
+}
+
+/** Bytes of `$<len>\r\n<bytes>\r\n`. */
+export function bulkSize(len: number): number {
+  return len + digitCount(len) + 5;
+}
+
+export function writeBulk(out: Buffer, pos: number, b: Uint8Array): number {
+  let p = writeHeader(out, pos, 36, b.length);
+  out.set(b, p);
+  p += b.length;
+  out[p] = 13;
+  out[p + 1] = 10;
+  return p + 2;
+}
+
+export function encodeCommand(args: readonly Arg[]): Buffer {
+  const bufs = new Array<Buffer>(args.length);
+  let size = digitCount(args.length) + 3;
+  for (let i = 0; i < args.length; i++) {
+    const b = argBuffer(args[i]);
+    bufs[i] = b;
+    size += bulkSize(b.length);
+  }
+  const out = Buffer.allocUnsafe(size);
+  let pos = writeHeader(out, 0, 42, bufs.length);
+  for (const b of bufs) pos = writeBulk(out, pos, b);
   return out;
 }

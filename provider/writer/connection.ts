@@ -13,6 +13,8 @@ import { ScriptCache, scriptCommandName, type ScriptBodyLookup } from './script-
 
 export const DEFAULT_PIPELINE_COMMANDS = 1000;
 export const DEFAULT_PIPELINE_BYTES = 8 * 1024 * 1024;
+/** Pending output written at once when it reaches this size, without waiting for the next tick. */
+const OUTGOING_FLUSH_BYTES = 256 * 1024;
 
 export interface ConnectionOptions {
   address: NodeAddress;
@@ -50,6 +52,8 @@ export class DestinationConnection extends Notifier<ConnectionEvents> {
   private selectedDb = 0;
   private needDrain = false;
   private corked = false;
+  private outgoing: Buffer[] = [];
+  private outgoingBytes = 0;
   private closing = false;
   private flushWaiters: Array<{ resolve: () => void; reject: (e: WriterFailure) => void }> = [];
   /** Set once the connection stopped; every later send throws it. */
@@ -150,16 +154,26 @@ export class DestinationConnection extends Notifier<ConnectionEvents> {
   private enqueue(command: Buffer, offset: number): void {
     this.queue.push(command, offset);
     this.sentCount++;
-    // Corking until the next tick turns a burst of small sends into one write syscall.
-    if (!this.corked) {
+    // A burst of small commands goes out as one buffer in one write at the next tick: one copy is far cheaper than
+    // handing the socket thousands of tiny buffers (writev with an iovec each).
+    this.outgoing.push(command);
+    this.outgoingBytes += command.length;
+    if (this.outgoingBytes >= OUTGOING_FLUSH_BYTES) this.flushOutgoing();
+    else if (!this.corked) {
       this.corked = true;
-      this.socket.cork();
       process.nextTick(() => {
         this.corked = false;
-        this.socket.uncork();
+        this.flushOutgoing();
       });
     }
-    this.socket.write(command);
+  }
+
+  private flushOutgoing(): void {
+    if (!this.outgoing.length || this.socket.destroyed) return;
+    const out = this.outgoing.length === 1 ? this.outgoing[0] : Buffer.concat(this.outgoing, this.outgoingBytes);
+    this.outgoing = [];
+    this.outgoingBytes = 0;
+    this.socket.write(out);
   }
 
   private onData(chunk: Buffer): void {

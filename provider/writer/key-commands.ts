@@ -1,7 +1,7 @@
 // Full sync of one key: RESTORE of the RDB bytes when the destination loads the source's format, else the key
 // rewritten as ordinary commands after a DEL (so a resync never duplicates list elements), then its expiry.
 import type { KeyEntry, BigKeyEntry } from '../rdb/entry';
-import { buildDumpPayload } from '../rdb/dump-payload';
+import { encodeRestore } from './restore-encoder';
 import { encodeCommand, type Arg } from '../resp/encode';
 import { valueCommands, type ValueCommandOptions } from './value-commands';
 import { canRestore } from './rdb-version';
@@ -62,17 +62,13 @@ export function* bigKeyEntryCommands(entry: BigKeyEntry, opts: KeyCommandOptions
  * relativeToMs: for a destination older than 5.0 (no ABSTTL, IDLETIME, FREQ), the clock to make the TTL relative to.
  */
 export function restoreCommand(entry: KeyEntry, rdbVersion: number, relativeToMs: number | null = null): Buffer {
-  const payload = buildDumpPayload(entry.rdbType, entry.raw, rdbVersion);
   if (relativeToMs !== null) {
     const ttl = entry.expireAtMs === null ? 0 : Math.max(1, entry.expireAtMs - relativeToMs);
-    return encodeCommand(['RESTORE', entry.key, ttl, payload, 'REPLACE']);
+    return encodeRestore(entry.key, ttl, false, entry.rdbType, entry.raw, rdbVersion);
   }
-  const args: Arg[] = ['RESTORE', entry.key, entry.expireAtMs ?? 0, payload, 'REPLACE'];
-  if (entry.expireAtMs !== null) args.push('ABSTTL');
   // RESTORE rejects IDLETIME together with FREQ; an RDB records only the one its eviction policy uses.
-  if (entry.idleSeconds !== null) args.push('IDLETIME', entry.idleSeconds);
-  else if (entry.freq !== null) args.push('FREQ', entry.freq);
-  return encodeCommand(args);
+  const tail: Arg[] = entry.idleSeconds !== null ? ['IDLETIME', entry.idleSeconds] : entry.freq !== null ? ['FREQ', entry.freq] : [];
+  return encodeRestore(entry.key, entry.expireAtMs ?? 0, entry.expireAtMs !== null, entry.rdbType, entry.raw, rdbVersion, tail);
 }
 
 function valueOptions(opts: KeyCommandOptions, nowMs: number, continuation: boolean): ValueCommandOptions {
