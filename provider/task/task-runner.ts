@@ -294,7 +294,9 @@ async function readDestination(node: NodeAddress, db: number, keys: string[]): P
     host: node.host, port: node.port, username: node.username, password: node.password, lazyConnect: true, tls: node.tls ? {} : undefined,
     maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 10_000, commandTimeout: 10_000,
   });
-  c.on('error', () => undefined);
+  // Without reconnects, connect() rejects with "Connection is closed."; the reason (WRONGPASS...) comes as an event.
+  let cause: Error | null = null;
+  c.on('error', (e: Error) => { cause ??= e; });
   try {
     await c.connect();
     const info = await c.info('server');
@@ -303,7 +305,7 @@ async function readDestination(node: NodeAddress, db: number, keys: string[]): P
     const values = keys.length ? await c.mget(...keys) : [];
     return { rdbVersion: maxRdbVersionFor(v), values };
   } catch (err) {
-    const message = (err as Error).message;
+    const message = /Connection is closed/.test((err as Error).message) && cause ? (cause as Error).message : (err as Error).message;
     // A refused password stays refused: only a lost or refused connection is worth retrying.
     const retryable = !/WRONGPASS|NOAUTH|NOPERM|invalid password/i.test(message);
     throw Object.assign(new Error(`destination ${formatHostPort(node)}: ${message}`), { retryable, node: formatHostPort(node) });
