@@ -134,7 +134,7 @@ export class TaskRunner {
     const dumper = clusterDest ? this.destinationDumper(attempt) : null;
     for (const [i, st] of streams.entries()) {
       // One writer per stream: each stream's transactions and applied offsets stay its own.
-      const writer = await openWriter(this.task.spec.destination, { tuning: this.task.spec.tuning });
+      const writer = await openWriter(this.task.spec.destination, { tuning: this.task.tuning });
       writer.on('failed', (f) => this.onFailure(f, isRetryable(f)));
       attempt.writers.push(writer);
       const openLink: LinkFactory = (handler, position) => openReplicaLink(st.address, handler, position);
