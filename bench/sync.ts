@@ -7,8 +7,8 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type Redis from 'ioredis';
-import { startRedis, sleep, type RedisServer } from '../test/harness/redis';
+import Redis from 'ioredis';
+import { startRedis, startCluster, sleep, type RedisServer } from '../test/harness/redis';
 import { startDaemon, REPO_ROOT, type Daemon } from '../test/harness/daemon';
 import { verifyTask } from '../provider/verify/verify-task';
 import type { TaskSpec } from '../provider/spec/types';
@@ -116,6 +116,32 @@ async function fullSyncCase(label: string, fill: (c: Redis, n: number) => Promis
   }
 }
 
+/**
+ * The heartbeat lag of every stream, as the status file reports it each time it is rewritten (every 250 ms),
+ * for the duration of a paced load: the samples of that phase only.
+ */
+async function sampleLag(d: Daemon, ms: number): Promise<number[]> {
+  const samples: number[] = [];
+  let last = '';
+  const t0 = Date.now();
+  for (let i = 0; i < 100_000 && Date.now() - t0 < ms; i++) {
+    const st = d.status();
+    if (st && st.updatedAt !== last) {
+      last = st.updatedAt;
+      for (const n of st.nodes) if (n.lagMs !== null) samples.push(n.lagMs);
+    }
+    await sleep(50);
+  }
+  return samples;
+}
+
+function percentiles(xs: number[]): { p50: number; p99: number; max: number; samples: number } | null {
+  if (!xs.length) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const at = (q: number): number => s[Math.min(s.length - 1, Math.floor(q * s.length))];
+  return { p50: at(0.5), p99: at(0.99), max: s[s.length - 1], samples: s.length };
+}
+
 /** Sends `rate` SETs per second for `seconds`, in 10 ms slices. */
 async function pacedLoad(c: Redis, rate: number, seconds: number): Promise<number> {
   const perSlice = Math.round(rate / 100);
@@ -151,9 +177,10 @@ async function incrementalCase(): Promise<Record<string, number | string | boole
     const nativeSeconds = issueSeconds + nativeExtra;
     // Lag at a steady 20k writes/s.
     await sleep(500);
+    const sampling = sampleLag(daemon, 10_500);
     const achieved = await pacedLoad(src.client(), 20_000, 10);
+    const lag = percentiles(await sampling);
     await waitApplied(daemon, await masterOffset(src), 60_000);
-    const lag = daemon.status()!.nodes[0].lagPercentiles;
     const rss = peakRssMb(daemon.child.pid!);
     const report = await verifyTask(spec);
     await daemon.kill('SIGTERM');
@@ -170,7 +197,86 @@ async function incrementalCase(): Promise<Record<string, number | string | boole
   }
 }
 
+/** Fills a cluster through a cluster client: DEBUG POPULATE would put keys into slots their node does not own. */
+async function fillCluster(c: InstanceType<typeof Redis.Cluster>, n: number): Promise<void> {
+  const value = 'v'.repeat(100);
+  for (let base = 0; base < n; base += 5000) {
+    // Individual calls: ioredis still pipelines them per node, which a cluster pipeline() cannot across slots.
+    const batch: Array<Promise<unknown>> = [];
+    for (let i = base; i < Math.min(n, base + 5000); i++) batch.push(c.set(`key:${i}`, value));
+    await Promise.all(batch);
+  }
+}
+
+async function clusterCase(): Promise<Record<string, unknown>> {
+  const src = await startCluster({ masters: 3, config: { 'repl-diskless-sync': 'yes', 'repl-diskless-sync-delay': '0', 'repl-backlog-size': '256mb', 'client-output-buffer-limit': 'replica 0 0 0' } });
+  const dst = await startCluster({ masters: 3 });
+  try {
+    await fillCluster(src.client(), KEYS);
+    // Native: one plain replica per master, all at once.
+    const t0 = Date.now();
+    const natives = await Promise.all(src.masters.map((m) => nativeFullSync(m)));
+    const nativeSeconds = (Date.now() - t0) / 1000;
+    const spec: TaskSpec = { name: 'bench-cluster', source: { mode: 'cluster', nodes: [src.nodes[0]] }, destination: { mode: 'cluster', nodes: [dst.nodes[0]] }, heartbeat: { intervalMs: 50 } };
+    const t1 = Date.now();
+    const daemon = startDaemon(spec, { args: ['--skip-prechecks'] });
+    await daemon.waitFor((s) => s.state === 'Synchronizing' && s.nodes.length === 3, 900_000, 'Synchronizing');
+    const oursSeconds = (Date.now() - t1) / 1000;
+    const N = Number(process.env.BENCH_INCR_COMMANDS ?? 1_000_000);
+    const t2 = Date.now();
+    await run('redis-benchmark', ['--cluster', '-h', src.masters[0].host, '-p', String(src.masters[0].port), '-t', 'set', '-n', String(N), '-P', '16', '-c', '12', '-r', '1000000', '-d', '100', '-q']);
+    const issueSeconds = (Date.now() - t2) / 1000;
+    const targets = await Promise.all(src.masters.map(async (m) => [m.addr, await masterOffset(m)] as const));
+    const caught = Date.now();
+    for (let i = 0; i < 100_000 && Date.now() - caught < 300_000; i++) {
+      const st = daemon.status();
+      if (st && targets.every(([addr, off]) => (st.nodes.find((n) => n.node === addr)?.appliedOffset ?? 0) >= off)) break;
+      await sleep(5);
+    }
+    const oursExtra = (Date.now() - caught) / 1000;
+    const nativeExtra = Math.max(...(await Promise.all(natives.map((n, i) => waitReplica(n.replica, targets[i][1], 300_000)))));
+    await sleep(300);
+    const sampling = sampleLag(daemon, 10_500);
+    const pacedWritesPerSecond = await pacedLoadCluster(src.client(), 20_000, 10);
+    const lags = [percentiles(await sampling)];
+    const rss = peakRssMb(daemon.child.pid!);
+    const report = await verifyTask(spec);
+    await daemon.kill('SIGTERM');
+    await Promise.all(natives.map((n) => n.replica.stop()));
+    return {
+      keys: KEYS, masters: 3, nativeSeconds, oursSeconds, fullSyncRatio: oursSeconds / nativeSeconds,
+      incrementalCommands: N, issuedPerSecond: N / issueSeconds, ratioToIssued: issueSeconds / (issueSeconds + oursExtra),
+      ratioToNative: (issueSeconds + nativeExtra) / (issueSeconds + oursExtra),
+      pacedWritesPerSecond, lagP50Ms: Math.max(...lags.map((l) => l?.p50 ?? NaN)), lagP99Ms: Math.max(...lags.map((l) => l?.p99 ?? NaN)),
+      peakRssMb: rss, verifyConsistent: report.consistent, verifyKeys: report.keysCompared,
+    };
+  } finally {
+    await Promise.all([src.stop(), dst.stop()]);
+  }
+}
+
+async function pacedLoadCluster(c: InstanceType<typeof Redis.Cluster>, rate: number, seconds: number): Promise<number> {
+  const perSlice = Math.round(rate / 100);
+  const t0 = Date.now();
+  let sent = 0;
+  for (let slice = 0; slice < seconds * 100; slice++) {
+    await Promise.all(Array.from({ length: perSlice }, (_, i) => c.set(`paced:${(sent + i) % 100000}`, 'v'.repeat(100))));
+    sent += perSlice;
+    const wait = t0 + (slice + 1) * 10 - Date.now();
+    if (wait > 0) await sleep(wait);
+  }
+  return sent / ((Date.now() - t0) / 1000);
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes('--cluster')) {
+    const cluster = await clusterCase();
+    console.log('cluster 3 -> 3:', cluster);
+    const dir = join(REPO_ROOT, 'bench', 'results');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'sync-cluster.json'), JSON.stringify({ date: new Date().toISOString(), ...cluster }, null, 2));
+    return;
+  }
   const only = process.argv[2];
   const results: Record<string, unknown> = { date: new Date().toISOString(), keys: KEYS };
   if (!only || only === 'full') {
