@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { TaskSpec, NodeAddress } from '../spec/types';
 import { resolveTask } from '../spec/resolve';
 import { withClient } from '../precheck/node-facts';
+import { endpointNodesExpanded } from '../cluster/topology';
 
 export function aclUserName(task: string): string {
   return `redis-sync-${task}`;
@@ -12,7 +13,7 @@ export function aclUserName(task: string): string {
 
 function sourceRules(heartbeatKey: string): string[] {
   return ['+psync', '+replconf', '+sync', '+ping', '+info', '+select', '+set', '+del', '+cluster|slots', '+cluster|shards',
-    '+cluster|nodes', '+cluster|myid', '+command|info', `~${heartbeatKey}`];
+    '+cluster|nodes', '+cluster|myid', '+command|info', `~${heartbeatKey}`, `~${heartbeatKey}:*`];
 }
 
 // The replication stream may carry any write, FLUSHALL, SWAPDB and FUNCTION included; only administration is withheld.
@@ -28,8 +29,13 @@ export async function grantAccess(spec: TaskSpec): Promise<TaskSpec> {
   const name = aclUserName(spec.name);
   const sourcePassword = randomBytes(24).toString('base64url');
   const destinationPassword = randomBytes(24).toString('base64url');
-  await Promise.all(task.sourceNodes.map((n) => setUser(n, name, sourcePassword, sourceRules(task.heartbeat.key))));
-  await Promise.all(task.destinationNodes.map((n) => setUser(n, name, destinationPassword, DESTINATION_RULES)));
+  const [sources, destinations] = await Promise.all([
+    endpointNodesExpanded(spec.source.mode, task.sourceNodes),
+    endpointNodesExpanded(spec.destination.mode, task.destinationNodes),
+  ]);
+  // The heartbeat keys of a cluster source carry a hash tag: the rule covers the base and every tagged form.
+  await Promise.all(sources.map((n) => setUser(n, name, sourcePassword, sourceRules(task.heartbeat.key))));
+  await Promise.all(destinations.map((n) => setUser(n, name, destinationPassword, DESTINATION_RULES)));
   return {
     ...spec,
     source: { ...spec.source, username: name, password: sourcePassword },
@@ -41,7 +47,11 @@ export async function grantAccess(spec: TaskSpec): Promise<TaskSpec> {
 export async function revokeAccess(spec: TaskSpec): Promise<void> {
   const task = resolveTask(spec);
   const name = aclUserName(spec.name);
-  await Promise.all([...task.sourceNodes, ...task.destinationNodes].map(async (n) => {
+  const [sources, destinations] = await Promise.all([
+    endpointNodesExpanded(spec.source.mode, task.sourceNodes),
+    endpointNodesExpanded(spec.destination.mode, task.destinationNodes),
+  ]);
+  await Promise.all([...sources, ...destinations].map(async (n) => {
     try {
       await withClient(n, (c) => c.call('ACL', 'DELUSER', name));
     } catch {

@@ -28,6 +28,8 @@ export interface ClusterMaster {
 
 export interface ClusterTopology {
   masters: ClusterMaster[];
+  /** Every node that is not failed, replicas included. */
+  allNodes: NodeAddress[];
   /** Slots no master serves. */
   unassigned: number[];
   migrating: Array<{ slot: number; node: string }>;
@@ -72,6 +74,7 @@ export function topologyOf(nodes: ClusterNode[], credentials: Pick<NodeAddress, 
         return { id: m.id, address, name: formatHostPort(address), slots: m.slots };
       })
       .sort((a, b) => a.slots[0][0] - b.slots[0][0]),
+    allNodes: nodes.filter((n) => !n.flags.includes('fail') && !n.flags.includes('noaddr')).map((n) => ({ host: n.host, port: n.port, ...credentials })),
     unassigned,
     migrating: nodes.flatMap((n) => n.migrating.map((slot) => ({ slot, node: `${n.host}:${n.port}` }))),
     importing: nodes.flatMap((n) => n.importing.map((slot) => ({ slot, node: `${n.host}:${n.port}` }))),
@@ -106,4 +109,14 @@ export function slotRangesOf(slots: number[]): Array<[number, number]> {
     else out.push([s, s]);
   }
   return out;
+}
+
+/** For a cluster endpoint, every node it reports (ACL users live on each node); otherwise the nodes as given. */
+export async function endpointNodesExpanded(mode: string, seeds: NodeAddress[]): Promise<NodeAddress[]> {
+  if (mode !== 'cluster') return seeds;
+  try {
+    return (await discoverCluster(seeds)).allNodes;
+  } catch {
+    return seeds;
+  }
 }
