@@ -21,6 +21,11 @@ import { TxBatch, encodeCheckpoint, FULL_SYNC_MARKER, type DestinationCheckpoint
 
 const SET = Buffer.from('SET');
 
+function isFlush(name: Buffer): boolean {
+  const n = name.toString('latin1').toLowerCase();
+  return n === 'flushall' || n === 'flushdb';
+}
+
 export type LinkFactory = (handler: ReplicaLinkHandler, position: PsyncPosition | null) => Promise<ReplicaLink>;
 
 export interface NodeSyncDeps {
@@ -40,6 +45,10 @@ export interface NodeSyncDeps {
   destinationRdbVersion: number;
   /** This stream's heartbeat key (with a hash tag into the master's slots for a cluster source); null: none. */
   heartbeatKey: string | null;
+  /** The slots of this stream's master when the source is a cluster (a FLUSHALL there empties only those). */
+  sourceSlots: Array<[number, number]> | null;
+  /** Deletes the destination's keys in these slots (for a FLUSHALL/FLUSHDB from one master of a cluster source). */
+  flushSlots(slots: Array<[number, number]>): Promise<number>;
   /** Routes each write by its key's slot; source transactions are applied command by command. */
   clusterDestination: { dumpKey(key: Buffer): Promise<{ payload: Buffer | null; pttl: number }> } | null;
   /** Where the destination keeps this stream's checkpoint (standalone destinations); null: no transactional checkpoint. */
@@ -166,6 +175,12 @@ export class NodeSync implements ReplicaLinkHandler {
   private clearDestination(): void {
     if ((this.d.task.spec.existingData ?? 'precheckAndReportErrors') === 'ignoreErrorsAndProceed') {
       this.d.log.warn({ node: this.d.node }, 'full resync over existing data: keys deleted on the source meanwhile stay on the destination (existingData is ignoreErrorsAndProceed)');
+      return;
+    }
+    if (this.d.sourceSlots) {
+      // Other masters' keys are not ours to clear: only this master's slots, before its snapshot is written.
+      this.link?.pause();
+      this.d.flushSlots(this.d.sourceSlots).then(() => { if (!this.paused) this.link?.resume(); }, (err: Error) => this.fail(err, true));
       return;
     }
     const dbs = this.d.task.databases;
@@ -303,7 +318,8 @@ export class NodeSync implements ReplicaLinkHandler {
     if (db !== (this.dbChanges.at(-1)?.db ?? this.checkpointDb)) this.dbChanges.push({ offset: cmd.offset, db });
     switch (r.action) {
       case 'forward':
-        if (this.d.clusterDestination) this.forwardToCluster(cmd, r.writes);
+        if (this.d.sourceSlots && isFlush(cmd.argv[0])) void this.flushOwnSlots(cmd.offset);
+        else if (this.d.clusterDestination) this.forwardToCluster(cmd, r.writes);
         else this.forward(r.writes, cmd.offset);
         return;
       case 'heartbeat':
@@ -346,6 +362,21 @@ export class NodeSync implements ReplicaLinkHandler {
       case 'crossslot':
         this.fail(new StreamError(`${routed.message} (source ${this.d.node})`, cmd.offset, cmd.argv[0].toString()), false);
     }
+  }
+
+  /** FLUSHALL/FLUSHDB on one master of a cluster source: only its slots are emptied on the destination. */
+  private async flushOwnSlots(offset: number): Promise<void> {
+    this.link?.pause();
+    try {
+      await this.d.writer.flush();
+      const n = await this.d.flushSlots(this.d.sourceSlots!);
+      this.d.log.info({ node: this.d.node, offset, deleted: n }, 'FLUSHALL/FLUSHDB on a source master: deleted the keys of its slots on the destination');
+      this.dropped(offset);
+    } catch (err) {
+      this.fail(new StreamError(`FLUSHALL/FLUSHDB at offset ${offset}: emptying the master's slots on the destination failed: ${(err as Error).message}`, offset), true);
+      return;
+    }
+    if (!this.paused) this.link?.resume();
   }
 
   /**

@@ -12,6 +12,7 @@ import { newNodeStatus, overallState, type TaskStatus, type TaskState, type Prec
 import { openWriter } from '../writer/open-writer';
 import { discoverCluster, formatSlots, slotRangesOf } from '../cluster/topology';
 import { heartbeatKeyForSlots } from '../cluster/heartbeat-key';
+import { flushSlots } from '../cluster/slot-flush';
 import type { Writer } from '../writer/writer';
 import { maxRdbVersionFor } from '../writer/rdb-version';
 import { NodeSync, type LinkFactory } from './node-sync';
@@ -141,7 +142,8 @@ export class TaskRunner {
       const heartbeatKey = st.slots ? heartbeatKeyForSlots(this.task.heartbeat.key, st.slots) : this.task.heartbeat.key;
       const sync = new NodeSync({
         node: st.name, streamId: st.id, task: this.task, writer, checkpoint: this.checkpoint, status: this.status.nodes[i],
-        log: this.log, openLink, destinationRdbVersion, heartbeatKey, clusterDestination: dumper,
+        log: this.log, openLink, destinationRdbVersion, heartbeatKey, clusterDestination: dumper, sourceSlots: st.slots,
+        flushSlots: (slots) => flushSlots({ mode: this.task.spec.destination.mode, nodes: this.task.destinationNodes }, this.task.mapDb(0), slots),
         destinationCheckpoint: clusterDest ? null : { key: keys[i], db: checkpointDb, value: decodeCheckpoint(values[i]), fullSyncInterrupted: values[i] === FULL_SYNC_MARKER },
         onFailure: (err, retryable) => this.onFailure(err, retryable),
         onStateChange: () => this.writeStatus(),

@@ -152,3 +152,22 @@ test('kill -9 during cluster -> cluster sync: every master stream resumes from i
     await Promise.all([src.stop(), dst.stop()]);
   }
 });
+
+test('FLUSHALL on one master of a cluster source empties only that master\'s slots on the destination', async () => {
+  const src = await startCluster({ masters: 3 });
+  const dst = await startCluster({ masters: 2 });
+  let d: Daemon | null = null;
+  try {
+    await runSpreadLoad(src.client(), { durationMs: 3000, maxCommands: 3000, seed: 9, idempotent: true });
+    const s = spec('flush-one', src, dst);
+    d = startDaemon(s);
+    await d.waitForState('Synchronizing', 60_000);
+    await src.masters[1].client().flushall();
+    await runSpreadLoad(src.client(), { durationMs: 2000, maxCommands: 1000, seed: 10, idempotent: true });
+    await caughtUp(d, src);
+    await assertConsistent(s);
+  } finally {
+    await d?.kill('SIGTERM');
+    await Promise.all([src.stop(), dst.stop()]);
+  }
+});
