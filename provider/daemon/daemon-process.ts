@@ -79,7 +79,7 @@ export async function stopDaemon(stateDir: string, task: string, graceMs = 20_00
   }
   // A worker whose supervisor is gone stops by itself (worker-guard.ts); one that does not is killed.
   if (worker && isAlive(worker)) {
-    if (!pid) signal(worker, 'SIGTERM');
+    if (!pid || !isAlive(pid)) signal(worker, 'SIGTERM');
     const workerDeadline = Math.max(deadline, Date.now() + 2000);
     while (isAlive(worker) && Date.now() < workerDeadline) await sleep(50);
     if (isAlive(worker)) signal(worker, 'SIGKILL');
