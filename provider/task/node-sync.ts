@@ -45,6 +45,8 @@ export interface NodeSyncDeps {
   destinationRdbVersion: number;
   /** This stream's heartbeat key (with a hash tag into the master's slots for a cluster source); null: none. */
   heartbeatKey: string | null;
+  /** Where script bodies seen in the stream are kept for the writer's NOSCRIPT repair. */
+  scripts: { observe(argv: Buffer[]): void };
   /** The slots of this stream's master when the source is a cluster (a FLUSHALL there empties only those). */
   sourceSlots: Array<[number, number]> | null;
   /** Deletes the destination's keys in these slots (for a FLUSHALL/FLUSHDB from one master of a cluster source). */
@@ -313,6 +315,7 @@ export class NodeSync implements ReplicaLinkHandler {
   onCommand(cmd: StreamCommand): void {
     if (this.failed) return;
     this.d.status.receivedOffset = cmd.offset;
+    this.d.scripts.observe(cmd.argv);
     const r = this.filter.apply(cmd);
     const db = this.filter.currentDb;
     if (db !== (this.dbChanges.at(-1)?.db ?? this.checkpointDb)) this.dbChanges.push({ offset: cmd.offset, db });

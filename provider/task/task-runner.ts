@@ -13,6 +13,7 @@ import { openWriter } from '../writer/open-writer';
 import { discoverCluster, formatSlots, slotRangesOf } from '../cluster/topology';
 import { heartbeatKeyForSlots } from '../cluster/heartbeat-key';
 import { flushSlots } from '../cluster/slot-flush';
+import { ScriptBodies } from './script-bodies';
 import type { Writer } from '../writer/writer';
 import { maxRdbVersionFor } from '../writer/rdb-version';
 import { NodeSync, type LinkFactory } from './node-sync';
@@ -52,6 +53,7 @@ export class TaskRunner {
   readonly log: Logger;
   readonly status: TaskStatus;
   private readonly checkpoint: CheckpointStore;
+  private readonly scripts = new ScriptBodies();
   private attempt: Attempt | null = null;
   private stopping = false;
   private statusTimer: NodeJS.Timeout | null = null;
@@ -135,14 +137,14 @@ export class TaskRunner {
     const dumper = clusterDest ? this.destinationDumper(attempt) : null;
     for (const [i, st] of streams.entries()) {
       // One writer per stream: each stream's transactions and applied offsets stay its own.
-      const writer = await openWriter(this.task.spec.destination, { tuning: this.task.tuning });
+      const writer = await openWriter(this.task.spec.destination, { tuning: this.task.tuning, scriptBody: this.scripts.lookup });
       writer.on('failed', (f) => this.onFailure(f, isRetryable(f)));
       attempt.writers.push(writer);
       const openLink: LinkFactory = (handler, position) => openReplicaLink(st.address, handler, position);
       const heartbeatKey = st.slots ? heartbeatKeyForSlots(this.task.heartbeat.key, st.slots) : this.task.heartbeat.key;
       const sync = new NodeSync({
         node: st.name, streamId: st.id, task: this.task, writer, checkpoint: this.checkpoint, status: this.status.nodes[i],
-        log: this.log, openLink, destinationRdbVersion, heartbeatKey, clusterDestination: dumper, sourceSlots: st.slots,
+        log: this.log, openLink, destinationRdbVersion, heartbeatKey, clusterDestination: dumper, sourceSlots: st.slots, scripts: this.scripts,
         flushSlots: (slots) => flushSlots({ mode: this.task.spec.destination.mode, nodes: this.task.destinationNodes }, this.task.mapDb(0), slots),
         destinationCheckpoint: clusterDest ? null : { key: keys[i], db: checkpointDb, value: decodeCheckpoint(values[i]), fullSyncInterrupted: values[i] === FULL_SYNC_MARKER },
         onFailure: (err, retryable) => this.onFailure(err, retryable),
