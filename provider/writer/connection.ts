@@ -13,6 +13,11 @@ import { ScriptCache, scriptCommandName, type ScriptBodyLookup } from './script-
 
 export const DEFAULT_PIPELINE_COMMANDS = 1000;
 export const DEFAULT_PIPELINE_BYTES = 8 * 1024 * 1024;
+/**
+ * Commands in flight and no reply for this long: the connection counts as lost (a destination that stopped answering,
+ * a half-open TCP connection), so the task retries instead of waiting forever. REDIS_SYNC_REPLY_TIMEOUT_MS overrides.
+ */
+export const DEFAULT_REPLY_TIMEOUT_MS = 60_000;
 /** Pending output written at once when it reaches this size, without waiting for the next tick. */
 const OUTGOING_FLUSH_BYTES = 256 * 1024;
 
@@ -22,6 +27,8 @@ export interface ConnectionOptions {
   /** Bodies of scripts the source ran, so EVALSHA is preceded by SCRIPT LOAD when the destination may lack it. */
   scriptBody?: ScriptBodyLookup;
   connectTimeoutMs?: number;
+  /** See DEFAULT_REPLY_TIMEOUT_MS. */
+  replyTimeoutMs?: number;
   /**
    * Cluster redirections: called for a MOVED or ASK error reply; returning true means the caller re-sends the
    * command elsewhere, so it counts as confirmed here and does not stop the connection.
@@ -61,9 +68,20 @@ export class DestinationConnection extends Notifier<ConnectionEvents> {
   /** Commands sent and confirmed since connect, internal ones (AUTH, SELECT, SCRIPT LOAD) included. */
   sentCount = 0;
   confirmedCount = 0;
+  /** When the last reply came, or the first command went out after the queue was empty. */
+  private lastProgressAt = Date.now();
+  private readonly watchdog: NodeJS.Timeout;
 
   private constructor(private readonly socket: Socket, private readonly opts: ConnectionOptions) {
     super();
+    const replyTimeout = opts.replyTimeoutMs ?? (Number(process.env.REDIS_SYNC_REPLY_TIMEOUT_MS) || DEFAULT_REPLY_TIMEOUT_MS);
+    this.watchdog = setInterval(() => {
+      if (this.queue.length > 0 && Date.now() - this.lastProgressAt > replyTimeout) {
+        this.fail(new ConnectionLostError(this.address, new Error(`no reply for ${replyTimeout} ms with commands in flight`), this.queue.length));
+      }
+    }, Math.max(10, Math.min(1000, Math.floor(replyTimeout / 4))));
+    this.watchdog.unref();
+    socket.setKeepAlive(true, 10_000);
     this.maxCommands = opts.tuning?.pipelineCommands ?? DEFAULT_PIPELINE_COMMANDS;
     this.maxBytes = opts.tuning?.pipelineBytes ?? DEFAULT_PIPELINE_BYTES;
     this.scripts = new ScriptCache(opts.scriptBody);
@@ -144,6 +162,7 @@ export class DestinationConnection extends Notifier<ConnectionEvents> {
   /** Closes the socket without waiting for replies (call flush() first for a clean stop). */
   async close(): Promise<void> {
     this.closing = true;
+    clearInterval(this.watchdog);
     if (this.socket.destroyed) return;
     await new Promise<void>((resolve) => {
       this.socket.once('close', () => resolve());
@@ -152,6 +171,7 @@ export class DestinationConnection extends Notifier<ConnectionEvents> {
   }
 
   private enqueue(command: Buffer, offset: number): void {
+    if (this.queue.length === 0) this.lastProgressAt = Date.now();
     this.queue.push(command, offset);
     this.sentCount++;
     // A burst of small commands goes out as one buffer in one write at the next tick: one copy is far cheaper than
@@ -177,6 +197,7 @@ export class DestinationConnection extends Notifier<ConnectionEvents> {
   }
 
   private onData(chunk: Buffer): void {
+    this.lastProgressAt = Date.now();
     let applied = NO_OFFSET;
     this.parser.feed(chunk, (outcome) => {
       if (this.failure) return;
@@ -216,6 +237,7 @@ export class DestinationConnection extends Notifier<ConnectionEvents> {
     if (this.failure) return;
     this.failure = failure;
     this.closing = true;
+    clearInterval(this.watchdog);
     this.socket.destroy();
     this.settleFlush(failure);
     this.emit('failed', failure);
