@@ -35,6 +35,7 @@ const NAMES = {
   PING: CMD('ping'), SELECT: CMD('select'), REPLCONF: CMD('replconf'), PUBLISH: CMD('publish'), SPUBLISH: CMD('spublish'),
   MULTI: CMD('multi'), EXEC: CMD('exec'), FLUSHALL: CMD('flushall'), FLUSHDB: CMD('flushdb'), SWAPDB: CMD('swapdb'),
   MOVE: CMD('move'), SET: CMD('set'), DISCARD: CMD('discard'), COPY: CMD('copy'),
+  RESTORE: CMD('restore'), RESTORE_ASKING: CMD('restore-asking'), REPLACE: CMD('replace'),
 };
 
 /** Every task's heartbeat keys start so (the default naming); a custom heartbeat key is recognized by equality. */
@@ -104,6 +105,7 @@ export class CommandFilter {
       return { action: 'skip', reason: 'heartbeat' };
     }
     if (isName(name, NAMES.MOVE)) return this.move(cmd);
+    if (isName(name, NAMES.RESTORE) || isName(name, NAMES.RESTORE_ASKING)) return this.restore(cmd);
     if (isName(name, NAMES.COPY) && argv.some((a) => isName(a, CMD('db')))) return this.copyDb(cmd);
     return this.one(this.db, cmd.raw);
   }
@@ -139,6 +141,17 @@ export class CommandFilter {
       return { action: 'unsupported', message: `${name.toString().toUpperCase()} of key "${cmd.argv[1].toString()}" from unsynchronized db ${this.db} into synchronized db ${intoDb}: add db ${this.db} to "databases"` };
     }
     return { action: 'skip', reason: 'db-filtered' };
+  }
+
+  /**
+   * A RESTORE the source ran found no key there, but the destination may still hold it: during a reshard the key
+   * arrives through the new owner's stream while the old owner's DEL (MIGRATE's) may lag behind. REPLACE makes it
+   * land either way (RESTORE-ASKING, what MIGRATE sends the target, is replayed as a plain RESTORE).
+   */
+  private restore(cmd: StreamCommand): FilterResult {
+    const hasReplace = cmd.argv.slice(4).some((a) => isName(a, NAMES.REPLACE));
+    if (hasReplace && isName(cmd.argv[0], NAMES.RESTORE)) return this.one(this.db, cmd.raw);
+    return this.one(this.db, encodeCommand([Buffer.from('RESTORE'), ...cmd.argv.slice(1), ...(hasReplace ? [] : [Buffer.from('REPLACE')])]));
   }
 
   private move(cmd: StreamCommand): FilterResult {

@@ -171,3 +171,56 @@ test('FLUSHALL on one master of a cluster source empties only that master\'s slo
     await Promise.all([src.stop(), dst.stop()]);
   }
 });
+
+test('a reshard of the source while the task runs: the task keeps applying, says to reconfigure, and a reconfigured task is consistent', async () => {
+  const src = await startCluster({ masters: 3 });
+  const dst = await startRedis();
+  let d: Daemon | null = null;
+  try {
+    await runSpreadLoad(src.client(), { durationMs: 3000, maxCommands: 3000, seed: 11, idempotent: true });
+    const s = spec('reshard', src, dst);
+    d = startDaemon(s);
+    await d.waitForState('Synchronizing', 60_000);
+    const [fromId, toId] = await Promise.all([0, 1].map((i) => src.masters[i].client().call('CLUSTER', 'MYID') as Promise<string>));
+    const { execFileSync } = await import('node:child_process');
+    execFileSync('redis-cli', ['--cluster', 'reshard', src.nodes[0], '--cluster-from', fromId, '--cluster-to', toId, '--cluster-slots', '50', '--cluster-yes'], { stdio: 'pipe', timeout: 60_000 });
+    await runSpreadLoad(src.client(), { durationMs: 2000, maxCommands: 1000, seed: 12, idempotent: true });
+    // The keys that moved arrive through the new owner's stream (RESTORE-ASKING) and do not fail the task.
+    const st = await d.waitFor((x) => !!x.topologyChanged, 20_000, 'a topology-change notice');
+    assert.match(st.topologyChanged!, /reconfigure/);
+    assert.notEqual(d.status()?.state, 'Failed');
+    // Reconfiguring, as the reference guide asks after a reshard: empty the destination and start the task again.
+    await d.kill('SIGTERM');
+    await dst.client().flushall();
+    d = startDaemon(s);
+    await d.waitForState('Synchronizing', 60_000);
+    await caughtUp(d, src);
+    await assertConsistent(s);
+  } finally {
+    await d?.kill('SIGTERM');
+    await Promise.all([src.stop(), dst.stop()]);
+  }
+});
+
+test('a cross-slot command that a cluster destination cannot apply exactly fails the task with CROSSSLOT, the keys and the offset', async () => {
+  const src = await startRedis();
+  const dst = await startCluster({ masters: 3 });
+  let d: Daemon | null = null;
+  try {
+    const c = src.client();
+    await c.sadd('a', 'x', 'y');
+    await c.sadd('b', 'y', 'z');
+    d = startDaemon(spec('crossslot', src, dst, { databases: [0] }));
+    await d.waitForState('Synchronizing', 60_000);
+    await c.del('a', 'b', 'nothing'); // split by slot: applied
+    await c.sadd('a', 'x', 'y');
+    await c.sadd('b', 'y', 'z');
+    await c.sinterstore('dest', 'a', 'b');
+    const st = await d.waitForState('Failed', 20_000);
+    assert.match(st.lastError?.message ?? '', /CROSSSLOT: SINTERSTORE at offset \d+ .*"dest", "a", "b"/);
+    assert.equal(await dst.client().exists('dest'), 0, 'nothing is written for the failed command');
+  } finally {
+    await d?.kill('SIGKILL');
+    await Promise.all([src.stop(), dst.stop()]);
+  }
+});
