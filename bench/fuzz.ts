@@ -2,6 +2,7 @@
 // stream's RESP command parser and the RDB reader (with the canonical decoder behind it).
 //
 //   node dist/bench/fuzz.js [seconds=60] [seed=1]
+//   node dist/bench/fuzz.js replay SEED CASE        one case alone (its input as base64)
 //
 // Each case is derived from (seed, case number) only, so any case reproduces alone. A case is a mutated seed input
 // (truncation, random bytes, length-encoding edge values, insertion, splice of two inputs) fed in random chunk sizes.
@@ -34,6 +35,8 @@ interface Tally {
   hangs: number;
   slow: number;
   maxCaseMs: number;
+  /** The slowest case's number, to replay it alone. */
+  slowestCase: number;
   bytes: number;
 }
 
@@ -46,7 +49,7 @@ interface Failure {
 }
 
 function newTally(): Tally {
-  return { cases: 0, parsed: 0, parserErrors: 0, failures: 0, hangs: 0, slow: 0, maxCaseMs: 0, bytes: 0 };
+  return { cases: 0, parsed: 0, parserErrors: 0, failures: 0, hangs: 0, slow: 0, maxCaseMs: 0, slowestCase: -1, bytes: 0 };
 }
 
 function mulberry32(seed: number): () => number {
@@ -220,7 +223,7 @@ function workerMain(): void {
     const ms = performance.now() - t0;
     t.cases++;
     t.bytes += input.length;
-    if (ms > t.maxCaseMs) t.maxCaseMs = ms;
+    if (ms > t.maxCaseMs) { t.maxCaseMs = ms; t.slowestCase = n; }
     if (ms > SLOW_MS) t.slow++;
     if ((n & 1023) === 0) heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed);
   }
@@ -282,7 +285,8 @@ async function main(): Promise<void> {
         const a = totals[t];
         const b = result.tallies[t];
         a.cases += b.cases; a.parsed += b.parsed; a.parserErrors += b.parserErrors; a.failures += b.failures;
-        a.slow += b.slow; a.bytes += b.bytes; a.maxCaseMs = Math.max(a.maxCaseMs, b.maxCaseMs);
+        a.slow += b.slow; a.bytes += b.bytes;
+        if (b.maxCaseMs > a.maxCaseMs) { a.maxCaseMs = b.maxCaseMs; a.slowestCase = b.slowestCase; }
       }
       failures.push(...result.failures.slice(0, MAX_SAMPLES - failures.length));
       heap.push({ start: result.heapStart, end: result.heapEnd, peak: result.heapPeak });
@@ -323,7 +327,7 @@ async function main(): Promise<void> {
   };
   for (const t of TARGETS) {
     const x = totals[t];
-    process.stdout.write(`${t.padEnd(5)} ${String(x.cases).padStart(9)} inputs (${Math.round(x.cases / elapsed)}/s, ${(x.bytes / 1048576).toFixed(1)} MiB): ${x.parsed} parsed, ${x.parserErrors} parser errors, ${x.failures} other exceptions, ${x.hangs} hangs > ${HANG_MS} ms, ${x.slow} slower than ${SLOW_MS} ms (max ${x.maxCaseMs.toFixed(1)} ms)\n`);
+    process.stdout.write(`${t.padEnd(5)} ${String(x.cases).padStart(9)} inputs (${Math.round(x.cases / elapsed)}/s, ${(x.bytes / 1048576).toFixed(1)} MiB): ${x.parsed} parsed, ${x.parserErrors} parser errors, ${x.failures} other exceptions, ${x.hangs} hangs > ${HANG_MS} ms, ${x.slow} slower than ${SLOW_MS} ms (max ${x.maxCaseMs.toFixed(1)} ms, case ${x.slowestCase})\n`);
   }
   process.stdout.write(`heap: ${report.memory.heapStartMiB} MiB at the start, ${report.memory.heapEndMiB} MiB at the end (after GC: ${gcAvailable}), peak ${report.memory.heapPeakMiB} MiB; retained growth ${report.memory.maxRetainedGrowthMiB} MiB\n`);
   process.stdout.write(`${failed === 0 ? 'no failures' : `${failed} failure(s), first: ${JSON.stringify(failures[0]).slice(0, 400)}`} in ${elapsed.toFixed(1)} s with seed ${seed}\n`);
@@ -333,7 +337,24 @@ async function main(): Promise<void> {
   process.exitCode = failed === 0 ? 0 : 1;
 }
 
-if (isMainThread) {
+/** `node dist/bench/fuzz.js replay SEED CASE`: runs one case alone and says what it is and what it did. */
+function replay(seed: number, n: number): void {
+  const target = TARGETS[n % TARGETS.length];
+  const rnd = caseRng(seed, n);
+  const input = mutate(target === 'rdb' ? rdbSeeds() : respSeeds(), rnd, target === 'rdb' ? 9 : 0);
+  const t0 = performance.now();
+  let outcome: string;
+  try {
+    outcome = runCase(target, input, rnd);
+  } catch (err) {
+    outcome = `exception ${(err as Error).stack ?? String(err)}`;
+  }
+  process.stdout.write(`${target} case ${n} (seed ${seed}): ${input.length} bytes, ${outcome}, ${(performance.now() - t0).toFixed(1)} ms\n${input.subarray(0, 4096).toString('base64')}\n`);
+}
+
+if (isMainThread && process.argv[2] === 'replay') {
+  replay(Number(process.argv[3]), Number(process.argv[4]));
+} else if (isMainThread) {
   main().catch((err: Error) => {
     process.stderr.write(`fuzz: ${err.stack ?? err.message}\n`);
     process.exit(1);
