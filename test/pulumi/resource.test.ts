@@ -140,6 +140,15 @@ test('up, writes after up, refresh, a source that moved, destroy: the full life 
     assert.equal(await dst.client().get('after-move'), 'yes');
     assert.equal((await verifyTask(specFor('task', `127.0.0.1:${fwd.port}`, dst.addr))).consistent, true);
 
+    // After a shard change the guide recommends clearing the destination: the option re-copies in full.
+    await p.setConfig('taskArgs', JSON.stringify(taskArgs(`127.0.0.1:${fwd.port}`, dst.addr, { ...access, clearDestinationOnUpdate: true, heartbeat: { intervalMs: 150 } })));
+    await dst.client().set('stale-on-destination', 'x');
+    await p.run(['up', '--yes', '--skip-preview']);
+    out = await outputs(p);
+    assert.equal((out.streams as Array<{ lastSync: string }>)[0].lastSync, 'full', 'clearDestinationOnUpdate syncs in full');
+    assert.equal(await dst.client().exists('stale-on-destination'), 0, 'the destination was emptied first');
+    assert.equal((await verifyTask(specFor('task', `127.0.0.1:${fwd.port}`, dst.addr))).consistent, true);
+
     // Secrets: not in the state, the daemon's argv, the status or the log.
     const exported = (await p.run(['stack', 'export'])).stdout;
     const newPid = Number(out.daemonPid);
