@@ -13,14 +13,14 @@ test('auth and unreachable servers fail the prechecks with what to fix', async (
     const wrong = taskSpec('authfail', src, dst);
     wrong.destination.password = 'wrong';
     const d = startDaemon(wrong);
-    assert.equal(await d.exited(), 1);
+    assert.equal(await d.exited(), 1, d.output());
     assert.match(d.output(), /prechecks failed for task "authfail"/);
     assert.match(d.output(), new RegExp(`destination-connectivity\\s+authentication failed on ${dst.addr.replace(/\./g, '\\.')}: check the username and password`));
     assert.ok(!d.output().includes('wrong'), 'the password is not printed');
     const gone = taskSpec('unreachable', src, dst);
     gone.destination = { mode: 'standalone', nodes: ['127.0.0.1:1'] };
     const u = startDaemon(gone);
-    assert.equal(await u.exited(), 1);
+    assert.equal(await u.exited(), 1, u.output());
     assert.match(u.output(), /destination-connectivity\s+cannot connect to 127\.0\.0\.1:1: .*(is Redis running on that port\?|firewall)/);
   } finally {
     await Promise.all([src.stop(), dst.stop()]);
@@ -34,10 +34,10 @@ test('OOM on the destination: the precheck warns first; forced, the task fails n
     await fillKeys(src.client(), 30_000);
     const spec = taskSpec('oom', src, dst);
     const pre = startDaemon(spec);
-    assert.equal(await pre.exited(), 1);
+    assert.equal(await pre.exited(), 1, pre.output());
     assert.match(pre.output(), /destination-memory\s+destination maxmemory \(\d+ bytes\) is smaller than what the source uses .*raise maxmemory/);
     const d = startDaemon(spec, { args: ['--skip-prechecks'] });
-    assert.equal(await d.exited(), 1);
+    assert.equal(await d.exited(), 1, d.output());
     assert.match(d.output(), /task "oom" failed: destination refused .*OOM command not allowed/);
     assert.match(d.output(), /see "redis-sync logs oom --state-dir .*" and docs\/troubleshooting\.md; once fixed, run it again/);
     const st = cli(['status', 'oom', '--state-dir', d.stateDir]);
