@@ -1,20 +1,11 @@
 // `redis-sync stop TASK [--timeout SECONDS] [--state-dir DIR]`: graceful stop (SIGTERM: the daemon flushes what is in
 // flight and saves its checkpoint), SIGKILL only after the timeout. A stopped task resumes from its checkpoint.
 import { parseArgs } from 'node:util';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { defaultStateDir, taskPaths } from '../state/files';
-import { daemonPid, stopDaemon } from '../daemon/daemon-process';
+import { stopDaemon } from '../daemon/daemon-process';
 import { UsageError } from './main';
 import { readTaskStatus, viewTask } from './task-dir';
-
-/** A pid taken from a status file may have been reused by another program since: only a redis-sync process is signalled. */
-function isRedisSync(pid: number): boolean {
-  try {
-    return /redis-sync/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
-  } catch {
-    return true; // no /proc (not Linux): trust the pid
-  }
-}
 
 export async function stopCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -30,8 +21,8 @@ export async function stopCommand(argv: string[]): Promise<number> {
   if (!existsSync(taskPaths(stateDir, task).dir)) throw new UsageError(`no task "${task}" in ${stateDir}: see "redis-sync list --state-dir ${stateDir}"`);
 
   const before = viewTask(stateDir, task);
-  // The pid file is the daemon's own; a pid known only from the status is checked to still be a redis-sync process.
-  if (before.pid === null || (daemonPid(stateDir, task) === null && !isRedisSync(before.pid))) {
+  // viewTask keeps only a pid whose process is this state dir's daemon (not a process that reused a dead one's pid).
+  if (before.pid === null) {
     process.stdout.write(`task ${task}: no daemon running (state ${before.state}); nothing to stop\n`);
     return 0;
   }

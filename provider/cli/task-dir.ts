@@ -1,6 +1,7 @@
 // What the status, list, logs and stop commands know about the tasks in a state dir: their names, their published
 // status and whether the daemon that publishes it is still alive.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { taskPaths } from '../state/files';
 import type { TaskStatus } from '../state/status';
 import { daemonPid, isAlive } from '../daemon/daemon-process';
@@ -44,10 +45,36 @@ export interface TaskView {
   state: string;
 }
 
+/**
+ * Whether a live pid is this state dir's daemon and not a process that got a dead daemon's pid since (pids wrap
+ * around, at 32768 on many hosts): its command line must be redis-sync's (or its supervisor's) and name no other
+ * --state-dir. Without /proc (not Linux) the pid is trusted.
+ */
+export function isTaskProcess(pid: number, stateDir: string): boolean {
+  let argv: string[];
+  try {
+    argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  } catch {
+    return existsSync('/proc/self') ? false : true;
+  }
+  if (!argv.some((a) => /(^|\/)redis-sync$|(^|\/)supervisor\.js$/.test(a))) return false;
+  const i = argv.indexOf('--state-dir');
+  const dir = i >= 0 ? argv[i + 1] : argv.find((a) => a.startsWith('--state-dir='))?.slice('--state-dir='.length);
+  if (dir === undefined) return true; // the spec's stateDir or the default: cannot tell, trust the pid
+  let cwd = '/';
+  try {
+    cwd = readlinkSync(`/proc/${pid}/cwd`); // a relative --state-dir is relative to the daemon's directory
+  } catch {
+    return true;
+  }
+  return resolve(cwd, dir) === resolve(stateDir);
+}
+
 export function viewTask(stateDir: string, name: string): TaskView {
   const status = readTaskStatus(stateDir, name);
   let pid = daemonPid(stateDir, name);
-  if (pid === null && status && status.state !== 'Stopped' && status.state !== 'Failed' && isAlive(status.pid)) pid = status.pid;
+  if (pid !== null && !isTaskProcess(pid, stateDir)) pid = null;
+  if (pid === null && status && status.state !== 'Stopped' && status.state !== 'Failed' && isAlive(status.pid) && isTaskProcess(status.pid, stateDir)) pid = status.pid;
   let state: string = status?.state ?? (pid ? 'Starting' : 'DaemonNotRunning');
   if (status && pid === null && status.state !== 'Stopped' && status.state !== 'Failed') state = 'DaemonNotRunning';
   return { name, status, pid, state };

@@ -2,8 +2,8 @@
 // `pulumi up` starts it, and a task whose daemon is gone.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRedis } from '../harness/redis';
@@ -97,6 +97,25 @@ test('list, logs and stop on a foreground daemon and on a task whose daemon is g
     await until('logs -f to print the existing lines', 5000, () => (f2.output().includes('not json at all') ? true : undefined));
     f2.kill('SIGINT');
     assert.equal((await f2.done).status, 0);
+
+    // A status whose pid now belongs to another program, or to another state dir's daemon, is not taken for this
+    // task's daemon: list shows it gone and stop signals nobody.
+    const other = spawn('sleep', ['30'], { stdio: 'ignore' });
+    const sd2 = mkdtempSync(join(tmpdir(), 'redis-sync-product-'));
+    try {
+      const reused = join(ghostTask(sd, 'reused'), 'status.json');
+      writeFileSync(reused, JSON.stringify({ ...JSON.parse(readFileSync(reused, 'utf8')), pid: other.pid }));
+      const foreign = join(ghostTask(sd2, 'foreign'), 'status.json');
+      writeFileSync(foreign, JSON.stringify({ ...JSON.parse(readFileSync(foreign, 'utf8')), pid: d.child.pid }));
+      assert.deepEqual(row(cli(['list', '--state-dir', sd]).stdout, 'reused').slice(1, 4), ['DaemonNotRunning', String(other.pid), 'no']);
+      assert.match(cli(['stop', 'reused', '--state-dir', sd]).stdout, /no daemon running/);
+      assert.match(cli(['stop', 'foreign', '--state-dir', sd2]).stdout, /no daemon running/);
+      assert.equal(other.exitCode, null, 'the other program was not signalled');
+      assert.equal(d.child.exitCode, null, 'the other state dir\'s daemon was not signalled');
+    } finally {
+      other.kill('SIGKILL');
+      removeDir(sd2);
+    }
 
     // stop: graceful, says where the task stopped; idempotent.
     const s = cli(['stop', 'alpha', '--state-dir', sd]);
