@@ -142,7 +142,7 @@ export function generateReference(schema: JsonSchema = schemaJson as JsonSchema)
   lines.push('');
   lines.push('The same fields are the task file of `redis-sync run --config task.json` and `redis-sync verify`, and the inputs of the');
   lines.push('Pulumi resource `RedisSyncTask` (where `name` defaults to the resource name). A spec is checked against');
-  lines.push('[`schema.json`](../schema.json) and each problem is reported on its path, e.g. `source.nodes[0]: "x" must be "host:port"`.');
+  lines.push('[`schema.json`](../schema.json) and each problem is reported on its path, e.g. `source.mode: must be one of "standalone", "cluster"`.');
   lines.push('');
   lines.push('```json');
   const entries = Object.entries(EXAMPLE);
