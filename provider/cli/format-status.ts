@@ -105,6 +105,14 @@ export function formatStatus(s: TaskStatus, now: number, opts: FormatOptions = {
     lines.push(paint(`  the status was last written ${age(s.updatedAt, now)}, though the daemon rewrites it every 250 ms: the daemon may be stuck (see redis-sync logs ${s.task})`, '33', c));
   }
   if (s.topologyChanged) lines.push(paint(`  ${s.topologyChanged}`, '33', c));
+  const copyingNodes = s.nodes.filter((n) => n.fullSync.startedAt && !n.fullSync.finishedAt);
+  if (s.nodes.length > 1 && copyingNodes.length) {
+    // A cluster source: one line for the whole copy, by keys (each master's RDB is a part of the dataset).
+    const done = s.nodes.reduce((a, n) => a + n.fullSync.keysDone, 0);
+    const expected = s.nodes.every((n) => n.fullSync.keysExpected !== null) ? s.nodes.reduce((a, n) => a + (n.fullSync.keysExpected ?? 0), 0) : null;
+    lines.push(`  all masters  ${expected ? `${progressBar(done / expected)}  ${count(done)}/${count(expected)} keys` : `${count(done)} keys`}, ` +
+      `${copyingNodes.length} of ${s.nodes.length} masters copying`);
+  }
   for (const n of s.nodes) {
     const sync = n.lastSync === 'continue' ? 'last sync +CONTINUE (partial resync)' : n.lastSync === 'full' ? 'last sync full' : 'no sync yet';
     const retry = n.retryingSince ? `, retrying since ${age(n.retryingSince, now)}` : '';

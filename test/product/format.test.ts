@@ -86,6 +86,22 @@ test('a failed task says what to do next; a status that stops moving is called o
   assert.ok(!fresh.includes('stuck'));
 });
 
+test('a cluster source: one block per master, a total line while copying, one metrics series per master', () => {
+  const fs = (done: number, finished: boolean) => ({ bytesDone: 0, bytesTotal: null, keysDone: done, keysExpected: 100, startedAt: iso(0), finishedAt: finished ? iso(500) : null });
+  const s: TaskStatus = {
+    ...status({}), nodes: [
+      { ...newNodeStatus('10.0.0.1:7000'), fullSync: fs(100, true), state: 'Synchronizing' },
+      { ...newNodeStatus('10.0.0.2:7000'), fullSync: fs(50, false) },
+      { ...newNodeStatus('10.0.0.3:7000'), fullSync: fs(0, false) },
+    ],
+  };
+  const out = formatStatus(s, T0 + 1000);
+  assert.match(out, /all masters {2}\[#{15}-{15}\] {2}50\.0% {2}150\/300 keys, 2 of 3 masters copying/);
+  assert.equal(out.match(/^ {2}source 10\.0\.0\.\d:7000/gm)?.length, 3);
+  const up = taskFamilies(s, new ErrorCounter()).find((f) => f.name === 'redis_sync_full_sync_keys')!;
+  assert.deepEqual(up.samples.map((x) => [x.labels.node, x.value]), [['10.0.0.1:7000', 100], ['10.0.0.2:7000', 50], ['10.0.0.3:7000', 0]]);
+});
+
 test('RateMeter: the rate over the last seconds of a watch, reset by a new full sync', () => {
   const m = new RateMeter();
   const fs = (keys: number, startedAt = iso(0)) => ({ bytesDone: keys * 10, bytesTotal: null, keysDone: keys, keysExpected: 1000, startedAt, finishedAt: null });
