@@ -10,6 +10,8 @@ export function openReplicaLink(node: NodeAddress, handler: ReplicaLinkHandler, 
   conn = new ReplicaConnection({
     node,
     psync: position ?? undefined,
+    // Silence after which the link counts as lost (default 60 s; the master pings every repl-ping-replica-period).
+    readTimeoutMs: Number(process.env.REDIS_SYNC_READ_TIMEOUT_MS) || undefined,
     handler: {
       onFullResync: (replid, offset) => handler.onFullResync(replid, offset),
       onContinue: (replid, offset) => handler.onContinue(replid, offset),
