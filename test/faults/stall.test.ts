@@ -50,6 +50,39 @@ test('a stalled destination: Retrying after the reply timeout, naming it; resume
   }
 });
 
+test('a stalled source link: Retrying after the read timeout, naming the source; +CONTINUE once it flows again', { timeout: 60_000 }, async () => {
+  const src = await startRedis({ config: { ...FAST_SOURCE, 'repl-ping-replica-period': '1' } });
+  const dst = await startRedis();
+  const proxy = await FaultProxy.start(src);
+  let d: Daemon | null = null;
+  const before = process.env.REDIS_SYNC_READ_TIMEOUT_MS;
+  process.env.REDIS_SYNC_READ_TIMEOUT_MS = '3000'; // inherited by the daemon; the default is 60 s
+  try {
+    const c = src.client();
+    await fillEveryType(c, 0);
+    const spec = taskSpec('stallsrc', { addr: proxy.addr }, dst);
+    d = startDaemon(spec);
+    await d.waitForState('Synchronizing', 30_000);
+    proxy.stall();
+    for (let i = 0; i < 100; i++) await c.rpush('during-stall', `e${i}`);
+    const r = await waitStatus(d, (s) => s.state === 'Retrying', 15_000, 'Retrying on the stalled source');
+    assert.match(r.lastError?.message ?? '', /no data from source .* for 3000 ms/);
+    assert.equal(r.lastError?.node, proxy.addr);
+    proxy.unstall();
+    const st = await waitStatus(d, (s) => s.state === 'Synchronizing' && s.nodes[0].reconnects > 0, 40_000, 'Synchronizing after the stall');
+    assert.equal(st.nodes[0].lastSync, 'continue');
+    await caughtUp(d, src);
+    assert.equal(await dst.client().llen('during-stall'), 100);
+    await assertConsistent(spec, 20);
+  } finally {
+    if (before === undefined) delete process.env.REDIS_SYNC_READ_TIMEOUT_MS;
+    else process.env.REDIS_SYNC_READ_TIMEOUT_MS = before;
+    await d?.kill('SIGTERM');
+    await proxy.close();
+    await Promise.all([src.stop(), dst.stop()]);
+  }
+});
+
 test('a slow link (50 ms latency, 200 KB/s) to the source: the task keeps up, consistent', { timeout: 60_000 }, async () => {
   const src = await startRedis({ config: FAST_SOURCE });
   const dst = await startRedis();
