@@ -135,7 +135,16 @@ export function formatStatus(s: TaskStatus, now: number, opts: FormatOptions = {
   for (const p of s.prechecks) counts.set(p.result, (counts.get(p.result) ?? 0) + 1);
   if (s.prechecks.length) {
     lines.push(`  prechecks  ${[...counts].map(([r, k]) => `${k} ${r === 'warning' && k > 1 ? 'warnings' : r}`).join(', ')}`);
-    for (const p of s.prechecks.filter((x) => x.result !== 'passed')) lines.push(`    ${p.result} ${p.id}: ${p.message}`);
+    // The same check on several nodes (a cluster) is one line: the first node's message, the other nodes named.
+    const groups = new Map<string, typeof s.prechecks>();
+    for (const p of s.prechecks.filter((x) => x.result !== 'passed')) {
+      const key = `${p.result} ${p.id}`;
+      groups.set(key, [...(groups.get(key) ?? []), p]);
+    }
+    for (const [key, items] of groups) {
+      const others = items.slice(1).map((p) => p.node).filter((n): n is string => !!n);
+      lines.push(`    ${key}: ${items[0].message}${others.length ? ` (also on ${others.join(', ')})` : ''}`);
+    }
   }
   return lines.join('\n') + '\n';
 }

@@ -95,7 +95,9 @@ test('a cluster source: one block per master, a total line while copying, one me
       { ...newNodeStatus('10.0.0.3:7000'), fullSync: fs(0, false) },
     ],
   };
+  s.prechecks = ['10.0.0.1:7000', '10.0.0.2:7000', '10.0.0.3:7000'].map((node) => ({ id: 'source-repl-timeout', result: 'warning' as const, message: `repl-timeout is 60 s on ${node}`, node }));
   const out = formatStatus(s, T0 + 1000);
+  assert.match(out, /prechecks {2}3 warnings\n {4}warning source-repl-timeout: repl-timeout is 60 s on 10\.0\.0\.1:7000 \(also on 10\.0\.0\.2:7000, 10\.0\.0\.3:7000\)\n/);
   assert.match(out, /all masters {2}\[#{15}-{15}\] {2}50\.0% {2}150\/300 keys, 2 of 3 masters copying/);
   assert.equal(out.match(/^ {2}source 10\.0\.0\.\d:7000/gm)?.length, 3);
   const up = taskFamilies(s, new ErrorCounter()).find((f) => f.name === 'redis_sync_full_sync_keys')!;
