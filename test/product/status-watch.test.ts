@@ -3,14 +3,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startRedis } from '../harness/redis';
 import { startDaemon, CLI } from '../harness/daemon';
 import { cli, fillKeys, slowSource, taskSpec, until } from './helpers';
 
-const SOCKET = `redis-sync-test-${process.pid}`;
+// A tmux server of its own, on a socket in a temporary directory removed at the end: the user's tmux is not touched.
+const SOCKET_DIR = mkdtempSync(join(tmpdir(), 'redis-sync-tmux-'));
+const SOCKET = join(SOCKET_DIR, 'socket');
+process.on('exit', () => rmSync(SOCKET_DIR, { recursive: true, force: true }));
 
 function tmux(...args: string[]): string {
-  return execFileSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  return execFileSync('tmux', ['-S', SOCKET, ...args], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 function sessionAlive(name: string): boolean {
