@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { startRedis, sleep } from '../harness/redis';
 import { fillEveryType, runMixedLoad, prng } from '../harness/dataset';
 import { FaultProxy } from '../harness/fault-proxy';
+import { startDaemon, type Daemon } from '../harness/daemon';
 import { taskSpec, startSupervised, waitStatus, caughtUp, assertConsistent, tally, countingLoad, removeStateDir } from './helpers';
 
 const KILLS = 20;
@@ -95,6 +96,35 @@ test('kill -9 of the worker 20 times during full sync, then 20 times during incr
   } finally {
     await d?.stop();
     if (d) removeStateDir(d.stateDir);
+    await proxy.close();
+    await Promise.all([src.stop(), dst.stop()]);
+  }
+});
+
+test('`redis-sync run` killed during its first full sync starts again with its prechecks (the destination keys are its own) and ends consistent', { timeout: 60_000 }, async () => {
+  const src = await startRedis({ config: { 'repl-diskless-sync': 'no' } });
+  const dst = await startRedis();
+  const proxy = await FaultProxy.start(src);
+  let d: Daemon | null = null;
+  try {
+    const c = src.client();
+    await c.call('DEBUG', 'POPULATE', '20000', 'first', '64');
+    proxy.slowDown({ bytesPerSec: 400_000 });
+    const spec = taskSpec('firstfull', { addr: proxy.addr }, dst);
+    d = startDaemon(spec);
+    const stateDir = d.stateDir;
+    await waitStatus(d, (s) => s.nodes[0].fullSync.keysDone > 1000, 30_000, 'the first full sync under way');
+    await d.kill('SIGKILL');
+    assert.ok((await dst.client().dbsize()) > 1000, 'the interrupted copy left keys behind');
+    await c.del('first:key:5', 'first:key:6'); // deleted between the two snapshots
+    proxy.slowDown({});
+    d = startDaemon(spec, { stateDir }); // with prechecks: destination-empty must not refuse the task's own keys
+    await d.waitForState('Synchronizing', 30_000);
+    await caughtUp(d, src);
+    assert.equal(await dst.client().exists('first:key:5', 'first:key:6'), 0);
+    await assertConsistent(spec, 19_000);
+  } finally {
+    await d?.kill('SIGTERM');
     await proxy.close();
     await Promise.all([src.stop(), dst.stop()]);
   }
