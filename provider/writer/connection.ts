@@ -18,6 +18,10 @@ export const DEFAULT_PIPELINE_BYTES = 8 * 1024 * 1024;
  * a half-open TCP connection), so the task retries instead of waiting forever. REDIS_SYNC_REPLY_TIMEOUT_MS overrides.
  */
 export const DEFAULT_REPLY_TIMEOUT_MS = 60_000;
+const MULTI = encodeCommand(['MULTI']);
+const EXEC = encodeCommand(['EXEC']);
+const isExec = (command: Buffer): boolean => command.length === 14 && command.equals(EXEC);
+
 /** Pending output written at once when it reaches this size, without waiting for the next tick. */
 const OUTGOING_FLUSH_BYTES = 256 * 1024;
 
@@ -60,6 +64,8 @@ export class DestinationConnection extends Notifier<ConnectionEvents> {
   private needDrain = false;
   private corked = false;
   private outgoing: Buffer[] = [];
+  private openTx: Buffer[] | null = null;
+  private readonly transactions: Buffer[][] = [];
   private outgoingBytes = 0;
   private closing = false;
   private flushWaiters: Array<{ resolve: () => void; reject: (e: WriterFailure) => void }> = [];
@@ -174,6 +180,7 @@ export class DestinationConnection extends Notifier<ConnectionEvents> {
     if (this.queue.length === 0) this.lastProgressAt = Date.now();
     this.queue.push(command, offset);
     this.sentCount++;
+    this.trackTransaction(command);
     // A burst of small commands goes out as one buffer in one write at the next tick: one copy is far cheaper than
     // handing the socket thousands of tiny buffers (writev with an iovec each).
     this.outgoing.push(command);
@@ -186,6 +193,18 @@ export class DestinationConnection extends Notifier<ConnectionEvents> {
         this.flushOutgoing();
       });
     }
+  }
+
+  /**
+   * The commands queued in each open MULTI, so that an error inside EXEC's reply can name its command. The lists
+   * are dropped when EXEC's reply arrives; only transactions in flight are kept.
+   */
+  private trackTransaction(command: Buffer): void {
+    if (command.length === 15 && command.equals(MULTI)) this.openTx = [];
+    else if (this.openTx && command.length === 14 && command.equals(EXEC)) {
+      this.transactions.push(this.openTx);
+      this.openTx = null;
+    } else this.openTx?.push(command);
   }
 
   private flushOutgoing(): void {
@@ -203,13 +222,14 @@ export class DestinationConnection extends Notifier<ConnectionEvents> {
       if (this.failure) return;
       const { command, offset } = this.queue.shift();
       this.confirmedCount++;
+      const tx = isExec(command) ? this.transactions.shift() : undefined;
       if (outcome !== null && (outcome.startsWith('MOVED ') || outcome.startsWith('ASK ')) && this.opts.redirect?.(outcome, command, offset)) {
         return;
       }
       if (outcome !== null) {
         if (applied !== NO_OFFSET) this.emit('applied', applied);
         applied = NO_OFFSET;
-        this.fail(this.writeError(outcome, command, offset));
+        this.fail(this.writeError(outcome, command, offset, tx));
         return;
       }
       if (offset !== NO_OFFSET) applied = offset;
@@ -224,7 +244,13 @@ export class DestinationConnection extends Notifier<ConnectionEvents> {
     if (this.queue.length === 0) this.settleFlush(null);
   }
 
-  private writeError(reply: NonNullable<ReplyOutcome>, command: Buffer, offset: number): WriteError {
+  private writeError(reply: NonNullable<ReplyOutcome>, command: Buffer, offset: number, tx?: Buffer[]): WriteError {
+    const inExec = /\(in EXEC, command (\d+) of \d+\)$/.exec(reply);
+    if (inExec && tx) {
+      // Name the queued command that failed, not the EXEC that reported it.
+      const queued = tx[Number(inExec[1]) - 1];
+      if (queued) return new WriteError(reply, printableCommand(queued), offset === NO_OFFSET ? null : offset, null);
+    }
     let sha: string | null = null;
     if (reply.startsWith('NOSCRIPT')) {
       sha = decodeCommand(command, 2)[1]?.toString('latin1').toLowerCase() ?? null;

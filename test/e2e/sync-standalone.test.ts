@@ -174,6 +174,7 @@ test('a destination error stops the task in Failed with the command and offset, 
       await src.client().incr('wrongtype-after');
       const st = await d.waitForState('Failed', 20_000);
       assert.match(st.lastError?.message ?? '', /WRONGTYPE|ERR/);
+      assert.match(st.lastError?.command ?? '', /APPEND.*wrongtype/i, 'the error names the command that failed inside the batch');
       const cp = JSON.parse(readFileSync(`${d.stateDir}/dest-error/checkpoint.json`, 'utf8')) as { nodes: Record<string, { offset: number }> };
       const saved = cp.nodes.standalone.offset;
       assert.ok(saved < (await masterOffset(src)), 'the checkpoint must not pass the failed command');
