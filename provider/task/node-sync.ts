@@ -17,7 +17,7 @@ import { encodeCommand } from '../resp/encode';
 import { routeForCluster, type RoutedWrite } from '../cluster/cross-slot';
 import { isHeartbeatKey } from '../cluster/heartbeat-key';
 import { StringBatch, STRING_BATCH_VALUE_MAX } from './string-batch';
-import { TxBatch, encodeCheckpoint, FULL_SYNC_MARKER, type DestinationCheckpoint } from './tx-batch';
+import { type StreamPosition, TxBatch, encodeCheckpoint, FULL_SYNC_MARKER, type DestinationCheckpoint } from './tx-batch';
 
 const SET = Buffer.from('SET');
 
@@ -53,6 +53,8 @@ export interface NodeSyncDeps {
   flushSlots(slots: Array<[number, number]>): Promise<number>;
   /** Routes each write by its key's slot; source transactions are applied command by command. */
   clusterDestination: { dumpKey(key: Buffer): Promise<{ payload: Buffer | null; pttl: number }> } | null;
+  /** Overwrites this stream's checkpoint key on the destination (outside the batches). */
+  setDestinationCheckpoint(value: string): Promise<void>;
   /** Where the destination keeps this stream's checkpoint (standalone destinations); null: no transactional checkpoint. */
   destinationCheckpoint: { key: string; db: number; value: DestinationCheckpoint | null; fullSyncInterrupted?: boolean } | null;
   /** Called when the stream stops for good (a destination error, an unsupported command) or the link fails. */
@@ -85,6 +87,9 @@ export class NodeSync implements ReplicaLinkHandler {
   private readonly heartbeatBase: Buffer;
   private readonly batch: TxBatch | null;
   private closeScheduled = false;
+  /** Where the stream stood before the command being processed. */
+  private before: StreamPosition = { offset: 0, db: 0 };
+  private checkpointFix: Promise<void> = Promise.resolve();
   private readonly strings = new StringBatch((db, cmd) => this.write(db, null, cmd));
   private hadCheckpoint = false;
   /** The source db at the resume position, from the checkpoint (undefined: not recorded, the stream starts in 0). */
@@ -102,6 +107,7 @@ export class NodeSync implements ReplicaLinkHandler {
     const dc = d.destinationCheckpoint;
     this.batch = dc ? new TxBatch((db, cmd, offset) => this.write(db, null, cmd, offset), dc.db, dc.key) : null;
     d.writer.on('applied', (offset) => this.onApplied(offset));
+    d.writer.on('failed', (f) => this.onWriterFailed(f));
     d.writer.on('drain', () => this.resumeIfPaused());
   }
 
@@ -141,6 +147,7 @@ export class NodeSync implements ReplicaLinkHandler {
     try {
       await this.d.writer.flush();
     } catch { /* the failure is already reported */ }
+    await this.checkpointFix;
     this.saveCheckpoint();
     await this.link?.close();
     this.link = null;
@@ -314,6 +321,7 @@ export class NodeSync implements ReplicaLinkHandler {
 
   onCommand(cmd: StreamCommand): void {
     if (this.failed) return;
+    this.before = { offset: this.d.status.receivedOffset, db: this.filter.currentDb };
     this.d.status.receivedOffset = cmd.offset;
     this.d.scripts.observe(cmd.argv);
     const r = this.filter.apply(cmd);
@@ -404,7 +412,7 @@ export class NodeSync implements ReplicaLinkHandler {
 
   private forward(writes: Array<DbCommand & { key?: Buffer | null }>, offset: number): void {
     if (this.batch) {
-      for (const w of writes) this.batch.add(w.db, w.command);
+      for (const w of writes) this.batch.add(w.db, w.command, this.before);
       this.batch.offset = offset;
       this.d.status.commandsApplied++;
       this.scheduleBatchClose();
@@ -470,7 +478,27 @@ export class NodeSync implements ReplicaLinkHandler {
     this.link?.resume();
   }
 
+  /**
+   * An error inside a batch's EXEC: Redis ran the rest of the batch, the checkpoint SET included, which now points
+   * past the failed command. Moved back to just before it, so that after the destination is fixed a restart applies
+   * the failed command again rather than skipping it (the commands after it in that batch are then applied twice).
+   */
+  private onWriterFailed(f: Error): void {
+    // An error while queueing (OOM, unknown command) discards the whole transaction: the checkpoint did not move.
+    if (!(f as { inExec?: boolean }).inExec) return;
+    const raw = (f as { raw?: Buffer | null }).raw;
+    const pos = raw && this.batch ? this.batch.positionBefore(raw) : null;
+    const dc = this.d.destinationCheckpoint;
+    if (!pos || !dc || !this.replid) return;
+    const value = encodeCheckpoint({ replid: this.replid, offset: pos.offset, db: pos.db });
+    this.checkpointFix = this.d.setDestinationCheckpoint(value).then(
+      () => this.d.log.warn({ node: this.d.node, offset: pos.offset }, 'destination error inside a batch: its checkpoint moved back to just before the failed command'),
+      (err: Error) => this.d.log.error({ node: this.d.node, err: err.message }, 'could not move the destination checkpoint back before the failed command'),
+    );
+  }
+
   private onApplied(offset: number): void {
+    this.batch?.confirmed(offset);
     if (this.offsets.confirmed(offset)) this.publishApplied();
   }
 

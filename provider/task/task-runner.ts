@@ -14,6 +14,7 @@ import { discoverCluster, formatSlots, slotRangesOf } from '../cluster/topology'
 import { heartbeatKeyForSlots } from '../cluster/heartbeat-key';
 import { flushSlots } from '../cluster/slot-flush';
 import { ScriptBodies } from './script-bodies';
+import { withClient } from '../precheck/node-facts';
 import type { Writer } from '../writer/writer';
 import { maxRdbVersionFor } from '../writer/rdb-version';
 import { NodeSync, type LinkFactory } from './node-sync';
@@ -147,6 +148,7 @@ export class TaskRunner {
         log: this.log, openLink, destinationRdbVersion, heartbeatKey, clusterDestination: dumper, sourceSlots: st.slots, scripts: this.scripts,
         flushSlots: (slots) => flushSlots({ mode: this.task.spec.destination.mode, nodes: this.task.destinationNodes }, this.task.mapDb(0), slots),
         destinationCheckpoint: clusterDest ? null : { key: keys[i], db: checkpointDb, value: decodeCheckpoint(values[i]), fullSyncInterrupted: values[i] === FULL_SYNC_MARKER },
+        setDestinationCheckpoint: (value) => withClient(dest, async (c) => { await c.select(checkpointDb); await c.set(keys[i], value); }),
         onFailure: (err, retryable) => this.onFailure(err, retryable),
         onStateChange: () => this.writeStatus(),
       });

@@ -43,9 +43,20 @@ const EXEC = encodeCommand(['EXEC']);
 /** Most commands in one batch: bounds what a destination holds queued for one client. */
 export const MAX_BATCH_COMMANDS = 1000;
 
+/** Where the stream stood just before a command: what a restart must resume from to apply that command again. */
+export interface StreamPosition { offset: number; db: number }
+
 export class TxBatch {
   private open = false;
   private count = 0;
+  /**
+   * Redis runs every command of an EXEC even when one fails (WRONGTYPE...), and the checkpoint SET with them. For the
+   * batches not yet confirmed, each command's position lets the engine move the checkpoint back to just before a
+   * command that failed, so that a restart applies it again instead of skipping it.
+   */
+  private readonly positions = new Map<Buffer, StreamPosition>();
+  private readonly unconfirmed: Array<{ offset: number; commands: Buffer[] }> = [];
+  private current: Buffer[] = [];
   /** Offset the batch will checkpoint: its last command's, dropped commands included. */
   offset = -1;
 
@@ -58,7 +69,7 @@ export class TxBatch {
   get isOpen(): boolean { return this.open; }
   get full(): boolean { return this.count >= MAX_BATCH_COMMANDS; }
 
-  add(db: number, command: Buffer): void {
+  add(db: number, command: Buffer, before: StreamPosition): void {
     if (!this.open) {
       this.write(db, MULTI);
       this.open = true;
@@ -66,6 +77,19 @@ export class TxBatch {
     }
     this.write(db, command);
     this.count++;
+    this.positions.set(command, before);
+    this.current.push(command);
+  }
+
+  /** The destination confirmed every batch up to this offset. */
+  confirmed(offset: number): void {
+    while (this.unconfirmed.length && this.unconfirmed[0].offset <= offset) {
+      for (const c of this.unconfirmed.shift()!.commands) this.positions.delete(c);
+    }
+  }
+
+  positionBefore(command: Buffer): StreamPosition | null {
+    return this.positions.get(command) ?? null;
   }
 
   /** Closes the batch with the checkpoint SET; EXEC carries the offset, so 'applied' fires when it is done. */
@@ -74,6 +98,8 @@ export class TxBatch {
     this.write(this.checkpointDb, encodeCommand(['SET', this.key, encodeCheckpoint({ replid, offset: this.offset, db })]));
     this.write(this.checkpointDb, EXEC, this.offset);
     this.open = false;
+    this.unconfirmed.push({ offset: this.offset, commands: this.current });
+    this.current = [];
     return this.offset;
   }
 }

@@ -249,14 +249,14 @@ export class DestinationConnection extends Notifier<ConnectionEvents> {
     if (inExec && tx) {
       // Name the queued command that failed, not the EXEC that reported it.
       const queued = tx[Number(inExec[1]) - 1];
-      if (queued) return new WriteError(reply, printableCommand(queued), offset === NO_OFFSET ? null : offset, null);
+      if (queued) return new WriteError(reply, printableCommand(queued), offset === NO_OFFSET ? null : offset, null, queued, true);
     }
     let sha: string | null = null;
     if (reply.startsWith('NOSCRIPT')) {
       sha = decodeCommand(command, 2)[1]?.toString('latin1').toLowerCase() ?? null;
       if (sha) this.scripts.set(sha, false);
     }
-    return new WriteError(reply, printableCommand(command), offset === NO_OFFSET ? null : offset, sha);
+    return new WriteError(reply, printableCommand(command), offset === NO_OFFSET ? null : offset, sha, command);
   }
 
   private fail(failure: WriterFailure): void {

@@ -13,6 +13,10 @@ export class WriteError extends Error {
     readonly offset: number | null,
     /** For NOSCRIPT: the SHA1 of the script EVALSHA named, so the engine can SCRIPT LOAD it and resync. */
     readonly sha: string | null = null,
+    /** The refused command's bytes as they were sent (the queued one for an error inside EXEC). */
+    readonly raw: Buffer | null = null,
+    /** The error came inside EXEC's reply: the rest of that transaction did run. */
+    readonly inExec = false,
   ) {
     super(`destination refused ${command}${offset === null ? '' : ` (offset ${offset})`}: ${reply}`);
     this.name = 'WriteError';

@@ -162,24 +162,35 @@ test('a backlog overrun while the daemon is down gives a full sync with no dupli
   });
 });
 
-test('a destination error stops the task in Failed with the command and offset, and nothing after it is acknowledged', async () => {
+test('a destination error stops the task in Failed with the command and offset; nothing after it is acknowledged, and the fixed task resumes and converges', async () => {
   await withServers({}, async (src, dst) => {
     await src.client().set('k', 'v');
     const s = spec('dest-error', src, dst);
-    const d = startDaemon(s);
+    let d = startDaemon(s);
+    const stateDir = d.stateDir;
     try {
       await d.waitForState('Synchronizing', 60_000);
       await dst.client().rpush('wrongtype', 'x'); // the destination diverges behind the task's back
+      const before = await masterOffset(src);
       await src.client().append('wrongtype', 'z');
-      await src.client().incr('wrongtype-after');
       const st = await d.waitForState('Failed', 20_000);
-      assert.match(st.lastError?.message ?? '', /WRONGTYPE|ERR/);
+      await src.client().incr('wrongtype-after'); // written while the task is down
+      assert.match(st.lastError?.message ?? '', /WRONGTYPE/);
       assert.match(st.lastError?.command ?? '', /APPEND.*wrongtype/i, 'the error names the command that failed inside the batch');
-      const cp = JSON.parse(readFileSync(`${d.stateDir}/dest-error/checkpoint.json`, 'utf8')) as { nodes: Record<string, { offset: number }> };
-      const saved = cp.nodes.standalone.offset;
-      assert.ok(saved < (await masterOffset(src)), 'the checkpoint must not pass the failed command');
-      assert.equal(await dst.client().get('wrongtype-after'), null, 'commands after the failure must not be applied');
+      const cp = JSON.parse(readFileSync(`${stateDir}/dest-error/checkpoint.json`, 'utf8')) as { nodes: Record<string, { offset: number }> };
+      assert.ok(cp.nodes.standalone.offset <= before, 'the local checkpoint must not pass the failed command');
+      const remote = String(await dst.client().get('redis-sync:checkpoint:dest-error:standalone'));
+      assert.ok(Number(remote.split(' ')[1]) <= before, `the destination checkpoint must not pass the failed command: ${remote}`);
       assert.equal(await d.exited(), 1);
+      // The user fixes the destination and starts the task again: the failed APPEND is applied, nothing is lost.
+      await dst.client().del('wrongtype');
+      d = startDaemon(s, { stateDir });
+      const again = await d.waitForState('Synchronizing', 60_000);
+      assert.equal(again.nodes[0].lastSync, 'continue');
+      await caughtUp(d, src);
+      assert.equal(await dst.client().get('wrongtype'), 'z');
+      assert.equal(await dst.client().get('wrongtype-after'), '1');
+      await assertConsistent(s);
     } finally {
       await d.kill('SIGKILL');
     }
