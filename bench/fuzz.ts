@@ -11,6 +11,7 @@
 // that case), or memory that keeps growing (heap after a full GC, at the start and the end of the run).
 // Figures are printed and written to bench/results/fuzz.json.
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { prng } from '../test/harness/dataset';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
@@ -52,20 +53,10 @@ function newTally(): Tally {
   return { cases: 0, parsed: 0, parserErrors: 0, failures: 0, hangs: 0, slow: 0, maxCaseMs: 0, slowestCase: -1, bytes: 0 };
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The PRNG of one case: a function of the run's seed and the case number only. */
 function caseRng(seed: number, n: number): () => number {
-  return mulberry32((Math.imul(seed, 0x9e3779b1) ^ Math.imul(n + 1, 0x85ebca6b)) >>> 0);
+  return prng((Math.imul(seed, 0x9e3779b1) ^ Math.imul(n + 1, 0x85ebca6b)) >>> 0);
 }
 
 function repoRoot(): string {

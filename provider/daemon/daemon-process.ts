@@ -3,28 +3,15 @@
 // crashes. The spec, which may hold passwords, goes over a pipe on the supervisor's standard input and from there on
 // the worker's: never in argv, the environment or a file.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { readJson, taskPaths, ensureDir, writeFileAtomic } from '../state/files';
 import type { TaskSpec } from '../spec/types';
 import type { TaskStatus } from '../state/status';
 import { SUPERVISOR_PATH, supervisorArgv, workerPidPath, type SupervisorOptions, type WorkerPidFile } from './supervisor';
 
 export type { SupervisorOptions } from './supervisor';
+export { isAlive } from './process-alive';
+import { isAlive } from './process-alive';
 
-/** A killed daemon stays a zombie until its (adopted) parent reaps it, and kill(pid, 0) still succeeds on one. */
-export function isAlive(pid: number): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return true; // no /proc (not Linux): trust kill()
-  }
-}
 
 export function daemonPid(stateDir: string, task: string): number | null {
   const pid = readJson<{ pid: number }>(taskPaths(stateDir, task).pid)?.pid ?? null;

@@ -12,6 +12,7 @@
 //   exits; after `stopGraceMs` it is killed. The worker watches its IPC channel to the supervisor (worker-guard.ts),
 //   so killing the supervisor, even with SIGKILL, stops the worker too.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { isAlive } from './process-alive';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureDir, readJson, taskPaths, writeFileAtomic, type TaskPaths } from '../state/files';
@@ -113,18 +114,6 @@ export function maskSecrets(text: string, secrets: string[]): string {
   return out;
 }
 
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return true;
-  }
-}
 
 function isWorkerProcess(pid: number): boolean {
   try {
@@ -263,14 +252,14 @@ export class Supervisor {
   /** A worker of an earlier daemon that is still stopping would write the same destination: wait for it first. */
   private async waitForPreviousWorker(): Promise<void> {
     const prev = readJson<WorkerPidFile>(workerPidPath(this.paths));
-    if (!prev || prev.supervisorPid === process.pid || !processExists(prev.pid) || !isWorkerProcess(prev.pid)) return;
+    if (!prev || prev.supervisorPid === process.pid || !isAlive(prev.pid) || !isWorkerProcess(prev.pid)) return;
     this.log('warn', 'a worker of an earlier daemon is still running: stopping it first', { workerPid: prev.pid });
     try { process.kill(prev.pid, 'SIGTERM'); } catch { return; }
     const deadline = Date.now() + this.opts.stopGraceMs;
-    while (processExists(prev.pid) && Date.now() < deadline) await sleep(50);
-    if (processExists(prev.pid)) {
+    while (isAlive(prev.pid) && Date.now() < deadline) await sleep(50);
+    if (isAlive(prev.pid)) {
       try { process.kill(prev.pid, 'SIGKILL'); } catch { /* gone */ }
-      while (processExists(prev.pid) && Date.now() < deadline + 5000) await sleep(50);
+      while (isAlive(prev.pid) && Date.now() < deadline + 5000) await sleep(50);
     }
   }
 
