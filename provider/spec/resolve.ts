@@ -98,7 +98,7 @@ export function resolveTask(spec: TaskSpec): ResolvedTask {
     },
     tuning: {
       pipelineCommands: spec.tuning?.pipelineCommands ?? 2000,
-      pipelineBytes: spec.tuning?.pipelineBytes ?? 16 * 1024 * 1024,
+      pipelineBytes: spec.tuning?.pipelineBytes ?? 4 * 1024 * 1024,
       bigKeyBytes: spec.tuning?.bigKeyBytes ?? 64 * 1024 * 1024,
       rewriteChunkElements: spec.tuning?.rewriteChunkElements ?? 512,
     },

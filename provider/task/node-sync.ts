@@ -232,7 +232,8 @@ export class NodeSync implements ReplicaLinkHandler {
       const s = this.d.status;
       s.fullSync.finishedAt = new Date().toISOString();
       s.appliedOffset = this.fullSyncOffset;
-      this.d.log.info({ node: this.d.node, keys: s.fullSync.keysDone, bytes: s.fullSync.bytesDone }, 'full sync done');
+      const mem = process.memoryUsage();
+      this.d.log.info({ node: this.d.node, keys: s.fullSync.keysDone, bytes: s.fullSync.bytesDone, rssMb: Math.round(mem.rss / 1048576), heapMb: Math.round(mem.heapUsed / 1048576), externalMb: Math.round(mem.external / 1048576) }, 'full sync done');
       this.enterSynchronizing();
       this.saveCheckpoint();
     }, (err: Error) => this.fail(err, false));

@@ -3,8 +3,8 @@
 // out as they are. Anything else (a TTL, another type, a big value) flushes the batch first, so order is kept.
 import { encodeCommand } from '../resp/encode';
 
-export const STRING_BATCH_KEYS = 256;
-export const STRING_BATCH_BYTES = 256 * 1024;
+export const STRING_BATCH_KEYS = 128;
+export const STRING_BATCH_BYTES = 64 * 1024;
 /** Above this a value goes alone (RESTORE or a rewrite), so a batch never holds a big one. */
 export const STRING_BATCH_VALUE_MAX = 16 * 1024;
 
