@@ -183,9 +183,13 @@ export async function startCluster(opts: ClusterOptions): Promise<RedisCluster> 
     replicas,
     nodes: masters.map((m) => m.addr),
     client() {
-      clusterClient ??= new Redis.Cluster(masters.map((m) => ({ host: m.host, port: m.port })), {
-        redisOptions: { password: opts.password },
-      });
+      if (!clusterClient) {
+        clusterClient = new Redis.Cluster(masters.map((m) => ({ host: m.host, port: m.port })), {
+          redisOptions: { password: opts.password },
+        });
+        // Load generators issue many commands at once while it connects; each waits on 'error' once.
+        clusterClient.setMaxListeners(0);
+      }
       return clusterClient;
     },
     async stop() {

@@ -74,7 +74,7 @@ test('list, logs and stop on a foreground daemon and on a task whose daemon is g
     const TIME = '\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d{3}';
     assert.match(logs.stdout, new RegExp(`^${TIME} INFO  PSYNC \\? -1  node=127\\.0\\.0\\.1:${src.port} psync=full$`, 'm'));
     assert.match(logs.stdout, new RegExp(`^${TIME} INFO  \\+FULLRESYNC: full sync starts  node=\\S+ replid=[0-9a-f]{40} offset=\\d+$`, 'm'));
-    assert.match(logs.stdout, /^.* INFO  full sync done  node=\S+ keys=2000 bytes=\d+$/m);
+    assert.match(logs.stdout, /^.* INFO  full sync done  node=\S+ keys=2000 bytes=\d+( \S+=\S+)*$/m);
     assert.ok(!/^\{/m.test(logs.stdout), 'no raw JSON lines');
     assert.ok(!/pid=/.test(logs.stdout), 'the pid of every line is left out');
     assert.equal(cli(['logs', 'alpha', '-n', '1', '--state-dir', sd]).stdout.trim().split('\n').length, 1);
