@@ -1,5 +1,6 @@
 // {replid, offset} per source node, saved only after the destination confirmed every command up to that offset.
-import { readJson, writeFileAtomic } from './files';
+import { readJson } from './files';
+import { BackgroundFile } from './background-file';
 
 export interface NodeCheckpoint {
   replid: string;
@@ -15,11 +16,14 @@ export interface Checkpoint {
   nodes: Record<string, NodeCheckpoint>;
 }
 
+/** Saved in the background (see BackgroundFile) and written whole; close() writes the last state at stop. */
 export class CheckpointStore {
   private current: Checkpoint;
+  private readonly file: BackgroundFile;
 
   constructor(private readonly path: string) {
     this.current = readJson<Checkpoint>(path) ?? { version: 1, nodes: {} };
+    this.file = new BackgroundFile(path, true);
   }
 
   get(node: string): NodeCheckpoint | null {
@@ -28,11 +32,15 @@ export class CheckpointStore {
 
   save(node: string, replid: string, offset: number, db?: number): void {
     this.current.nodes[node] = { replid, offset, ...(db !== undefined && db >= 0 ? { db } : {}), savedAt: new Date().toISOString() };
-    writeFileAtomic(this.path, JSON.stringify(this.current, null, 1));
+    this.file.write(JSON.stringify(this.current, null, 1));
   }
 
   clear(node: string): void {
     delete this.current.nodes[node];
-    writeFileAtomic(this.path, JSON.stringify(this.current, null, 1));
+    this.file.write(JSON.stringify(this.current, null, 1));
+  }
+
+  close(): Promise<void> {
+    return this.file.close();
   }
 }

@@ -33,13 +33,16 @@ export function ensureDir(dir: string): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
 }
 
-/** Write-then-rename with fsync, so a crash leaves either the old file or the new one, never a torn one. */
-export function writeFileAtomic(path: string, data: string, mode = 0o600): void {
+/**
+ * Write-then-rename, so a reader or a crash sees either the old file or the new one, never a torn one. durable adds
+ * an fsync (the checkpoint); the status is rewritten four times a second and a lost update only ages it.
+ */
+export function writeFileAtomic(path: string, data: string, mode = 0o600, durable = true): void {
   const tmp = `${path}.${process.pid}.tmp`;
   const fd = openSync(tmp, 'w', mode);
   try {
     writeSync(fd, data);
-    fsyncSync(fd);
+    if (durable) fsyncSync(fd);
   } finally {
     closeSync(fd);
   }

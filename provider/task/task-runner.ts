@@ -6,7 +6,8 @@ import type { TaskSpec, NodeAddress } from '../spec/types';
 import { resolveTask, type ResolvedTask } from '../spec/resolve';
 import { formatHostPort } from '../spec/address';
 import { CheckpointStore } from '../state/checkpoint';
-import { ensureDir, taskPaths, writeFileAtomic, type TaskPaths } from '../state/files';
+import { ensureDir, taskPaths, type TaskPaths } from '../state/files';
+import { BackgroundFile } from '../state/background-file';
 import { createLogger, type Logger } from '../state/logger';
 import { newNodeStatus, overallState, type TaskStatus, type TaskState, type PrecheckItem } from '../state/status';
 import { openWriter } from '../writer/open-writer';
@@ -54,6 +55,7 @@ export class TaskRunner {
   readonly log: Logger;
   readonly status: TaskStatus;
   private readonly checkpoint: CheckpointStore;
+  private readonly statusFile: BackgroundFile;
   private readonly scripts = new ScriptBodies();
   private attempt: Attempt | null = null;
   private stopping = false;
@@ -67,6 +69,7 @@ export class TaskRunner {
     ensureDir(this.paths.dir);
     this.log = createLogger(opts.logToStderr ? null : this.paths.log);
     this.checkpoint = new CheckpointStore(this.paths.checkpoint);
+    this.statusFile = new BackgroundFile(this.paths.status, false);
     const now = new Date().toISOString();
     this.status = {
       // Under a supervisor (provider/daemon/supervisor.ts) the daemon's pid, the one in daemon.pid, is the supervisor's.
@@ -110,10 +113,12 @@ export class TaskRunner {
       await this.sleep(backoff);
       backoff = Math.min(backoff * 2, BACKOFF_MAX_MS);
     }
+    await this.checkpoint.close();
     if (this.status.state !== 'Failed') this.status.state = 'Stopped';
     for (const n of this.status.nodes) if (n.state !== 'Failed') n.state = this.status.state;
     this.writeStatus();
     if (this.statusTimer) clearInterval(this.statusTimer);
+    await this.statusFile.close();
     await metrics?.close();
     await new Promise<void>((r) => this.log.flush(() => r()));
     return this.status.state;
@@ -272,7 +277,7 @@ export class TaskRunner {
       this.status.state = overallState(this.status.nodes, this.status.state);
     }
     this.status.updatedAt = new Date().toISOString();
-    writeFileAtomic(this.paths.status, JSON.stringify(this.status, null, 1));
+    this.statusFile.write(JSON.stringify(this.status, null, 1));
   }
 }
 

@@ -42,6 +42,8 @@ export class ClusterWriter extends Notifier<WriterEvents> implements Writer {
   private readonly addrs: string[] = [];
   private readonly owner = new Int32Array(16384).fill(-1);
   private readonly marks: AppliedMark[] = [];
+  /** Marks before this index are reported: a moving head, since shift() on a long array costs its length. */
+  private marksHead = 0;
   private readonly holds = new Map<number, SlotHold>();
   private needDrain = false;
   failure: WriterFailure | null = null;
@@ -144,7 +146,8 @@ export class ClusterWriter extends Notifier<WriterEvents> implements Writer {
         }
       }
       // Offsets written before the release also wait for the re-sent commands.
-      for (const m of this.marks) {
+      for (let k = this.marksHead; k < this.marks.length; k++) {
+        const m = this.marks[k];
         m.need[this.nodeIndex(hold.to)] = target.sentCount;
         m.need[this.owner[slot]] = owner.sentCount;
       }
@@ -154,8 +157,15 @@ export class ClusterWriter extends Notifier<WriterEvents> implements Writer {
   private reportApplied(): void {
     if (this.holds.size > 0) return;
     let last: number | null = null;
-    while (this.marks.length > 0 && this.marks[0].need.every((n, i) => (this.conns[i]?.confirmedCount ?? 0) >= n)) {
-      last = this.marks.shift()!.offset;
+    let h = this.marksHead;
+    while (h < this.marks.length && this.marks[h].need.every((n, i) => (this.conns[i]?.confirmedCount ?? 0) >= n)) {
+      last = this.marks[h].offset;
+      h++;
+    }
+    this.marksHead = h;
+    if (h > 4096 && h * 2 > this.marks.length) {
+      this.marks.splice(0, h);
+      this.marksHead = 0;
     }
     if (last !== null) this.emit('applied', last);
   }
