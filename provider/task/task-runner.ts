@@ -15,7 +15,7 @@ import { discoverCluster, formatSlots, slotRangesOf } from '../cluster/topology'
 import { heartbeatKeyForSlots } from '../cluster/heartbeat-key';
 import { flushSlots } from '../cluster/slot-flush';
 import { ScriptBodies } from './script-bodies';
-import { withClient } from '../precheck/node-facts';
+import { withClient, controlClient, errorCause } from '../precheck/node-facts';
 import type { Writer } from '../writer/writer';
 import { maxRdbVersionFor } from '../writer/rdb-version';
 import { NodeSync, type LinkFactory } from './node-sync';
@@ -301,13 +301,7 @@ function errorWhere(err: Error): { node?: string; offset?: number; command?: str
 /** The destination's newest RDB version and the checkpoint keys the task keeps there. */
 async function readDestination(node: NodeAddress, db: number, keys: string[]): Promise<{ rdbVersion: number; values: Array<string | null> }> {
   // Bounded: a destination that accepts the connection but never answers must fail the attempt, not hang it.
-  const c = new Redis({
-    host: node.host, port: node.port, username: node.username, password: node.password, lazyConnect: true, tls: node.tls ? {} : undefined,
-    maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 10_000, commandTimeout: 10_000,
-  });
-  // Without reconnects, connect() rejects with "Connection is closed."; the reason (WRONGPASS...) comes as an event.
-  let cause: Error | null = null;
-  c.on('error', (e: Error) => { cause ??= e; });
+  const c = controlClient(node, 10_000);
   try {
     await c.connect();
     const info = await c.info('server');
@@ -316,7 +310,7 @@ async function readDestination(node: NodeAddress, db: number, keys: string[]): P
     const values = keys.length ? await c.mget(...keys) : [];
     return { rdbVersion: maxRdbVersionFor(v), values };
   } catch (err) {
-    const message = /Connection is closed/.test((err as Error).message) && cause ? (cause as Error).message : (err as Error).message;
+    const message = errorCause(c, err as Error).message;
     // A refused password stays refused: only a lost or refused connection is worth retrying.
     const retryable = !/WRONGPASS|NOAUTH|NOPERM|invalid password/i.test(message);
     throw Object.assign(new Error(`destination ${formatHostPort(node)}: ${message}`), { retryable, node: formatHostPort(node) });
