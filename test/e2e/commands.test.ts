@@ -2,9 +2,10 @@
 // and the destination must converge (verify consistent) after each one.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startRedis, sleep, type RedisServer } from '../harness/redis';
-import { startDaemon, type Daemon } from '../harness/daemon';
+import { startRedis } from '../harness/redis';
+import { startDaemon } from '../harness/daemon';
 import { verifyTask } from '../../provider/verify/verify-task';
+import { caughtUp } from '../harness/sync';
 import type { TaskSpec } from '../../provider/spec/types';
 
 type Step = [name: string, commands: Array<Array<string | number>>];
@@ -48,21 +49,6 @@ const STEPS: Step[] = [
   ['PUBLISH is not forwarded', [['PUBLISH', 'chan', 'msg']]],
 ];
 
-async function masterOffset(s: RedisServer): Promise<number> {
-  return Number(/master_repl_offset:(\d+)/.exec(await s.client().info('replication'))![1]);
-}
-
-async function caughtUp(d: Daemon, src: RedisServer): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  for (let i = 0; i < 3000 && Date.now() < deadline; i++) {
-    const target = await masterOffset(src);
-    if ((d.status()?.nodes[0].appliedOffset ?? -1) >= target) return;
-    if (d.status()?.state === 'Failed') throw new Error(`task failed: ${d.status()?.lastError?.message}`);
-    await sleep(20);
-  }
-  throw new Error(`not caught up: ${JSON.stringify(d.status()?.nodes[0])}\n${d.output()}`);
-}
-
 test('every command of the reference list converges on the destination', async () => {
   const src = await startRedis();
   const dst = await startRedis();
@@ -86,7 +72,7 @@ test('every command of the reference list converges on the destination', async (
         const reply = await c.call(args[0], ...args.slice(1));
         if (args[0] === 'SCRIPT') sha = String(reply);
       }
-      await caughtUp(d, src);
+      await caughtUp(d, src, 15_000);
       for (const db of [0, 1, 2, 3]) {
         const report = await verifyTask({ ...spec, databases: [db] });
         assert.equal(report.consistent, true, `${name}: db${db} differs: ${JSON.stringify(report.firstMismatches)}`);

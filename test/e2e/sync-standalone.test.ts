@@ -4,43 +4,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { startRedis, sleep, type RedisServer } from '../harness/redis';
-import { startDaemon, type Daemon } from '../harness/daemon';
+import { startDaemon } from '../harness/daemon';
 import { fillEveryType, runMixedLoad } from '../harness/dataset';
-import { verifyTask } from '../../provider/verify/verify-task';
-import type { TaskSpec } from '../../provider/spec/types';
+import { taskSpec, masterOffset, caughtUp, assertConsistent } from '../harness/sync';
 
-function spec(name: string, src: RedisServer, dst: RedisServer, extra: Partial<TaskSpec> = {}): TaskSpec {
-  return {
-    name,
-    source: { mode: 'standalone', nodes: [src.addr], ...(src.password ? { password: src.password } : {}) },
-    destination: { mode: 'standalone', nodes: [dst.addr], ...(dst.password ? { password: dst.password } : {}) },
-    heartbeat: { intervalMs: 100 },
-    ...extra,
-  };
-}
-
-async function masterOffset(s: RedisServer): Promise<number> {
-  const info = await s.client().info('replication');
-  return Number(/master_repl_offset:(\d+)/.exec(info)![1]);
-}
-
-/** Waits until the daemon has applied everything the source has written (lag 0 in offsets). */
-async function caughtUp(d: Daemon, src: RedisServer, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (let i = 0; i < 10_000 && Date.now() < deadline; i++) {
-    const target = await masterOffset(src);
-    const st = d.status();
-    if (st && st.nodes.every((n) => n.appliedOffset >= target)) return;
-    await sleep(50);
-  }
-  throw new Error(`daemon did not catch up within ${timeoutMs} ms: ${JSON.stringify(d.status()?.nodes)}`);
-}
-
-async function assertConsistent(s: TaskSpec): Promise<void> {
-  const report = await verifyTask(s);
-  assert.equal(report.consistent, true, `verify found differences: ${JSON.stringify(report.firstMismatches.slice(0, 5))}`);
-  assert.ok(report.keysCompared > 0, 'verify compared no keys: the test would prove nothing');
-}
+const spec = taskSpec;
 
 async function withServers(opts: { source?: Record<string, string>; password?: string }, fn: (src: RedisServer, dst: RedisServer) => Promise<void>): Promise<void> {
   const src = await startRedis({ config: opts.source, password: opts.password });
