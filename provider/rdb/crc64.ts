@@ -72,9 +72,28 @@ export class Crc64 {
   /** The 8 bytes as Redis stores them (little endian). */
   digestLE(): Buffer {
     const out = Buffer.allocUnsafe(8);
-    out.writeUInt32LE(this.lo, 0);
-    out.writeUInt32LE(this.hi, 4);
+    this.writeLE(out, 0);
     return out;
+  }
+
+  /** Writes the digest into out at pos, as digestLE() would return it, without allocating. */
+  writeLE(out: Uint8Array, pos: number): void {
+    const { lo, hi } = this;
+    out[pos] = lo & 0xff;
+    out[pos + 1] = (lo >>> 8) & 0xff;
+    out[pos + 2] = (lo >>> 16) & 0xff;
+    out[pos + 3] = lo >>> 24;
+    out[pos + 4] = hi & 0xff;
+    out[pos + 5] = (hi >>> 8) & 0xff;
+    out[pos + 6] = (hi >>> 16) & 0xff;
+    out[pos + 7] = hi >>> 24;
+  }
+
+  /** Starts over, so one instance serves many payloads. */
+  reset(): this {
+    this.lo = 0;
+    this.hi = 0;
+    return this;
   }
 
   value(): bigint {

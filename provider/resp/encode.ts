@@ -12,18 +12,23 @@ export function digitCount(n: number): number {
   return d;
 }
 
-/** Writes `<type><n>\r\n` at pos (n >= 0) and returns the position after it. */
-export function writeHeader(out: Buffer, pos: number, type: number, n: number): number {
-  out[pos] = type;
-  const d = digitCount(n);
+/** Writes the d decimal digits of n (n >= 0) at pos and returns the position after them. */
+function writeDigits(out: Buffer, pos: number, n: number, d: number): number {
   let v = n;
-  for (let i = d; i >= 1; i--) {
+  for (let i = d - 1; i >= 0; i--) {
     out[pos + i] = 48 + (v % 10);
     v = Math.floor(v / 10);
   }
-  out[pos + d + 1] = 13;
-  out[pos + d + 2] = 10;
-  return pos + d + 3;
+  return pos + d;
+}
+
+/** Writes `<type><n>\r\n` at pos (n >= 0) and returns the position after it. */
+export function writeHeader(out: Buffer, pos: number, type: number, n: number): number {
+  out[pos] = type;
+  const p = writeDigits(out, pos + 1, n, digitCount(n));
+  out[p] = 13;
+  out[p + 1] = 10;
+  return p + 2;
 }
 
 /** Bytes of `$<len>\r\n<bytes>\r\n`. */
@@ -35,6 +40,21 @@ export function writeBulk(out: Buffer, pos: number, b: Uint8Array): number {
   let p = writeHeader(out, pos, 36, b.length);
   out.set(b, p);
   p += b.length;
+  out[p] = 13;
+  out[p + 1] = 10;
+  return p + 2;
+}
+
+/** Bytes of a non-negative integer written as a bulk string. */
+export function intBulkSize(n: number): number {
+  const d = digitCount(n);
+  return d + digitCount(d) + 5;
+}
+
+/** Writes a non-negative integer as a bulk string (`$<digits>\r\n<n>\r\n`) without making a string of it. */
+export function writeBulkInt(out: Buffer, pos: number, n: number): number {
+  const d = digitCount(n);
+  const p = writeDigits(out, writeHeader(out, pos, 36, d), n, d);
   out[p] = 13;
   out[p + 1] = 10;
   return p + 2;

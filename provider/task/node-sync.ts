@@ -92,6 +92,7 @@ export class NodeSync implements ReplicaLinkHandler {
   private checkpointFix: Promise<void> = Promise.resolve();
   private readonly strings = new StringBatch((db, cmd) => this.write(db, null, cmd));
   private hadCheckpoint = false;
+  private keyOpts: KeyCommandOptions | null = null;
   /** The source db at the resume position, from the checkpoint (undefined: not recorded, the stream starts in 0). */
   private resumeDb: number | undefined = undefined;
   /** SELECTs seen but not yet covered by a saved checkpoint: the db in effect from each offset on. */
@@ -239,13 +240,17 @@ export class NodeSync implements ReplicaLinkHandler {
     }, (err: Error) => this.fail(err, false));
   }
 
+  /** The same object for every key of a snapshot (made once its header gave the RDB version). */
   private keyOptions(): KeyCommandOptions {
-    return {
-      sourceRdbVersion: this.reader?.rdbVersion ?? 0,
+    const sourceRdbVersion = this.reader?.rdbVersion ?? 0;
+    if (this.keyOpts?.sourceRdbVersion === sourceRdbVersion) return this.keyOpts;
+    this.keyOpts = {
+      sourceRdbVersion,
       destinationRdbVersion: this.d.destinationRdbVersion,
       bigKeyBytes: this.d.task.tuning.bigKeyBytes,
       rewriteChunkElements: this.d.task.tuning.rewriteChunkElements,
     };
+    return this.keyOpts;
   }
 
   private wantsKey(db: number, key: Buffer): boolean {

@@ -8,8 +8,10 @@ export const STRING_BATCH_BYTES = 64 * 1024;
 /** Above this a value goes alone (RESTORE or a rewrite), so a batch never holds a big one. */
 export const STRING_BATCH_VALUE_MAX = 16 * 1024;
 
+const MSET = Buffer.from('MSET');
+
 export class StringBatch {
-  private args: Buffer[] = [];
+  private args: Buffer[] = [MSET];
   private bytes = 0;
   private db = -1;
 
@@ -21,13 +23,13 @@ export class StringBatch {
     this.db = db;
     this.args.push(key, value);
     this.bytes += key.length + value.length;
-    if (this.args.length >= STRING_BATCH_KEYS * 2 || this.bytes >= STRING_BATCH_BYTES) this.flush();
+    if (this.args.length > STRING_BATCH_KEYS * 2 || this.bytes >= STRING_BATCH_BYTES) this.flush();
   }
 
   flush(): void {
-    if (!this.args.length) return;
-    this.emit(this.db, encodeCommand([Buffer.from('MSET'), ...this.args]));
-    this.args = [];
+    if (this.args.length === 1) return;
+    this.emit(this.db, encodeCommand(this.args));
+    this.args = [MSET];
     this.bytes = 0;
   }
 }

@@ -2,7 +2,7 @@
 // rewritten as ordinary commands after a DEL (so a resync never duplicates list elements), then its expiry.
 import type { KeyEntry, BigKeyEntry } from '../rdb/entry';
 import { encodeRestore } from './restore-encoder';
-import { encodeCommand, type Arg } from '../resp/encode';
+import { encodeCommand } from '../resp/encode';
 import { valueCommands, type ValueCommandOptions } from './value-commands';
 import { canRestore } from './rdb-version';
 
@@ -67,8 +67,8 @@ export function restoreCommand(entry: KeyEntry, rdbVersion: number, relativeToMs
     return encodeRestore(entry.key, ttl, false, entry.rdbType, entry.raw, rdbVersion);
   }
   // RESTORE rejects IDLETIME together with FREQ; an RDB records only the one its eviction policy uses.
-  const tail: Arg[] = entry.idleSeconds !== null ? ['IDLETIME', entry.idleSeconds] : entry.freq !== null ? ['FREQ', entry.freq] : [];
-  return encodeRestore(entry.key, entry.expireAtMs ?? 0, entry.expireAtMs !== null, entry.rdbType, entry.raw, rdbVersion, tail);
+  const eviction = entry.idleSeconds !== null ? { idleSeconds: entry.idleSeconds } : entry.freq !== null ? { freq: entry.freq } : null;
+  return encodeRestore(entry.key, entry.expireAtMs ?? 0, entry.expireAtMs !== null, entry.rdbType, entry.raw, rdbVersion, eviction);
 }
 
 function valueOptions(opts: KeyCommandOptions, nowMs: number, continuation: boolean): ValueCommandOptions {

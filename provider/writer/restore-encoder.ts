@@ -1,39 +1,48 @@
 // RESTORE key ttl payload REPLACE [ABSTTL] [IDLETIME n | FREQ n], encoded in one buffer with the DUMP payload built
-// in place (type byte + raw value + RDB version + CRC-64): the full sync writes one of these per key, so no
-// intermediate payload buffer is made.
+// in place (type byte + raw value + RDB version + CRC-64): the full sync writes one of these per key, so nothing is
+// allocated but the command itself (no payload buffer, no strings for the numbers, no digest buffer).
 import { Crc64 } from '../rdb/crc64';
-import { bulkSize, digitCount, writeBulk, writeHeader, type Arg } from '../resp/encode';
+import { bulkSize, intBulkSize, writeBulk, writeBulkInt, writeHeader } from '../resp/encode';
 
-const RESTORE = Buffer.from('RESTORE');
 const REPLACE = Buffer.from('REPLACE');
 const ABSTTL = Buffer.from('ABSTTL');
+const IDLETIME = Buffer.from('IDLETIME');
+const FREQ = Buffer.from('FREQ');
+/** `*<argc>\r\n$7\r\nRESTORE\r\n` for the argument counts RESTORE can have here (5 to 8). */
+const HEADS = [5, 6, 7, 8].map((argc) => Buffer.from(`*${argc}\r\n$7\r\nRESTORE\r\n`));
+const crc = new Crc64();
 
-export function encodeRestore(key: Buffer, ttl: number, absttl: boolean, rdbType: number, raw: Buffer, rdbVersion: number, tail: readonly Arg[] = []): Buffer {
-  const ttlArg = Buffer.from(String(ttl), 'latin1');
-  const tailBufs = tail.map((a) => (Buffer.isBuffer(a) ? a : Buffer.from(String(a), 'latin1')));
+/** The LRU idle time or the LFU counter of a key, as RESTORE takes them. */
+export type RestoreEviction = { idleSeconds: number } | { freq: number } | null;
+
+export function encodeRestore(key: Buffer, ttl: number, absttl: boolean, rdbType: number, raw: Buffer, rdbVersion: number, eviction: RestoreEviction = null): Buffer {
   const payloadLen = 1 + raw.length + 10;
-  const argc = 5 + (absttl ? 1 : 0) + tailBufs.length;
-  let size = digitCount(argc) + 3 + bulkSize(RESTORE.length) + bulkSize(key.length) + bulkSize(ttlArg.length) + bulkSize(payloadLen) + bulkSize(REPLACE.length);
+  const evictionName = eviction === null ? null : 'freq' in eviction ? FREQ : IDLETIME;
+  const evictionValue = eviction === null ? 0 : 'freq' in eviction ? eviction.freq : eviction.idleSeconds;
+  const head = HEADS[(absttl ? 1 : 0) + (evictionName ? 2 : 0)];
+  let size = head.length + bulkSize(key.length) + intBulkSize(ttl) + bulkSize(payloadLen) + bulkSize(REPLACE.length);
   if (absttl) size += bulkSize(ABSTTL.length);
-  for (const b of tailBufs) size += bulkSize(b.length);
+  if (evictionName) size += bulkSize(evictionName.length) + intBulkSize(evictionValue);
   const out = Buffer.allocUnsafe(size);
-  let pos = writeHeader(out, 0, 42, argc);
-  pos = writeBulk(out, pos, RESTORE);
-  pos = writeBulk(out, pos, key);
-  pos = writeBulk(out, pos, ttlArg);
+  out.set(head, 0);
+  let pos = writeBulk(out, head.length, key);
+  pos = writeBulkInt(out, pos, ttl);
   pos = writeHeader(out, pos, 36, payloadLen);
   const start = pos;
   out[pos++] = rdbType;
   out.set(raw, pos);
   pos += raw.length;
-  out.writeUInt16LE(rdbVersion, pos);
-  pos += 2;
-  new Crc64().update(out, start, pos).digestLE().copy(out, pos);
+  out[pos++] = rdbVersion & 0xff;
+  out[pos++] = rdbVersion >>> 8;
+  crc.reset().update(out, start, pos).writeLE(out, pos);
   pos += 8;
   out[pos++] = 13;
   out[pos++] = 10;
   pos = writeBulk(out, pos, REPLACE);
   if (absttl) pos = writeBulk(out, pos, ABSTTL);
-  for (const b of tailBufs) pos = writeBulk(out, pos, b);
+  if (evictionName) {
+    pos = writeBulk(out, pos, evictionName);
+    writeBulkInt(out, pos, evictionValue);
+  }
   return out;
 }
