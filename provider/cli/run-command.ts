@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import { loadSpecFile } from './main';
+import type { TaskSpec } from '../spec/types';
 import { defaultStateDir, taskPaths } from '../state/files';
 import { TaskRunner } from '../task/task-runner';
 import { runPrechecks, formatPrecheckTable, destinationHasCheckpoint } from '../precheck/run-prechecks';
@@ -18,9 +19,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   });
   const spec = loadSpecFile(values.config);
   const stateDir = values['state-dir'] ?? spec.stateDir ?? defaultStateDir();
-  // A task that has a checkpoint (here or in the destination) is resuming: the keys in the destination are its own.
-  const resuming = existsSync(taskPaths(stateDir, spec.name).checkpoint) || (await destinationHasCheckpoint(spec));
-  const prechecks = values['skip-prechecks'] ? [] : await runPrechecks(spec, { resuming });
+  const prechecks = values['skip-prechecks'] ? [] : await runPrechecks(spec, { resuming: await isResuming(spec, stateDir) });
   if (prechecks.some((p) => p.result === 'failed')) {
     process.stderr.write(`redis-sync: prechecks failed for task "${spec.name}":\n${formatPrecheckTable(prechecks)}`);
     return 1;
@@ -37,4 +36,9 @@ export async function runCommand(argv: string[]): Promise<number> {
     return 1;
   }
   return 0;
+}
+
+/** A task that has a checkpoint (here or in the destination) is resuming: the keys in the destination are its own. */
+async function isResuming(spec: TaskSpec, stateDir: string): Promise<boolean> {
+  return existsSync(taskPaths(stateDir, spec.name).checkpoint) || destinationHasCheckpoint(spec);
 }

@@ -1,8 +1,7 @@
 // Validates a task spec against schema.json (the single source of truth) and explains each failure on its property path.
-import Ajv, { type ErrorObject } from 'ajv';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { TaskSpec } from './types';
+import { schemaValidator } from './schema-compiler';
 
 export interface SpecProblem {
   /** JSON-pointer-like path such as "source.nodes[0]" ("" is the spec itself). */
@@ -17,14 +16,9 @@ export class SpecError extends Error {
   }
 }
 
-export const SCHEMA_PATH = join(__dirname, '..', '..', '..', 'schema.json');
-
-let compiled: ReturnType<Ajv['compile']> | undefined;
-function validator(): ReturnType<Ajv['compile']> {
-  if (!compiled) {
-    const schema = JSON.parse(readFileSync(SCHEMA_PATH, 'utf8')) as object;
-    compiled = new Ajv({ allErrors: true, strict: true, allowUnionTypes: false }).compile(schema);
-  }
+let compiled: ValidateFunction | undefined;
+function validator(): ValidateFunction {
+  compiled ??= schemaValidator();
   return compiled;
 }
 

@@ -81,3 +81,17 @@ test('fractional retry minutes are accepted (0.1 = 6 s)', async () => {
   const { resolveTask } = await import('../../provider/spec/resolve');
   assert.equal(resolveTask(validateSpec({ ...ok, connectionRetryMinutes: 0.1 }) ).connectionRetryMs, 6000);
 });
+
+test('the build\'s standalone validator is the one in use and reports what ajv compiled now reports', async () => {
+  const { loadStandalone, compileSchema, schemaText } = await import('../../provider/spec/schema-compiler');
+  const standalone = loadStandalone();
+  assert.ok(standalone, 'npm run build writes dist/provider/spec/schema-validator.js from the current schema.json');
+  const fresh = compileSchema();
+  for (const c of cases) {
+    assert.equal(standalone(c.spec), fresh(c.spec), c.what);
+    assert.deepEqual(standalone.errors, fresh.errors, c.what);
+  }
+  assert.equal(standalone(ok), true);
+  // An edited schema is never checked against the stale standalone code.
+  assert.equal(loadStandalone(schemaText().replace('"RedisSyncTask"', '"RedisSyncTask2"')), null);
+});
