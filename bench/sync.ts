@@ -65,8 +65,9 @@ async function ourFullSync(src: RedisServer, name: string): Promise<{ seconds: n
   const t0 = Date.now();
   const daemon = startDaemon(spec, { args: ['--skip-prechecks'] });
   const st = await daemon.waitForState('Synchronizing', 900_000);
-  const seconds = (Date.now() - t0) / 1000;
   const fs = st.nodes[0].fullSync;
+  // The daemon's own record of when the destination confirmed the last key: the status file is polled every 50 ms.
+  const seconds = (Date.parse(fs.finishedAt!) - t0) / 1000;
   const syncSeconds = (Date.parse(fs.finishedAt!) - Date.parse(fs.startedAt!)) / 1000;
   return { seconds, syncSeconds, dst, daemon, spec };
 }

@@ -23,15 +23,23 @@ export interface KeyCommandOptions {
   nowMs?: number;
 }
 
-/** The commands that make the destination's key equal to the entry's; none for an already expired key. */
-export function* keyEntryCommands(entry: KeyEntry, opts: KeyCommandOptions): Generator<Buffer> {
+const NONE: readonly Buffer[] = [];
+
+/**
+ * The commands that make the destination's key equal to the entry's; none for an already expired key. The usual
+ * case, one RESTORE, comes as a one-element array: a generator per key costs the full sync about 0.1 µs per key.
+ */
+export function keyEntryCommands(entry: KeyEntry, opts: KeyCommandOptions): Iterable<Buffer> {
   const now = opts.nowMs ?? Date.now();
-  if (entry.expireAtMs !== null && entry.expireAtMs <= now) return;
+  if (entry.expireAtMs !== null && entry.expireAtMs <= now) return NONE;
   const big = entry.raw.length > (opts.bigKeyBytes ?? DEFAULT_BIG_KEY_BYTES);
   if (!big && canRestore(opts.sourceRdbVersion, opts.destinationRdbVersion)) {
-    yield restoreCommand(entry, opts.sourceRdbVersion, opts.destinationRdbVersion >= 9 ? null : now);
-    return;
+    return [restoreCommand(entry, opts.sourceRdbVersion, opts.destinationRdbVersion >= 9 ? null : now)];
   }
+  return rewriteCommands(entry, opts, now);
+}
+
+function* rewriteCommands(entry: KeyEntry, opts: KeyCommandOptions, now: number): Generator<Buffer> {
   yield encodeCommand(['DEL', entry.key]);
   yield* valueCommands(entry.key, entry.decode(), valueOptions(opts, now, false));
   if (entry.expireAtMs !== null) yield encodeCommand(['PEXPIREAT', entry.key, entry.expireAtMs]);
