@@ -2,6 +2,7 @@
 // command the next reply answers.
 
 export const NO_OFFSET = -1;
+const EMPTY = Buffer.alloc(0);
 
 export class InFlightQueue {
   private commands: Buffer[] = [];
@@ -19,14 +20,18 @@ export class InFlightQueue {
     this.bytes += command.length;
   }
 
-  /** Removes the head; returns its offset tag (NO_OFFSET when untagged). */
-  shift(): { command: Buffer; offset: number } {
+  /** The command the last shift() removed (one reply per command: no object per reply on the hot path). */
+  shiftedCommand: Buffer = EMPTY;
+
+  /** Removes the head; returns its offset tag (NO_OFFSET when untagged); the command is in shiftedCommand. */
+  shift(): number {
     const command = this.commands[this.head];
     const offset = this.offsets[this.head];
     this.head++;
     this.bytes -= command.length;
     if (this.head >= 1024 && this.head * 2 >= this.commands.length) this.compact();
-    return { command, offset };
+    this.shiftedCommand = command;
+    return offset;
   }
 
   private compact(): void {

@@ -53,9 +53,12 @@ const SCRIPT_COMMANDS = new Set(['EVAL', 'EVALSHA', 'EVAL_RO', 'EVALSHA_RO', 'SC
  * string in place: this runs for every command, so the common ones must cost a length check.
  */
 export function scriptCommandName(command: Buffer): string | null {
-  const headerEnd = command.indexOf(10);
-  const lenEnd = command.indexOf(13, headerEnd + 1);
-  const len = lenEnd - headerEnd - 2 === 1 ? command[headerEnd + 2] - 48 : parseInt(command.toString('latin1', headerEnd + 2, lenEnd), 10);
+  // Every command sent passes here: the header is read by hand (`*<argc>\r\n$<len>\r\n`), no indexOf calls.
+  let i = 1;
+  while (i < command.length && command[i] !== 10) i++;
+  let len = 0;
+  let lenEnd = i + 2;
+  for (; lenEnd < command.length && command[lenEnd] !== 13; lenEnd++) len = len * 10 + command[lenEnd] - 48;
   if (len !== 4 && len !== 6 && len !== 7 && len !== 10) return null;
   const first = command[lenEnd + 2] | 0x20;
   if (first !== 0x65 && first !== 0x73) return null; // e, s

@@ -34,4 +34,7 @@ test('only EVAL*, SCRIPT commands are picked out for the script cache', () => {
   assert.equal(pick('EVALSHA_RO', 'x', '0'), 'EVALSHA_RO');
   for (const other of ['SET', 'SADD', 'SELECT', 'SINTERSTORE', 'EXPIRE', 'EXEC', 'SUBSCRIBE']) assert.equal(pick(other, 'k'), null, other);
   assert.equal(pick('x'.repeat(12), 'k'), null);
+  // Two-digit argument counts: the header is read by hand.
+  assert.equal(pick('EVALSHA', 'abc', '10', ...Array.from({ length: 10 }, (_, i) => `k${i}`)), 'EVALSHA');
+  assert.equal(pick('RESTORE', ...Array.from({ length: 11 }, (_, i) => `a${i}`)), null);
 });
