@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ValidateFunction } from 'ajv';
 
-export const SCHEMA_PATH = join(__dirname, '..', '..', '..', 'schema.json');
+const SCHEMA_PATH = join(__dirname, '..', '..', '..', 'schema.json');
 /** Where the build writes the standalone validator (next to this module in dist/). */
 export const STANDALONE_PATH = join(__dirname, 'schema-validator.js');
 
@@ -21,17 +21,21 @@ export function schemaHash(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
+/** ajv with the project's options, loaded only when a validator is compiled (not on the daemon's start). */
+function newAjv(source: boolean): import('ajv').default {
+  const { default: Ajv } = require('ajv') as typeof import('ajv');
+  return new Ajv({ ...AJV_OPTIONS, code: { source } });
+}
+
 /** Compiles schema.json with ajv now. */
 export function compileSchema(text = schemaText()): ValidateFunction {
-  const { default: Ajv } = require('ajv') as typeof import('ajv');
-  return new Ajv(AJV_OPTIONS).compile(JSON.parse(text) as object);
+  return newAjv(false).compile(JSON.parse(text) as object);
 }
 
 /** The standalone module's source for schema.json, its hash recorded as `schemaHash`. */
 export function standaloneSource(text = schemaText()): string {
-  const { default: Ajv } = require('ajv') as typeof import('ajv');
   const { default: standaloneCode } = require('ajv/dist/standalone') as typeof import('ajv/dist/standalone');
-  const ajv = new Ajv({ ...AJV_OPTIONS, code: { source: true } });
+  const ajv = newAjv(true);
   return `${standaloneCode(ajv, ajv.compile(JSON.parse(text) as object))}\nmodule.exports.schemaHash = ${JSON.stringify(schemaHash(text))};\n`;
 }
 

@@ -11,6 +11,7 @@ export const STRING_BATCH_VALUE_MAX = 16 * 1024;
 const MSET = Buffer.from('MSET');
 
 export class StringBatch {
+  /** The command being built: MSET, then key and value pairs. */
   private args: Buffer[] = [MSET];
   private bytes = 0;
   private db = -1;

@@ -220,8 +220,8 @@ export class DestinationConnection extends Notifier<ConnectionEvents> {
     let applied = NO_OFFSET;
     this.parser.feed(chunk, (outcome) => {
       if (this.failure) return;
+      const command = this.queue.headCommand;
       const offset = this.queue.shift();
-      const command = this.queue.shiftedCommand;
       this.confirmedCount++;
       const tx = isExec(command) ? this.transactions.shift() : undefined;
       if (outcome !== null && (outcome.startsWith('MOVED ') || outcome.startsWith('ASK ')) && this.opts.redirect?.(outcome, command, offset)) {

@@ -16,11 +16,14 @@ export class InFlightQueue {
   private head = 0;
   private count = 0;
   bytes = 0;
-  /** The command the last shift() removed (one reply per command: no object per reply on the hot path). */
-  shiftedCommand: Buffer = EMPTY;
 
   get length(): number {
     return this.count;
+  }
+
+  /** The command the next reply answers (read before shift(): no object per reply on the hot path). */
+  get headCommand(): Buffer {
+    return this.commands[this.head];
   }
 
   push(command: Buffer, offset: number): void {
@@ -32,7 +35,7 @@ export class InFlightQueue {
     this.bytes += command.length;
   }
 
-  /** Removes the head; returns its offset tag (NO_OFFSET when untagged); the command is in shiftedCommand. */
+  /** Removes the head; returns its offset tag (NO_OFFSET when untagged). */
   shift(): number {
     if (this.count === 0) throw new Error('a reply arrived with no command in flight');
     const command = this.commands[this.head];
@@ -41,7 +44,6 @@ export class InFlightQueue {
     this.head = (this.head + 1) % this.commands.length;
     this.count--;
     this.bytes -= command.length;
-    this.shiftedCommand = command;
     return offset;
   }
 

@@ -19,10 +19,9 @@ test('commands come back in send order through wrap-around and growth, with thei
       next++;
     }
     for (let i = 0; i < 250 + round * 10 && q.length > 0; i++) {
-      const offset = q.shift();
       const [cmd, want] = sent[expected++];
-      assert.equal(offset, want);
-      assert.equal(q.shiftedCommand, cmd);
+      assert.equal(q.headCommand, cmd);
+      assert.equal(q.shift(), want);
     }
     const bytes = sent.slice(expected).reduce((n, [c]) => n + c.length, 0);
     assert.equal(q.length, sent.length - expected);
