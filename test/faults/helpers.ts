@@ -1,5 +1,6 @@
 // Shared by the fault tests: task specs, a supervised daemon (the way `pulumi up` starts it), waiting for states and
 // offsets, and the end-of-test oracle (verify consistent, no key lost).
+import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +26,13 @@ export async function waitStatus(d: StatusSource, pred: (s: TaskStatus) => boole
     await sleep(25);
   }
   throw new Error(`not reached within ${timeoutMs} ms: ${what}; last status: ${JSON.stringify(last)}`);
+}
+
+/** Waits until the stream is synchronizing again after a reconnect, and asserts it resumed with +CONTINUE. */
+export async function resumedWithContinue(d: StatusSource, timeoutMs: number, what: string, why?: string): Promise<TaskStatus> {
+  const st = await waitStatus(d, (s) => s.state === 'Synchronizing' && s.nodes[0].reconnects > 0, timeoutMs, what);
+  assert.equal(st.nodes[0].lastSync, 'continue', why);
+  return st;
 }
 
 const supervisors = new Set<number>();

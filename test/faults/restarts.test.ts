@@ -10,7 +10,7 @@ import { startRedis, sleep, type RedisServer } from '../harness/redis';
 import { startDaemon, type Daemon } from '../harness/daemon';
 import { FaultProxy } from '../harness/fault-proxy';
 import { fillEveryType, runMixedLoad } from '../harness/dataset';
-import { taskSpec, waitStatus, caughtUp, assertConsistent, masterReplid, masterOffset } from './helpers';
+import { taskSpec, waitStatus, resumedWithContinue, caughtUp, assertConsistent, masterReplid, masterOffset } from './helpers';
 
 const FAST_SOURCE = { 'repl-diskless-sync-delay': '0', 'repl-backlog-size': '64mb' };
 
@@ -37,8 +37,7 @@ test('source restart with persistence resumes with +CONTINUE; without persistenc
     await src.restart();
     assert.notEqual(await masterReplid(src), replidBefore, 'a restarted master announces a new replid (the old one is its replid2)');
     await src.client().set('after-restart-1', '1');
-    const st1 = await waitStatus(d, (s) => s.state === 'Synchronizing' && s.nodes[0].reconnects > 0, 30_000, 'Synchronizing after restart 1');
-    assert.equal(st1.nodes[0].lastSync, 'continue', 'same replication history: partial resync');
+    const st1 = await resumedWithContinue(d, 30_000, 'Synchronizing after restart 1', 'same replication history: partial resync');
     await caughtUp(d, src);
     await assertConsistent(spec, 40);
 
@@ -85,8 +84,7 @@ test('destination restart (AOF): Retrying, then +CONTINUE from the checkpoint it
     await dst.restart();
     await loading;
     load.disconnect();
-    const st = await waitStatus(d, (s) => s.state === 'Synchronizing' && s.nodes[0].reconnects > 0, 30_000, 'Synchronizing after the restart');
-    assert.equal(st.nodes[0].lastSync, 'continue');
+    await resumedWithContinue(d, 30_000, 'Synchronizing after the restart');
     await caughtUp(d, src);
     await assertConsistent(spec, 20);
   } finally {
@@ -125,8 +123,7 @@ test('failover of the source to its replica (REPLICAOF NO ONE) behind a re-targe
     const nc = replica.client();
     await nc.set('after-failover', '1');
     await nc.rpush('list-after-failover', 'a', 'b');
-    const st = await waitStatus(d, (s) => s.state === 'Synchronizing' && s.nodes[0].reconnects > 0, 30_000, 'Synchronizing on the promoted replica');
-    assert.equal(st.nodes[0].lastSync, 'continue', 'the promoted replica knows the old replid: partial resync');
+    const st = await resumedWithContinue(d, 30_000, 'Synchronizing on the promoted replica', 'the promoted replica knows the old replid: partial resync');
     assert.notEqual(st.nodes[0].replid, oldReplid, 'the stream goes on under the new master\'s replid');
     await caughtUp(d, replica);
     assert.equal(await dst.client().get('after-failover'), '1');

@@ -7,7 +7,7 @@ import { startRedis, sleep } from '../harness/redis';
 import { startDaemon, type Daemon } from '../harness/daemon';
 import { FaultProxy } from '../harness/fault-proxy';
 import { fillEveryType, runMixedLoad } from '../harness/dataset';
-import { taskSpec, waitStatus, caughtUp, assertConsistent, tally, countingLoad } from './helpers';
+import { taskSpec, waitStatus, resumedWithContinue, caughtUp, assertConsistent, tally, countingLoad } from './helpers';
 
 const FAST_SOURCE = { 'repl-diskless-sync-delay': '0', 'repl-backlog-size': '64mb' };
 
@@ -36,8 +36,7 @@ test('a stalled destination: Retrying after the reply timeout, naming it; resume
     counter.disconnect();
     await sleep(1000);
     dstProxy.unstall();
-    const st = await waitStatus(d, (s) => s.state === 'Synchronizing' && s.nodes[0].reconnects > 0, 40_000, 'Synchronizing after the stall');
-    assert.equal(st.nodes[0].lastSync, 'continue');
+    await resumedWithContinue(d, 40_000, 'Synchronizing after the stall');
     await caughtUp(d, src);
     assert.deepEqual(await tally(dst, 'st', 10), await tally(src, 'st', 10));
     await assertConsistent(spec, 20);
@@ -69,8 +68,7 @@ test('a stalled source link: Retrying after the read timeout, naming the source;
     assert.match(r.lastError?.message ?? '', /no data from source .* for 3000 ms/);
     assert.equal(r.lastError?.node, proxy.addr);
     proxy.unstall();
-    const st = await waitStatus(d, (s) => s.state === 'Synchronizing' && s.nodes[0].reconnects > 0, 40_000, 'Synchronizing after the stall');
-    assert.equal(st.nodes[0].lastSync, 'continue');
+    await resumedWithContinue(d, 40_000, 'Synchronizing after the stall');
     await caughtUp(d, src);
     assert.equal(await dst.client().llen('during-stall'), 100);
     await assertConsistent(spec, 20);
