@@ -44,7 +44,7 @@ type Command = (argv: string[]) => Promise<number>;
 
 const commands: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./run-command')).runCommand,
-  verify: async () => (await import('./verify-cli')).verifyCli,
+  verify: async () => (await import('./verify-command')).verifyCli,
   status: async () => (await import('./status-command')).statusCommand,
   list: async () => (await import('./list-command')).listCommand,
   logs: async () => (await import('./logs-command')).logsCommand,

@@ -1,19 +1,18 @@
 // `redis-sync verify`: compares the task's source and destination key by key and exits 0 when they match.
 // Output names endpoints by their node addresses only: never a password.
+import { parseArgs } from 'node:util';
 import type { TaskSpec } from '../spec/types';
-import { verify } from '../verify/verify';
-import { resolveTask } from '../spec/resolve';
+import { loadSpecFile } from './main';
+import { verifyTask } from '../verify/verify-task';
 import type { VerifyReport } from '../verify/report';
 
+export async function verifyCli(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { config: { type: 'string' }, json: { type: 'boolean', default: false } } });
+  return verifyCommand(loadSpecFile(values.config), { json: values.json });
+}
+
 export async function verifyCommand(spec: TaskSpec, opts: { json: boolean }): Promise<number> {
-  const task = resolveTask(spec);
-  // The heartbeat key changes every interval on the source: it is the lag probe, not data to compare.
-  const heartbeat = Buffer.from(task.heartbeat.key);
-  const report = await verify(spec.source, spec.destination, {
-    databases: task.databases ?? undefined,
-    mapDb: spec.databaseMapping ? task.mapDb : undefined,
-    ignoreKeys: (key) => key.equals(heartbeat),
-  });
+  const report = await verifyTask(spec);
   process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatVerifyReport(spec, report));
   return report.consistent ? 0 : 1;
 }

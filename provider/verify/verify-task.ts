@@ -13,6 +13,8 @@ export function taskKeyFilter(spec: TaskSpec): (key: Buffer) => boolean {
   return (key) => isHeartbeatKey(heartbeat, key) || (key.length > checkpointPrefix.length && key.subarray(0, checkpointPrefix.length).equals(checkpointPrefix));
 }
 
-export function verifyTask(spec: TaskSpec, opts: Omit<VerifyOptions, 'ignoreKeys' | 'databases'> = {}): Promise<VerifyReport> {
-  return verify(spec.source, spec.destination, { ...opts, databases: spec.databases, ignoreKeys: taskKeyFilter(spec) });
+/** The task's databases, through its databaseMapping when it has one, without the keys the task adds. */
+export function verifyTask(spec: TaskSpec, opts: Omit<VerifyOptions, 'ignoreKeys' | 'databases' | 'mapDb'> = {}): Promise<VerifyReport> {
+  const mapDb = spec.databaseMapping ? resolveTask(spec).mapDb : undefined;
+  return verify(spec.source, spec.destination, { ...opts, databases: spec.databases, mapDb, ignoreKeys: taskKeyFilter(spec) });
 }
