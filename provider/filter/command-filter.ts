@@ -35,7 +35,7 @@ const NAMES = {
   PING: CMD('ping'), SELECT: CMD('select'), REPLCONF: CMD('replconf'), PUBLISH: CMD('publish'), SPUBLISH: CMD('spublish'),
   MULTI: CMD('multi'), EXEC: CMD('exec'), FLUSHALL: CMD('flushall'), FLUSHDB: CMD('flushdb'), SWAPDB: CMD('swapdb'),
   MOVE: CMD('move'), SET: CMD('set'), DISCARD: CMD('discard'), COPY: CMD('copy'),
-  RESTORE: CMD('restore'), RESTORE_ASKING: CMD('restore-asking'), REPLACE: CMD('replace'),
+  RESTORE: CMD('restore'), RESTORE_ASKING: CMD('restore-asking'), REPLACE: CMD('replace'), DB: CMD('db'),
 };
 
 /** Every task's heartbeat keys start so (the default naming); a custom heartbeat key is recognized by equality. */
@@ -50,6 +50,11 @@ function isName(arg: Buffer, lower: Buffer): boolean {
   if (arg.length !== lower.length) return false;
   for (let i = 0; i < arg.length; i++) if ((arg[i] | 0x20) !== lower[i]) return false;
   return true;
+}
+
+/** Where COPY's `DB <n>` option is (after source and destination keys, so a key named "db" is not it); -1: none. */
+function copyDbOption(argv: Buffer[]): number {
+  return isName(argv[0], NAMES.COPY) ? argv.findIndex((a, i) => i > 2 && isName(a, NAMES.DB)) : -1;
 }
 
 export class CommandFilter {
@@ -106,7 +111,8 @@ export class CommandFilter {
     }
     if (isName(name, NAMES.MOVE)) return this.move(cmd);
     if (isName(name, NAMES.RESTORE) || isName(name, NAMES.RESTORE_ASKING)) return this.restore(cmd);
-    if (isName(name, NAMES.COPY) && argv.some((a) => isName(a, CMD('db')))) return this.copyDb(cmd);
+    const dbOption = copyDbOption(argv);
+    if (dbOption > 0) return this.copyDb(cmd, dbOption);
     return this.one(this.db, cmd.raw);
   }
 
@@ -134,8 +140,9 @@ export class CommandFilter {
   /** Commands in an unselected db are dropped, unless they carry a key into a synchronized one: we lack its value. */
   private fromUnselectedDb(cmd: StreamCommand): FilterResult {
     const name = cmd.argv[0];
+    const dbOption = copyDbOption(cmd.argv);
     const intoDb = isName(name, NAMES.MOVE) ? Number(cmd.argv[2]?.toString())
-      : isName(name, NAMES.COPY) ? Number(cmd.argv[cmd.argv.findIndex((a, i) => i > 2 && isName(a, CMD('db'))) + 1]?.toString())
+      : dbOption > 0 ? Number(cmd.argv[dbOption + 1]?.toString())
         : NaN;
     if (Number.isInteger(intoDb) && this.wants(intoDb)) {
       return { action: 'unsupported', message: `${name.toString().toUpperCase()} of key "${cmd.argv[1].toString()}" from unsynchronized db ${this.db} into synchronized db ${intoDb}: add db ${this.db} to "databases"` };
@@ -163,9 +170,8 @@ export class CommandFilter {
     return this.one(this.db, encodeCommand(['DEL', cmd.argv[1]]));
   }
 
-  private copyDb(cmd: StreamCommand): FilterResult {
+  private copyDb(cmd: StreamCommand, i: number): FilterResult {
     const args = cmd.argv.slice();
-    const i = args.findIndex((a, idx) => idx > 2 && isName(a, CMD('db')));
     const target = Number(args[i + 1]?.toString());
     if (!this.wants(target)) return { action: 'skip', reason: 'db-filtered' };
     args[i + 1] = Buffer.from(String(this.opts.mapDb(target)));
