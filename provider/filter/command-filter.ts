@@ -1,6 +1,7 @@
 // Decides what each command of the source's replication stream becomes on the destination: forwarded as is (the
 // common case, bytes untouched), rewritten (database filters and mappings), or dropped (PING, REPLCONF, the heartbeat).
 import { encodeCommand } from '../resp/encode';
+import { isName } from '../resp/command-name';
 
 export interface StreamCommand {
   argv: Buffer[];
@@ -45,11 +46,9 @@ function isHeartbeatPrefixed(key: Buffer): boolean {
   return key.length > HEARTBEAT_PREFIX.length && key.subarray(0, HEARTBEAT_PREFIX.length).equals(HEARTBEAT_PREFIX);
 }
 
-/** Case-insensitive command name match without allocating a string per command. */
-function isName(arg: Buffer, lower: Buffer): boolean {
-  if (arg.length !== lower.length) return false;
-  for (let i = 0; i < arg.length; i++) if ((arg[i] | 0x20) !== lower[i]) return false;
-  return true;
+/** FLUSHALL or FLUSHDB. */
+export function isFlush(name: Buffer): boolean {
+  return isName(name, NAMES.FLUSHALL) || isName(name, NAMES.FLUSHDB);
 }
 
 /** Where COPY's `DB <n>` option is (after source and destination keys, so a key named "db" is not it); -1: none. */

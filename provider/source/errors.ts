@@ -1,6 +1,5 @@
 // Errors of the replication link, typed so the caller can decide between retrying and giving up.
 // Messages name the source node as host:port and say what to do; they never contain a password.
-import type { NodeAddress } from '../spec/types';
 
 export type ReplicationErrorCode =
   | 'CONNECT_FAILED'
@@ -52,11 +51,6 @@ export class ReplicationError extends Error {
     super(message, options);
     this.retryable = RETRYABLE[code];
   }
-}
-
-/** host:port, with IPv6 hosts in brackets. */
-export function nodeName(node: NodeAddress): string {
-  return node.host.includes(':') ? `[${node.host}]:${node.port}` : `${node.host}:${node.port}`;
 }
 
 /** Server text made safe to surface: the secret masked, control bytes dropped, length bounded. */

@@ -42,10 +42,12 @@ import type { NodeAddress } from '../spec/types';
 import { CommandParser, RespProtocolError, type CommandParserOptions, type ParsedCommand } from '../resp/command-parser';
 import { encodeCommand } from '../resp/encode';
 import { AckTracker } from './ack-tracker';
-import { ReplicationError, nodeName } from './errors';
+import { ReplicationError } from './errors';
+import { formatHostPort } from '../spec/address';
 import { LineReader, LineTooLongError } from './line-reader';
 import { checkStepReply, handshakeSteps, parsePsyncReply, type HandshakeStep, type PsyncPosition } from './handshake';
 import { RdbPreambleError, RdbTransfer } from './rdb-transfer';
+import { isName } from '../resp/command-name';
 
 export type { PsyncPosition } from './handshake';
 
@@ -122,7 +124,7 @@ export class ReplicaConnection {
   constructor(opts: ReplicaOptions) {
     this.opts = opts;
     this.handler = opts.handler;
-    this.node = nodeName(opts.node);
+    this.node = formatHostPort(opts.node);
   }
 
   get phase(): ReplicaPhase {
@@ -438,8 +440,10 @@ function isTlsFailure(err: Error): boolean {
   return /CERT|ERR_TLS|ERR_SSL|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code);
 }
 
+const REPLCONF = Buffer.from('replconf');
+const GETACK = Buffer.from('getack');
+
 /** REPLCONF GETACK, matched on bytes without allocating strings. */
 function isGetack(argv: Buffer[]): boolean {
-  if (argv.length < 2 || argv[0].length !== 8 || argv[1].length !== 6) return false;
-  return argv[0].toString('latin1').toUpperCase() === 'REPLCONF' && argv[1].toString('latin1').toUpperCase() === 'GETACK';
+  return argv.length >= 2 && isName(argv[0], REPLCONF) && isName(argv[1], GETACK);
 }

@@ -2,7 +2,7 @@
 // A cluster source runs one of these per master; each has its own replid/offset checkpoint, status and lag.
 import { RdbReader } from '../rdb/reader';
 import type { RdbEntry } from '../rdb/entry';
-import { CommandFilter, type StreamCommand, type DbCommand } from '../filter/command-filter';
+import { CommandFilter, isFlush, type StreamCommand, type DbCommand } from '../filter/command-filter';
 import { keyEntryCommands, bigKeyEntryCommands, type KeyCommandOptions } from '../writer/key-commands';
 import type { Writer } from '../writer/writer';
 import type { ResolvedTask } from '../spec/resolve';
@@ -20,11 +20,6 @@ import { StringBatch, STRING_BATCH_VALUE_MAX } from './string-batch';
 import { type StreamPosition, TxBatch, encodeCheckpoint, FULL_SYNC_MARKER, type DestinationCheckpoint } from './tx-batch';
 
 const SET = Buffer.from('SET');
-
-function isFlush(name: Buffer): boolean {
-  const n = name.toString('latin1').toLowerCase();
-  return n === 'flushall' || n === 'flushdb';
-}
 
 export type LinkFactory = (handler: ReplicaLinkHandler, position: PsyncPosition | null) => Promise<ReplicaLink>;
 
@@ -344,14 +339,10 @@ export class NodeSync implements ReplicaLinkHandler {
         this.dropped(cmd.offset);
         return;
       case 'multi':
+      case 'exec':
         // Inside our own batch transaction the source's MULTI/EXEC are dropped: the batch is atomic already.
         // A cluster destination applies them command by command (the result is exact, only atomicity is lost).
-        this.inMulti = true;
-        if (this.batch || this.d.clusterDestination) this.dropped(cmd.offset);
-        else this.forward([{ db: this.d.task.mapDb(Math.max(this.filter.currentDb, 0)), command: cmd.raw }], cmd.offset);
-        return;
-      case 'exec':
-        this.inMulti = false;
+        this.inMulti = r.action === 'multi';
         if (this.batch || this.d.clusterDestination) this.dropped(cmd.offset);
         else this.forward([{ db: this.d.task.mapDb(Math.max(this.filter.currentDb, 0)), command: cmd.raw }], cmd.offset);
         return;

@@ -1,0 +1,8 @@
+// Matching a command or option name in the stream: every command passes such checks, so no string is made.
+
+/** Case-insensitive match of arg against a lowercase ASCII name (letters, digits and '-': `| 0x20` keeps those). */
+export function isName(arg: Buffer, lower: Buffer): boolean {
+  if (arg.length !== lower.length) return false;
+  for (let i = 0; i < arg.length; i++) if ((arg[i] | 0x20) !== lower[i]) return false;
+  return true;
+}
