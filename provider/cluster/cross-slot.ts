@@ -2,7 +2,7 @@
 // standalone source a multi-key command may span slots: it is split where that keeps its meaning (DEL, UNLINK,
 // TOUCH, MSET, SMOVE), RENAME/RENAMENX are redone from the destination's own copy of the key (DUMP + RESTORE + DEL),
 // and anything else fails the task with CROSSSLOT naming the command, its keys and the offset: never dropped.
-import calculateSlot from 'cluster-key-slot';
+import calculateSlot, { generateMulti } from 'cluster-key-slot';
 import { encodeCommand } from '../resp/encode';
 import { commandKeys, commandName } from '../filter/command-keys';
 
@@ -25,8 +25,7 @@ function printable(b: Buffer): string {
 export function routeForCluster(argv: Buffer[], raw: Buffer, offset: number): ClusterRoute {
   const keys = commandKeys(argv);
   if (keys.length === 0) return { kind: 'writes', writes: [{ key: null, command: raw }] };
-  const slot = calculateSlot(keys[0]);
-  if (keys.every((k) => calculateSlot(k) === slot)) return { kind: 'writes', writes: [{ key: keys[0], command: raw }] };
+  if (generateMulti(keys) !== -1) return { kind: 'writes', writes: [{ key: keys[0], command: raw }] };
   const name = commandName(argv);
   switch (name) {
     case 'del':

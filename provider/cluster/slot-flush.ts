@@ -1,9 +1,8 @@
 // FLUSHALL or FLUSHDB sent to one master of a cluster source empties only that master's slots. Replayed as is it would
 // empty the whole destination, other masters' keys included, so the destination deletes the keys of those slots only.
-import Redis from 'ioredis';
 import calculateSlot from 'cluster-key-slot';
 import type { NodeAddress } from '../spec/types';
-import { withClient } from '../precheck/node-facts';
+import { withClient, clusterClient } from '../precheck/node-facts';
 
 type Ranges = Array<[number, number]>;
 
@@ -11,16 +10,13 @@ const inRanges = (slot: number, ranges: Ranges): boolean => ranges.some(([a, b])
 
 /** A cluster destination: per slot of the ranges, CLUSTER GETKEYSINSLOT on its owner and DEL, until the slot is empty. */
 async function flushSlotsInCluster(seeds: NodeAddress[], ranges: Ranges): Promise<number> {
-  const c = new Redis.Cluster(seeds.map((n) => ({ host: n.host, port: n.port })), {
-    redisOptions: { username: seeds[0].username, password: seeds[0].password, tls: seeds[0].tls ? {} : undefined },
-  });
-  c.on('error', () => undefined);
+  const c = clusterClient(seeds);
   let deleted = 0;
   try {
     await new Promise<void>((resolve, reject) => { c.once('ready', () => resolve()); c.once('error', reject); });
+    const slots: number[] = [];
+    for (const [a, b] of ranges) for (let s = a; s <= b; s++) slots.push(s);
     for (const master of c.nodes('master')) {
-      const slots: number[] = [];
-      for (const [a, b] of ranges) for (let s = a; s <= b; s++) slots.push(s);
       const counts = (await master.pipeline(slots.map((s) => ['cluster', 'countkeysinslot', String(s)])).exec()) ?? [];
       for (const [i, [err, n]] of counts.entries()) {
         if (err || !n) continue;

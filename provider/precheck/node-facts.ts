@@ -1,5 +1,5 @@
 // What the prechecks need to know about one server, read over the control plane (ioredis).
-import Redis from 'ioredis';
+import Redis, { type Cluster } from 'ioredis';
 import type { NodeAddress } from '../spec/types';
 import { formatHostPort } from '../spec/address';
 
@@ -80,6 +80,18 @@ export function controlClient(addr: NodeAddress, timeoutMs = 5000): Redis {
   // A client that does not retry rejects connect() with "Connection is closed."; the reason (WRONGPASS, ECONNREFUSED)
   // came in an error event just before, kept here for the message.
   c.on('error', (err: Error) => { lastErrors.set(c, err); });
+  return c;
+}
+
+/**
+ * A cluster client from seed nodes, with the first seed's credentials (every node of a cluster takes the same).
+ * Errors are reported by the calls that fail, not as events: the caller disconnects it when done.
+ */
+export function clusterClient(seeds: NodeAddress[]): Cluster {
+  const c = new Redis.Cluster(seeds.map((n) => ({ host: n.host, port: n.port })), {
+    redisOptions: { username: seeds[0].username, password: seeds[0].password, tls: seeds[0].tls ? {} : undefined },
+  });
+  c.on('error', () => undefined);
   return c;
 }
 

@@ -1,7 +1,6 @@
 // Runs one task in this process: the daemon's body. Opens the destination writer and one NodeSync per source master,
 // publishes the status, and on a lost connection retries with capped exponential backoff until the retry window
 // (connectionRetryMinutes) runs out; every attempt resumes from the checkpoints.
-import Redis from 'ioredis';
 import type { TaskSpec, NodeAddress } from '../spec/types';
 import { resolveTask, type ResolvedTask } from '../spec/resolve';
 import { formatHostPort } from '../spec/address';
@@ -15,7 +14,7 @@ import { discoverCluster, formatSlots, slotRangesOf } from '../cluster/topology'
 import { heartbeatKeyForSlots } from '../cluster/heartbeat-key';
 import { flushSlots } from '../cluster/slot-flush';
 import { ScriptBodies } from './script-bodies';
-import { withClient, controlClient, errorCause } from '../precheck/node-facts';
+import { withClient, controlClient, clusterClient, errorCause } from '../precheck/node-facts';
 import type { Writer } from '../writer/writer';
 import { maxRdbVersionFor } from '../writer/rdb-version';
 import { NodeSync, type LinkFactory } from './node-sync';
@@ -63,7 +62,7 @@ export class TaskRunner {
   private wake: (() => void) | null = null;
   private failure: { err: Error; retryable: boolean } | null = null;
 
-  constructor(spec: TaskSpec, private readonly opts: RunOptions) {
+  constructor(spec: TaskSpec, opts: RunOptions) {
     this.task = resolveTask(spec);
     this.paths = taskPaths(opts.stateDir, spec.name);
     ensureDir(this.paths.dir);
@@ -185,11 +184,7 @@ export class TaskRunner {
 
   /** Cross-slot RENAME reads the key back from the destination cluster. */
   private destinationDumper(attempt: Attempt): { dumpKey(key: Buffer): Promise<{ payload: Buffer | null; pttl: number }> } {
-    const d = this.task.destinationNodes;
-    const client = new Redis.Cluster(d.map((n) => ({ host: n.host, port: n.port })), {
-      redisOptions: { username: d[0].username, password: d[0].password, tls: d[0].tls ? {} : undefined },
-    });
-    client.on('error', () => undefined);
+    const client = clusterClient(this.task.destinationNodes);
     attempt.closers.push(() => client.disconnect());
     return {
       async dumpKey(key: Buffer) {

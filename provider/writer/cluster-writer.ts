@@ -133,7 +133,8 @@ export class ClusterWriter extends Notifier<WriterEvents> implements Writer {
   private release(): void {
     for (const [slot, hold] of this.holds) {
       const from = this.conns[hold.from];
-      const target = this.conns[this.nodeIndex(hold.to)];
+      const toIndex = this.nodeIndex(hold.to);
+      const target = this.conns[toIndex];
       if (!from || !target || from.confirmedCount < hold.fromSent) continue;
       this.holds.delete(slot);
       const owner = this.conns[this.owner[slot]] ?? target;
@@ -148,7 +149,7 @@ export class ClusterWriter extends Notifier<WriterEvents> implements Writer {
       // Offsets written before the release also wait for the re-sent commands.
       for (let k = this.marksHead; k < this.marks.length; k++) {
         const m = this.marks[k];
-        m.need[this.nodeIndex(hold.to)] = target.sentCount;
+        m.need[toIndex] = target.sentCount;
         m.need[this.owner[slot]] = owner.sentCount;
       }
     }

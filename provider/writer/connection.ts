@@ -201,7 +201,7 @@ export class DestinationConnection extends Notifier<ConnectionEvents> {
    */
   private trackTransaction(command: Buffer): void {
     if (command.length === 15 && command.equals(MULTI)) this.openTx = [];
-    else if (this.openTx && command.length === 14 && command.equals(EXEC)) {
+    else if (this.openTx && isExec(command)) {
       this.transactions.push(this.openTx);
       this.openTx = null;
     } else this.openTx?.push(command);
@@ -238,7 +238,7 @@ export class DestinationConnection extends Notifier<ConnectionEvents> {
     if (this.failure) return;
     if (applied !== NO_OFFSET) this.emit('applied', applied);
     this.emit('progress', this.confirmedCount);
-    if (this.needDrain && this.queue.length < this.maxCommands && this.queue.bytes < this.maxBytes) {
+    if (this.needDrain && !this.overBounds) {
       this.needDrain = false;
       this.emit('drain');
     }
