@@ -16,7 +16,8 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { dirname, join, resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { RdbReader, RdbError } from '../provider/rdb/reader';
+import { RdbReader } from '../provider/rdb/reader';
+import { RdbError } from '../provider/rdb/errors';
 import { CanonicalBuilder } from '../provider/rdb/canonical';
 import { CommandParser, RespProtocolError } from '../provider/resp/command-parser';
 import { encodeCommand } from '../provider/resp/encode';

@@ -6,7 +6,7 @@
 // what keeps 1-byte chunks linear and lets a value above bigKeyBytes be handed out in parts instead of held whole.
 import { Crc64 } from './crc64';
 import { Cursor } from './cursor';
-import { RDB_OPCODE, RDB_TYPE, type RdbEntry, type ValueKind } from './entry';
+import { RDB_OPCODE, RDB_TYPE, type RdbEntry } from './entry';
 import { CorruptData, NeedMore, RdbError } from './errors';
 import { KeyRecord } from './key-record';
 import { skipModuleAux } from './module';
@@ -472,8 +472,3 @@ function readPreGaFunction(c: Cursor): Buffer {
   const code = c.str('a function library body');
   return Buffer.concat([Buffer.from(`#!${engine.toString('latin1')} name=${name.toString('latin1')}\n`), code]);
 }
-
-// The reader's whole API from one module, as callers import it.
-export { RdbError };
-export type { ValueKind };
-export { readRdbFile, readRdbFileBatches } from './file';

@@ -21,7 +21,7 @@ export class CheckpointStore {
   private current: Checkpoint;
   private readonly file: BackgroundFile;
 
-  constructor(private readonly path: string) {
+  constructor(path: string) {
     this.current = readJson<Checkpoint>(path) ?? { version: 1, nodes: {} };
     this.file = new BackgroundFile(path, true);
   }
