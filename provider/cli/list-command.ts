@@ -1,11 +1,12 @@
 // `redis-sync list [--state-dir DIR] [--json]`: one line per task of the state dir.
 import { parseArgs } from 'node:util';
 import { defaultStateDir } from '../state/files';
+import { maxLagMs } from '../state/status';
 import { taskNames, viewTask, age, type TaskView } from './task-dir';
 
 function lag(v: TaskView): string {
-  const lags = (v.status?.nodes ?? []).map((n) => n.lagMs).filter((x): x is number => x !== null);
-  return lags.length ? `${Math.max(...lags)} ms` : '-';
+  const ms = maxLagMs(v.status);
+  return ms === null ? '-' : `${ms} ms`;
 }
 
 function progress(v: TaskView): string {
@@ -40,7 +41,7 @@ export async function listCommand(argv: string[]): Promise<number> {
   if (values.json) {
     process.stdout.write(JSON.stringify(views.map((v) => ({
       task: v.name, state: v.state, pid: v.pid ?? v.status?.pid ?? null, daemonRunning: v.pid !== null,
-      lagMs: v.status?.nodes.reduce<number | null>((m, n) => (n.lagMs === null ? m : Math.max(m ?? 0, n.lagMs)), null) ?? null,
+      lagMs: maxLagMs(v.status),
       updatedAt: v.status?.updatedAt ?? null, lastError: v.status?.lastError?.message ?? null,
     })), null, 2) + '\n');
     return 0;

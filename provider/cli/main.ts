@@ -1,5 +1,4 @@
 // The redis-sync command line: one entry point, one small module per sub-command.
-import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { SpecError, validateSpec } from '../spec/validate';
 import type { TaskSpec } from '../spec/types';
@@ -92,4 +91,3 @@ export async function main(argv: string[]): Promise<void> {
   }
 }
 
-export { parseArgs };

@@ -11,6 +11,7 @@ import { SUPERVISOR_PATH, supervisorArgv, workerPidPath, type SupervisorOptions,
 export type { SupervisorOptions } from './supervisor';
 export { isAlive } from './process-alive';
 import { isAlive } from './process-alive';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 
 export function daemonPid(stateDir: string, task: string): number | null {
@@ -78,8 +79,4 @@ function signal(pid: number, sig: NodeJS.Signals): void {
   try {
     process.kill(pid, sig);
   } catch { /* already gone */ }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

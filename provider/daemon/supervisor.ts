@@ -17,6 +17,7 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureDir, readJson, taskPaths, writeFileAtomic, type TaskPaths } from '../state/files';
 import type { TaskStatus } from '../state/status';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface SupervisorOptions {
   /** Crashes within crashWindowMs that make a crash loop (the task then fails). */
@@ -123,8 +124,6 @@ function isWorkerProcess(pid: number): boolean {
     return true; // no /proc: trust the pid file
   }
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 type WorkerEnd =
   | { kind: 'stopped' }

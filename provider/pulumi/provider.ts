@@ -6,7 +6,7 @@ import type { TaskSpec } from '../spec/types';
 import { specProblems } from '../spec/validate';
 import { resolveTask, staticProblems } from '../spec/resolve';
 import { defaultStateDir, taskPaths } from '../state/files';
-import type { PrecheckItem, TaskStatus } from '../state/status';
+import { maxLagMs, type PrecheckItem, type TaskStatus } from '../state/status';
 import { runPrechecks, formatPrecheckTable } from '../precheck/run-prechecks';
 import { withClient, scanMatch } from '../precheck/node-facts';
 import { discoverCluster } from '../cluster/topology';
@@ -85,7 +85,7 @@ export async function create(inputs: Props): Promise<{ id: string; outs: Props }
   failOnPrechecks(spec, prechecks);
   warn(prechecks);
   try {
-    await startAndWait(spec, stateDir, prechecks);
+    await startAndWait(spec, stateDir);
   } catch (err) {
     await cleanup(spec, stateDir);
     throw err;
@@ -111,9 +111,8 @@ function warn(items: PrecheckItem[]): void {
   }
 }
 
-async function startAndWait(spec: TaskSpec, stateDir: string, prechecks: PrecheckItem[]): Promise<void> {
-  // The provider ran the prechecks just now; the daemon's restarts of itself must not fail on its own keys.
-  void prechecks;
+/** The provider ran the prechecks just now, so the daemon skips them (its restarts must not fail on its own keys). */
+async function startAndWait(spec: TaskSpec, stateDir: string): Promise<void> {
   const daemonSpec = spec.access?.createUsers ? await grantAccess(spec) : spec;
   const pid = await spawnDaemon(daemonSpec, stateDir, ['--skip-prechecks']);
   const waitFor = spec.waitFor ?? 'synchronizing';
@@ -152,7 +151,7 @@ function outputs(inputs: Props, stateDir: string, prechecks: PrecheckItem[] | nu
     daemonPid: pid ?? 0,
     daemonRunning: running,
     daemonHost: daemonHost(),
-    lagMs: status?.nodes.reduce<number | null>((m, n) => (n.lagMs === null ? m : Math.max(m ?? 0, n.lagMs)), null) ?? null,
+    lagMs: maxLagMs(status),
     streams: (status?.nodes ?? []).map((n) => ({
       node: n.node, state: n.state, replid: n.replid, appliedOffset: n.appliedOffset, receivedOffset: n.receivedOffset,
       lastSync: n.lastSync, lagMs: n.lagMs, fullSync: n.fullSync, commandsApplied: n.commandsApplied, reconnects: n.reconnects,
@@ -180,7 +179,7 @@ export async function update(id: string, olds: Props, news: Props): Promise<{ ou
   const prechecks = await runPrechecks(spec, { resuming: news.clearDestinationOnUpdate !== true });
   failOnPrechecks(spec, prechecks);
   warn(prechecks);
-  await startAndWait(spec, stateDir, prechecks);
+  await startAndWait(spec, stateDir);
   void id;
   void olds;
   return { outs: outputs(news, stateDir, prechecks) };

@@ -57,6 +57,11 @@ export interface TaskStatus {
   topologyChanged?: string | null;
 }
 
+/** The largest replication lag over the streams that measured one; null when none has (or no status). */
+export function maxLagMs(status: TaskStatus | null | undefined): number | null {
+  return (status?.nodes ?? []).reduce<number | null>((m, n) => (n.lagMs === null ? m : Math.max(m ?? 0, n.lagMs)), null);
+}
+
 export function emptyProgress(): FullSyncProgress {
   return { bytesDone: 0, bytesTotal: null, keysDone: 0, keysExpected: null, startedAt: null, finishedAt: null };
 }

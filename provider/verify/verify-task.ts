@@ -5,11 +5,12 @@ import { resolveTask } from '../spec/resolve';
 import { verify, type VerifyOptions } from './verify';
 import type { VerifyReport } from './report';
 import { isHeartbeatKey } from '../cluster/heartbeat-key';
+import { checkpointKey } from '../task/tx-batch';
 
 export function taskKeyFilter(spec: TaskSpec): (key: Buffer) => boolean {
   const task = resolveTask(spec);
   const heartbeat = Buffer.from(task.heartbeat.key);
-  const checkpointPrefix = Buffer.from(`redis-sync:checkpoint:${task.name}:`);
+  const checkpointPrefix = Buffer.from(checkpointKey(task.name, ''));
   return (key) => isHeartbeatKey(heartbeat, key) || (key.length > checkpointPrefix.length && key.subarray(0, checkpointPrefix.length).equals(checkpointPrefix));
 }
 
