@@ -73,7 +73,8 @@ export class CommandFilter {
   /** A partial resync continues the stream in the db it was in at the checkpoint, without a new SELECT. */
   resumeIn(db: number): void { this.db = db; }
 
-  private wants(db: number): boolean {
+  /** Whether the task synchronizes this source database. */
+  wants(db: number): boolean {
     return this.selected === null || this.selected.has(db);
   }
 

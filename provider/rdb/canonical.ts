@@ -35,7 +35,6 @@ interface Pending {
   key: Buffer;
   valueKind: string;
   expireAtMs: number | null;
-  rdbType: number;
   parts: DecodedValue[];
 }
 
@@ -49,10 +48,10 @@ export class CanonicalBuilder {
   add(e: RdbEntry): void {
     switch (e.kind) {
       case 'key':
-        this.put(e.db, e.key, e.expireAtMs, e.rdbType, this.keysOnly ? null : e.decode(), e.valueKind);
+        this.put(e.db, e.key, e.expireAtMs, this.keysOnly ? null : e.decode(), e.valueKind);
         break;
       case 'bigkey-begin':
-        this.big = { key: e.key, valueKind: e.valueKind, expireAtMs: e.expireAtMs, rdbType: e.rdbType, parts: [] };
+        this.big = { key: e.key, valueKind: e.valueKind, expireAtMs: e.expireAtMs, parts: [] };
         break;
       case 'bigkey-part':
         if (!this.keysOnly) this.big?.parts.push(e.part);
@@ -60,7 +59,7 @@ export class CanonicalBuilder {
       case 'bigkey-end':
         if (this.big) {
           const b = this.big;
-          this.put(e.db, b.key, b.expireAtMs, b.rdbType, this.keysOnly ? null : joinParts(b.parts), b.valueKind);
+          this.put(e.db, b.key, b.expireAtMs, this.keysOnly ? null : joinParts(b.parts), b.valueKind);
         }
         this.big = null;
         break;
@@ -72,10 +71,10 @@ export class CanonicalBuilder {
     }
   }
 
-  private put(db: number, key: Buffer, expireAtMs: number | null, rdbType: number, value: DecodedValue | null, kind: string | null): void {
+  private put(db: number, key: Buffer, expireAtMs: number | null, value: DecodedValue | null, kind: string | null): void {
     let rec: CanonicalRecord | null;
     if (value === null) rec = { key: jsonBytes(key), type: kind ?? 'unknown', expire_at_ms: expireAtMs, value: null };
-    else rec = toRecord(key, expireAtMs, rdbType, value);
+    else rec = toRecord(key, expireAtMs, value);
     if (rec === null) return; // Redis skips empty collections when loading
     let m = this.dbs.get(db);
     if (!m) this.dbs.set(db, (m = new Map()));
@@ -125,7 +124,7 @@ function score(s: Score): number | string {
 
 const byBytes = (a: Buffer, b: Buffer): number => Buffer.compare(a, b);
 
-function toRecord(key: Buffer, expireAtMs: number | null, rdbType: number, v: DecodedValue): CanonicalRecord | null {
+function toRecord(key: Buffer, expireAtMs: number | null, v: DecodedValue): CanonicalRecord | null {
   const base = { key: jsonBytes(key), expire_at_ms: expireAtMs };
   switch (v.kind) {
     case 'string': return { ...base, type: 'string', value: jsonBytes(v.value) };
@@ -141,7 +140,7 @@ function toRecord(key: Buffer, expireAtMs: number | null, rdbType: number, v: De
       return { ...base, type: 'zset', value: m.map(([name, s]) => [jsonBytes(name), score(s)]) };
     }
     case 'hash': return hashRecord(base, v);
-    case 'stream': return { ...base, type: 'stream', value: streamJson(v.stream, rdbType) };
+    case 'stream': return { ...base, type: 'stream', value: streamJson(v.stream) };
     case 'module': return { ...base, type: 'module', module_type: v.moduleType, value: null };
   }
 }
@@ -161,8 +160,7 @@ export function idText(id: StreamId): string {
 }
 
 /** Fields a v1 record (type 15) does not store are derived as Redis derives them on load. */
-function streamJson(s: StreamValue, rdbType: number): JsonValue {
-  void rdbType;
+function streamJson(s: StreamValue): JsonValue {
   const firstEntry = s.entries[0];
   const firstId = s.firstId ?? (firstEntry ? firstEntry[0] : { ms: 0n, seq: 0n });
   const maxDeleted = s.maxDeletedEntryId ?? { ms: 0n, seq: 0n };

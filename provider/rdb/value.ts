@@ -121,14 +121,15 @@ function pairs(el: Buffer[], what: string): void {
   if (el.length % 2 !== 0) throw new CorruptData(`${what} with an even number of elements`, 0);
 }
 
-const listItem: Layout['item'] = (c, acc) => {
-  const v = strItem(c, acc, 'a list element');
-  if (v && acc) acc.elements.push(v);
-};
-const setItem: Layout['item'] = (c, acc) => {
-  const v = strItem(c, acc, 'a set member');
-  if (v && acc) acc.elements.push(v);
-};
+/** One string element of a list or a set; `what` names it in errors. */
+function elementItem(what: string): Layout['item'] {
+  return (c, acc) => {
+    const v = strItem(c, acc, what);
+    if (v && acc) acc.elements.push(v);
+  };
+}
+const listItem = elementItem('a list element');
+const setItem = elementItem('a set member');
 const hashItem: Layout['item'] = (c, acc) => {
   const f = strItem(c, acc, 'a hash field');
   const v = strItem(c, acc, 'a hash value');

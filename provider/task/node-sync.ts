@@ -249,16 +249,14 @@ export class NodeSync implements ReplicaLinkHandler {
   }
 
   private wantsKey(db: number, key: Buffer): boolean {
-    const dbs = this.d.task.databases;
-    if (dbs !== null && !dbs.includes(db)) return false;
-    return !isHeartbeatKey(this.heartbeatBase, key);
+    return this.filter.wants(db) && !isHeartbeatKey(this.heartbeatBase, key);
   }
 
   private applyRdbEntry(e: RdbEntry): void {
     const s = this.d.status.fullSync;
     switch (e.kind) {
       case 'resizedb':
-        if (this.d.task.databases === null || this.d.task.databases.includes(e.db)) s.keysExpected = (s.keysExpected ?? 0) + e.dbSize;
+        if (this.filter.wants(e.db)) s.keysExpected = (s.keysExpected ?? 0) + e.dbSize;
         return;
       case 'key':
         if (!this.wantsKey(e.db, e.key)) return;
