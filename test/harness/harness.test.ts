@@ -28,3 +28,19 @@ test('cluster of 3 masters with replicas has every slot assigned', async () => {
     await c.stop();
   }
 });
+
+test('a server that exits at start fails at once, saying why, instead of waiting out the timeout', async () => {
+  // A cluster node on a port over 55535 has no valid bus port: redis-server refuses to start.
+  const t0 = Date.now();
+  await assert.rejects(startRedis({ port: 60001, config: { 'cluster-enabled': 'yes' } }), /exited before accepting connections; redis\.log: .*55535/);
+  assert.ok(Date.now() - t0 < 5000, `took ${Date.now() - t0} ms`);
+});
+
+test('cluster nodes get ports whose bus port (port + 10000) is valid', async () => {
+  const c = await startCluster({ masters: 3 });
+  try {
+    for (const m of c.masters) assert.ok(m.port + 10000 <= 65535, `port ${m.port}`);
+  } finally {
+    await c.stop();
+  }
+});

@@ -1,7 +1,7 @@
 // Starts and stops real redis-server processes on free loopback ports, each in its own temporary directory.
 // Every server is registered so that a failing test still stops it (by pid) when the process exits.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, connect } from 'node:net';
@@ -53,9 +53,32 @@ export async function freePort(): Promise<number> {
   });
 }
 
-async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+/** Whether nothing listens on port now. */
+async function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, HOST, () => srv.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A free port for a server; a cluster node also needs its bus port (port + 10000) free and valid, else redis-server
+ * exits at once (ephemeral ports go up to 60999, so a bus port can be over 65535).
+ */
+async function serverPort(cluster: boolean): Promise<number> {
+  for (let i = 0; i < 100; i++) {
+    const port = await freePort();
+    if (!cluster || (port + 10000 <= 65535 && (await isFree(port + 10000)))) return port;
+  }
+  throw new Error('no free port pair (port, port + 10000) for a cluster node after 100 tries');
+}
+
+/** Resolves once the port accepts connections; rejects at once if the server exited, or after timeoutMs. */
+async function waitForPort(port: number, timeoutMs: number, exited: () => boolean): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  for (let i = 0; i < 1000 && Date.now() < deadline; i++) {
+  for (let i = 0; i < 1000 && Date.now() < deadline && !exited(); i++) {
     const ok = await new Promise<boolean>((resolve) => {
       const s = connect(port, HOST);
       s.once('connect', () => { s.destroy(); resolve(true); });
@@ -64,7 +87,7 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
     if (ok) return;
     await sleep(20);
   }
-  throw new Error(`redis-server on ${HOST}:${port} did not accept connections within ${timeoutMs} ms`);
+  throw new Error(`redis-server on ${HOST}:${port} ${exited() ? 'exited before accepting connections' : `did not accept connections within ${timeoutMs} ms`}`);
 }
 
 export function sleep(ms: number): Promise<void> {
@@ -91,20 +114,27 @@ function configText(port: number, dir: string, opts: StartOptions): string {
 
 export async function startRedis(opts: StartOptions = {}): Promise<RedisServer> {
   const dir = mkdtempSync(join(tmpdir(), 'redis-sync-test-'));
-  const port = opts.port ?? (await freePort());
   const confPath = join(dir, 'redis.conf');
-  writeFileSync(confPath, configText(port, dir, opts));
+  const cluster = opts.config?.['cluster-enabled'] === 'yes';
+  let port = opts.port ?? (await serverPort(cluster));
   let clientInstance: Redis | undefined;
   let pid = 0;
 
   const launch = async (): Promise<void> => {
+    writeFileSync(confPath, configText(port, dir, opts));
     const child = spawn(REDIS_SERVER_BIN, [confPath], { stdio: 'ignore', detached: false });
     if (child.pid === undefined) throw new Error(`could not start ${REDIS_SERVER_BIN}: is redis-server installed?`);
     pid = child.pid;
     running.add(pid);
-    child.once('exit', () => running.delete(child.pid!));
+    let exited = false;
+    child.once('exit', () => { exited = true; running.delete(child.pid!); });
     child.unref();
-    await waitForPort(port, 10_000);
+    try {
+      await waitForPort(port, 10_000, () => exited);
+    } catch (err) {
+      const log = existsSync(join(dir, 'redis.log')) ? readFileSync(join(dir, 'redis.log'), 'utf8').trim().split('\n').slice(-3).join(' | ') : '';
+      throw new Error(`${(err as Error).message}${log ? `; redis.log: ${log}` : ''}`);
+    }
   };
   const killProcess = async (signal: NodeJS.Signals): Promise<void> => {
     clientInstance?.disconnect();
@@ -116,7 +146,19 @@ export async function startRedis(opts: StartOptions = {}): Promise<RedisServer> 
     if (running.has(pid)) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } running.delete(pid); }
   };
 
-  await launch();
+  // A port the OS called free can be taken before redis-server binds it (another test's connection): a new one then.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await launch();
+      break;
+    } catch (err) {
+      if (opts.port !== undefined || attempt >= 3 || running.has(pid)) {
+        if (!running.has(pid)) rmSync(dir, { recursive: true, force: true });
+        throw err;
+      }
+      port = await serverPort(cluster);
+    }
+  }
   const server: RedisServer = {
     host: HOST,
     port,
@@ -164,10 +206,8 @@ export async function startCluster(opts: ClusterOptions): Promise<RedisCluster> 
   if (opts.password) config.masterauth = opts.password;
   const servers: RedisServer[] = [];
   try {
-    for (let i = 0; i < total; i++) {
-      const port = await freePort();
-      servers.push(await startRedis({ config: { ...config, 'cluster-config-file': `nodes-${port}.conf` }, password: opts.password, port }));
-    }
+    // Each server has its own directory, so one nodes.conf name serves all; startRedis picks ports with a free bus port.
+    for (let i = 0; i < total; i++) servers.push(await startRedis({ config: { ...config, 'cluster-config-file': 'nodes.conf' }, password: opts.password }));
     await formCluster(servers, opts.masters);
     await waitClusterOk(servers, 30_000);
   } catch (err) {
