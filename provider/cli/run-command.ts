@@ -40,5 +40,5 @@ export async function runCommand(argv: string[]): Promise<number> {
 
 /** A task that has a checkpoint (here or in the destination) is resuming: the keys in the destination are its own. */
 async function isResuming(spec: TaskSpec, stateDir: string): Promise<boolean> {
-  return existsSync(taskPaths(stateDir, spec.name).checkpoint) || destinationHasCheckpoint(spec);
+  return existsSync(taskPaths(stateDir, spec.id ?? spec.name).checkpoint) || destinationHasCheckpoint(spec);
 }

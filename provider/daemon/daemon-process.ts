@@ -9,8 +9,8 @@ import type { TaskStatus } from '../state/status';
 import { SUPERVISOR_PATH, supervisorArgv, workerPidPath, type SupervisorOptions, type WorkerPidFile } from './supervisor';
 
 export type { SupervisorOptions } from './supervisor';
-export { isAlive } from './process-alive';
-import { isAlive } from './process-alive';
+export { isAlive } from '../state/process-alive';
+import { isAlive } from '../state/process-alive';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 
@@ -34,9 +34,9 @@ export function workerPid(stateDir: string, task: string): number | null {
  * to each `redis-sync run` (e.g. --skip-prechecks); supervisor tunes restarts and the stop grace period.
  */
 export async function spawnDaemon(spec: TaskSpec, stateDir: string, extraArgs: string[] = [], supervisor: Partial<SupervisorOptions> = {}): Promise<number> {
-  const paths = taskPaths(stateDir, spec.name);
+  const paths = taskPaths(stateDir, spec.id ?? spec.name);
   ensureDir(paths.dir);
-  const child = spawn(process.execPath, [SUPERVISOR_PATH, ...supervisorArgv(stateDir, supervisor, extraArgs)], {
+  const child = spawn(process.execPath, [SUPERVISOR_PATH, ...supervisorArgv(stateDir, supervisor, extraArgs, spec.id && spec.id !== spec.name ? `${spec.name}/${spec.id}` : spec.name)], {
     detached: true,
     stdio: ['pipe', 'ignore', 'ignore'],
     env: { ...process.env, REDIS_SYNC_DAEMON: '1' },

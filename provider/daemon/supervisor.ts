@@ -12,7 +12,8 @@
 //   exits; after `stopGraceMs` it is killed. The worker watches its IPC channel to the supervisor (worker-guard.ts),
 //   so killing the supervisor, even with SIGKILL, stops the worker too.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { isAlive } from './process-alive';
+import { randomBytes } from 'node:crypto';
+import { isAlive } from '../state/process-alive';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureDir, readJson, taskPaths, writeFileAtomic, type TaskPaths } from '../state/files';
@@ -56,8 +57,9 @@ export const GUARD_PATH = join(__dirname, 'worker-guard.js');
 export const SUPERVISOR_PATH = __filename;
 
 /** The supervisor's command line: options (no secrets), then `--` and the worker's extra `run` arguments. */
-export function supervisorArgv(stateDir: string, opts: Partial<SupervisorOptions>, workerArgs: string[]): string[] {
-  const out = ['--state-dir', stateDir];
+export function supervisorArgv(stateDir: string, opts: Partial<SupervisorOptions>, workerArgs: string[], task?: string): string[] {
+  // --task only names the task in `ps` (which daemon is which on a host that runs several); the spec is on stdin.
+  const out = [...(task ? ['--task', task] : []), '--state-dir', stateDir];
   for (const [k, flag] of Object.entries(OPTION_FLAGS) as Array<[keyof SupervisorOptions, string]>) {
     if (opts[k] !== undefined) out.push(flag, String(opts[k]));
   }
@@ -75,6 +77,7 @@ export function parseSupervisorArgv(argv: string[]): { stateDir: string; options
     const value = own[i + 1];
     if (value === undefined) throw new Error(`supervisor: ${flag} needs a value`);
     if (flag === '--state-dir') { stateDir = value; continue; }
+    if (flag === '--task') continue;
     const key = (Object.keys(OPTION_FLAGS) as Array<keyof SupervisorOptions>).find((k) => OPTION_FLAGS[k] === flag);
     const n = Number(value);
     if (!key || !Number.isFinite(n) || n < 0) throw new Error(`supervisor: unknown option or bad value: ${flag} ${value}`);
@@ -134,6 +137,9 @@ export class Supervisor {
   readonly paths: TaskPaths;
   private readonly secrets: string[];
   private readonly task: string;
+  private readonly taskId: string;
+  /** The lease owner its workers share: a restarted worker takes the lease back at once (state/lease.ts). */
+  private readonly owner = randomBytes(8).toString('hex');
   private worker: ChildProcess | null = null;
   private workerStartedAt = 0;
   private stderrTail = '';
@@ -146,11 +152,13 @@ export class Supervisor {
   starts = 0;
 
   constructor(private readonly specText: string, private readonly stateDir: string, private readonly workerArgs: string[], private readonly opts: SupervisorOptions = DEFAULT_SUPERVISOR_OPTIONS) {
-    const spec = JSON.parse(specText) as { name?: unknown };
+    const spec = JSON.parse(specText) as { name?: unknown; id?: unknown };
     if (typeof spec.name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(spec.name)) throw new Error('supervisor: the spec has no valid "name"');
+    if (spec.id !== undefined && (typeof spec.id !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(spec.id))) throw new Error('supervisor: the spec has no valid "id"');
     this.task = spec.name;
+    this.taskId = typeof spec.id === 'string' ? spec.id : spec.name;
     this.secrets = secretsOf(spec);
-    this.paths = taskPaths(stateDir, spec.name);
+    this.paths = taskPaths(stateDir, this.taskId);
     ensureDir(this.paths.dir);
   }
 
@@ -208,7 +216,7 @@ export class Supervisor {
     this.starts++;
     const child = spawn(process.execPath, ['--require', GUARD_PATH, CLI_PATH, 'run', '--config', '-', '--state-dir', this.stateDir, ...this.workerArgs], {
       stdio: ['pipe', 'ignore', 'pipe', 'ipc'],
-      env: { ...process.env, REDIS_SYNC_DAEMON: '1', REDIS_SYNC_SUPERVISOR_PID: String(process.pid), REDIS_SYNC_WORKER_GRACE_MS: String(this.opts.stopGraceMs) },
+      env: { ...process.env, REDIS_SYNC_DAEMON: '1', REDIS_SYNC_OWNER: this.owner, REDIS_SYNC_SUPERVISOR_PID: String(process.pid), REDIS_SYNC_WORKER_GRACE_MS: String(this.opts.stopGraceMs) },
     });
     this.worker = child;
     return new Promise((resolve) => {
@@ -290,7 +298,7 @@ export class Supervisor {
   /** Updates status.json as the daemon: its pid, the state for every stream, and the error when given. */
   private writeStatus(state: TaskStatus['state'], message: string | null): void {
     const now = new Date().toISOString();
-    const status: TaskStatus = this.readStatus() ?? { task: this.task, state, pid: process.pid, startedAt: now, updatedAt: now, nodes: [], lastError: null, prechecks: [] };
+    const status: TaskStatus = this.readStatus() ?? { task: this.task, id: this.taskId, state, pid: process.pid, startedAt: now, updatedAt: now, nodes: [], lastError: null, prechecks: [] };
     status.state = state;
     status.pid = process.pid;
     status.updatedAt = now;

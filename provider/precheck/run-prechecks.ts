@@ -5,7 +5,9 @@ import { resolveTask } from '../spec/resolve';
 import { readNodeFacts } from './node-facts';
 import { evaluate } from './checks';
 import { withClient, scanMatch } from './node-facts';
-import { checkpointKey } from '../task/tx-batch';
+import { checkpointKey } from '../state/task-keys';
+import { parseHolder, describeHolder } from '../state/lease';
+import { formatHostPort } from '../spec/address';
 import type { NodeAddress } from '../spec/types';
 import { discoverCluster, formatSlots, slotRangesOf } from '../cluster/topology';
 
@@ -19,7 +21,33 @@ export async function runPrechecks(spec: TaskSpec, opts: { resuming: boolean }):
     Promise.all(src.nodes.map((n) => readNodeFacts(n))),
     Promise.all(dst.nodes.map((n) => readNodeFacts(n))),
   ]);
-  return [...src.items, ...dst.items, ...evaluate({ spec, source, destination, resuming: opts.resuming })];
+  const ignored = new Set(spec.ignorePrechecks ?? []);
+  const owned = (await ownershipItems(task.id, spec.destination.mode === 'cluster' ? dst.nodes : task.destinationNodes))
+    .map((i) => (ignored.has(i.id) ? { ...i, result: 'ignored' as const, message: `${i.message} (ignored by ignorePrechecks)` } : i));
+  return [...src.items, ...dst.items, ...evaluate({ spec, source, destination, resuming: opts.resuming }), ...owned];
+}
+
+/**
+ * Another live task writing this destination (its lease is there): two tasks would interleave their writes and
+ * empty each other's databases on a full resync. Named with where it runs and how to release it.
+ */
+async function ownershipItems(taskId: string, nodes: NodeAddress[]): Promise<PrecheckItem[]> {
+  const items: PrecheckItem[] = [];
+  for (const node of nodes) {
+    try {
+      await withClient(node, async (c) => {
+        for (const key of await scanMatch(c, 'redis-sync:lease:*', 100)) {
+          const holder = parseHolder(await c.get(key));
+          if (!holder || holder.task === taskId) continue;
+          items.push({
+            id: 'destination-owned', result: 'failed', node: formatHostPort(node),
+            message: `${formatHostPort(node)} is the destination of another running task, ${holder.task}, on ${describeHolder(holder)}: stop or destroy that task first (redis-sync stop ${holder.task} on that host, or pulumi destroy of its stack), or list destination-owned in ignorePrechecks if both tasks write disjoint keys`,
+          });
+        }
+      });
+    } catch { /* unreachable: the connectivity precheck reports it */ }
+  }
+  return items;
 }
 
 /**
@@ -63,17 +91,27 @@ export function formatPrecheckTable(items: PrecheckItem[], verbose = false): str
   return `  ${'RESULT'.padEnd(8)} ${'ID'.padEnd(idWidth)}  WHAT TO DO\n${lines.join('\n')}\n`;
 }
 
-/** The destination holds this task's checkpoint key: an earlier run of the task wrote there. */
+/** The destination holds this task's checkpoint key (on any master of a cluster): an earlier run wrote there. */
 export async function destinationHasCheckpoint(spec: TaskSpec): Promise<boolean> {
   const task = resolveTask(spec);
-  if (spec.destination.mode !== 'standalone') return false;
-  const db = task.mapDb(task.databases?.[0] ?? 0);
-  try {
-    return await withClient(task.destinationNodes[0], async (c) => {
-      await c.select(db);
-      return (await scanMatch(c, `${checkpointKey(task.name, '')}*`, 1)).length > 0;
-    });
-  } catch {
-    return false; // unreachable: the connectivity precheck reports it
+  const cluster = spec.destination.mode === 'cluster';
+  const db = cluster ? 0 : task.mapDb(task.databases?.[0] ?? 0);
+  let nodes = task.destinationNodes;
+  if (cluster) {
+    try {
+      nodes = (await discoverCluster(nodes)).masters.map((m) => m.address);
+    } catch {
+      return false; // unreachable: the connectivity precheck reports it
+    }
   }
+  for (const node of nodes) {
+    try {
+      const found = await withClient(node, async (c) => {
+        await c.select(db);
+        return (await scanMatch(c, `${checkpointKey(task.id, '')}*`, 1)).length > 0;
+      });
+      if (found) return true;
+    } catch { /* unreachable: the connectivity precheck reports it */ }
+  }
+  return false;
 }

@@ -2,6 +2,7 @@
 // it, so what Pulumi stores in the state stays a few lines long whatever this file grows into.
 import { hostname, networkInterfaces } from 'node:os';
 import { rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import type { TaskSpec } from '../spec/types';
 import { specProblems } from '../spec/validate';
 import { resolveTask, staticProblems } from '../spec/resolve';
@@ -11,7 +12,10 @@ import { runPrechecks, formatPrecheckTable } from '../precheck/run-prechecks';
 import { withClient, scanMatch } from '../precheck/node-facts';
 import { discoverCluster } from '../cluster/topology';
 import type { NodeAddress } from '../spec/types';
-import { checkpointKey } from '../task/tx-batch';
+import { destinationKeyPatterns, statusKey, TASK_META_DB } from '../state/task-keys';
+import { readLease, requestStop, describeHolder, leaseMs, type LeaseHolder } from '../state/lease';
+import { withMetaClient } from '../state/meta-client';
+import { destinationHasCheckpoint } from '../precheck/run-prechecks';
 import { spawnDaemon, stopDaemon, daemonPid, readStatus, isAlive } from '../daemon/daemon-process';
 import { grantAccess, revokeAccess } from '../access/acl-users';
 import { propsToSpec, containsUnknown, OUTPUT_KEYS, type TaskProps } from './props';
@@ -59,38 +63,70 @@ function valueAt(obj: unknown, path: string): unknown {
 
 // ---- diff ----
 
-/** Changing these makes another task: a different destination identity, data layout or task identity. */
-const REPLACE_KEYS = ['name', 'databases', 'databaseMapping', 'stateDir'];
-
-export async function diff(_id: string, olds: Props, news: Props): Promise<{ changes: boolean; replaces: string[]; deleteBeforeReplace: boolean }> {
+/**
+ * Every change is an update of the same task (same id, same keys): a new layout (databases, mapping, a mode) is
+ * re-copied in full by the update, so the task's own keys never fail its successor's destination-empty precheck.
+ */
+export async function diff(id: string, olds: Props, news: Props): Promise<{ changes: boolean; replaces: string[]; deleteBeforeReplace: boolean }> {
   const keys = new Set([...Object.keys(olds), ...Object.keys(news)].filter((k) => !OUTPUT_KEYS.has(k) && k !== '__provider'));
   const changed = [...keys].filter((k) => JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null));
-  const replaces = changed.filter((k) => REPLACE_KEYS.includes(k));
-  for (const side of ['source', 'destination'] as const) {
-    const o = olds[side] as TaskProps['source'] | undefined;
-    const n = news[side] as TaskProps['source'] | undefined;
-    if (o && n && o.mode !== n.mode) replaces.push(side);
+  if (changed.length > 0 || containsUnknown(news)) return { changes: true, replaces: [], deleteBeforeReplace: false };
+  // Unchanged inputs, but a task whose daemon is gone (anywhere: its lease expired) is restarted by this `up`.
+  const why = await whyNotRunning(id, olds);
+  if (why) info(`${String(olds.name)}: ${why}: pulumi up restarts it from its checkpoint`);
+  return { changes: why !== null, replaces: [], deleteBeforeReplace: false };
+}
+
+/** Why the task is not running, or null when a daemon holds its lease (or its destination cannot be asked). */
+async function whyNotRunning(id: string, props: Props): Promise<string | null> {
+  const remote = await readRemote(withId(propsToSpec(props), id));
+  if (!remote || remote.holder) return null;
+  const s = remote.status;
+  if (!s) return 'daemon not running (no status on the destination)';
+  if (s.state === 'Failed') return `task failed: ${s.lastError?.message ?? 'unknown error'}`;
+  return `daemon not running (owner host ${s.host ?? 'unknown'}, pid ${s.pid}, last seen ${s.updatedAt})`;
+}
+
+function withId(spec: TaskSpec, id: string): TaskSpec {
+  return { ...spec, id };
+}
+
+/** A task id: the resource's name and a random suffix, so two stacks with one task name make two tasks. */
+function newTaskId(name: string): string {
+  return `${name}-${randomBytes(4).toString('hex')}`;
+}
+
+interface RemoteView { status: TaskStatus | null; holder: LeaseHolder | null }
+
+/** The task's status and lease on its destination, or null when the destination cannot be reached. */
+async function readRemote(spec: TaskSpec): Promise<RemoteView | null> {
+  const task = resolveTask(spec);
+  try {
+    return await withMetaClient(spec.destination.mode, task.destinationNodes, async (c) => {
+      const [holder, text] = await Promise.all([readLease(c, task.id), c.get(statusKey(task.id))]);
+      return { holder, status: text ? (JSON.parse(text) as TaskStatus) : null };
+    });
+  } catch {
+    return null;
   }
-  // A daemon that is gone while the task should run is restarted by the next `pulumi up`.
-  const daemonGone = olds.daemonRunning === false;
-  return { changes: changed.length > 0 || daemonGone, replaces, deleteBeforeReplace: replaces.length > 0 };
 }
 
 // ---- create ----
 
 export async function create(inputs: Props): Promise<{ id: string; outs: Props }> {
-  const spec = propsToSpec(inputs);
+  const id = newTaskId(String(inputs.name));
+  const spec = withId(propsToSpec(inputs), id);
   const stateDir = stateDirOf(inputs);
   const prechecks = await runPrechecks(spec, { resuming: false });
   failOnPrechecks(spec, prechecks);
-  warn(prechecks);
+  warn(spec, prechecks);
   try {
     await startAndWait(spec, stateDir);
   } catch (err) {
     await cleanup(spec, stateDir);
     throw err;
   }
-  return { id: spec.name, outs: outputs(inputs, stateDir, prechecks) };
+  return { id, outs: await outputs(id, inputs, stateDir, prechecks) };
 }
 
 function failOnPrechecks(spec: TaskSpec, items: PrecheckItem[]): void {
@@ -99,13 +135,19 @@ function failOnPrechecks(spec: TaskSpec, items: PrecheckItem[]): void {
   }
 }
 
-function warn(items: PrecheckItem[]): void {
-  const warnings = items.filter((i) => i.result === 'warning');
-  if (!warnings.length) return;
+function warn(spec: TaskSpec, items: PrecheckItem[]): void {
+  for (const w of items.filter((i) => i.result === 'warning')) log('warn', `task ${spec.name}: precheck ${w.id}: ${w.message}`);
+}
+
+function info(message: string): void {
+  log('info', message);
+}
+
+function log(level: 'info' | 'warn', message: string): void {
   try {
     // Loaded only here: the provider process has the SDK, and a log failure must not fail the task.
     const pulumi = require('@pulumi/pulumi') as typeof import('@pulumi/pulumi');
-    for (const w of warnings) void pulumi.log.warn(`precheck ${w.id}: ${w.message}`);
+    void pulumi.log[level](message);
   } catch {
     /* the warnings are in the outputs too */
   }
@@ -115,42 +157,54 @@ function warn(items: PrecheckItem[]): void {
 async function startAndWait(spec: TaskSpec, stateDir: string): Promise<void> {
   const daemonSpec = spec.access?.createUsers ? await grantAccess(spec) : spec;
   const pid = await spawnDaemon(daemonSpec, stateDir, ['--skip-prechecks']);
+  const id = resolveTask(spec).id;
   const waitFor = spec.waitFor ?? 'synchronizing';
   const timeoutMs = (spec.waitTimeoutSeconds ?? 600) * 1000;
   const deadline = Date.now() + timeoutMs;
   let last: TaskStatus | null = null;
   for (let i = 0; i < 1_000_000 && Date.now() < deadline; i++) {
     // The status file of a predecessor may still be there: only the new daemon's own status counts.
-    const status = readStatus(stateDir, spec.name);
+    const status = readStatus(stateDir, id);
     last = status?.pid === pid ? status : null;
     const alive = isAlive(pid);
     if (last?.state === 'Failed') {
-      throw new Error(`task "${spec.name}" failed: ${last.lastError?.message ?? 'unknown error'}. See \`redis-sync status ${spec.name} --state-dir ${stateDir}\` and \`redis-sync logs ${spec.name} --state-dir ${stateDir}\` (docs/troubleshooting.md); fix the cause and run pulumi up again: the task resumes from its checkpoint`);
+      throw new Error(`task "${spec.name}" failed: ${last.lastError?.message ?? 'unknown error'}. See \`redis-sync status ${id} --state-dir ${stateDir}\` and \`redis-sync logs ${id} --state-dir ${stateDir}\` (docs/troubleshooting.md); fix the cause and run pulumi up again: the task resumes from its checkpoint`);
     }
     if (last && alive && (waitFor === 'started' || last.state === 'Synchronizing')) return;
-    if (!alive && i > 20) throw new Error(`the redis-sync daemon of task "${spec.name}" exited before it started: see its log, \`redis-sync logs ${spec.name} --state-dir ${stateDir}\` (${taskPaths(stateDir, spec.name).log})`);
+    if (!alive && i > 20) throw new Error(`the redis-sync daemon of task "${spec.name}" exited before it started: see its log, \`redis-sync logs ${id} --state-dir ${stateDir}\` (${taskPaths(stateDir, id).log})`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`task "${spec.name}" did not reach ${waitFor} within ${timeoutMs / 1000} s (state ${last?.state ?? 'unknown'}); watch it with \`redis-sync status ${spec.name} --watch --state-dir ${stateDir}\`, then raise waitTimeoutSeconds or set waitFor: "started"`);
+  throw new Error(`task "${spec.name}" did not reach ${waitFor} within ${timeoutMs / 1000} s (state ${last?.state ?? 'unknown'}); watch it with \`redis-sync status ${id} --watch --state-dir ${stateDir}\`, then raise waitTimeoutSeconds or set waitFor: "started"`);
 }
 
 // ---- read ----
 
-export async function read(id: string, props: Props): Promise<{ id: string; props: Props }> {
-  return { id, props: outputs(props, stateDirOf(props), null) };
+export async function read(id: string, props: Props | undefined): Promise<{ id: string; props: Props }> {
+  if (!props || typeof props.name !== 'string' || !props.destination) {
+    throw new Error(`RedisSyncTask "${id}" cannot be imported: its inputs (source, destination, passwords) are not kept on the servers, so there is nothing to import them from. Declare the task in the program with its inputs instead; to stop a task you no longer manage, run \`redis-sync stop ${id} --config <task.json>\` or let \`pulumi destroy\` of its own stack remove it.`);
+  }
+  return { id, props: await outputs(id, props, stateDirOf(props), null) };
 }
 
-function outputs(inputs: Props, stateDir: string, prechecks: PrecheckItem[] | null): Props {
-  const name = String(inputs.name);
-  const status = readStatus(stateDir, name);
-  const pid = daemonPid(stateDir, name);
-  const running = pid !== null;
+/**
+ * The outputs from the task's status on its destination (wherever its daemon runs), else this machine's status file.
+ * A daemon runs while its lease is held; its host is the lease holder's.
+ */
+async function outputs(id: string, inputs: Props, stateDir: string, prechecks: PrecheckItem[] | null): Promise<Props> {
+  const spec = withId(propsToSpec(inputs), id);
+  const remote = await readRemote(spec);
+  const localPid = daemonPid(stateDir, id);
+  const status = remote?.status ?? readStatus(stateDir, id);
+  const holder = remote?.holder ?? null;
+  const running = remote ? holder !== null : localPid !== null;
+  const here = holder === null || holder.host === hostname();
   return {
     ...Object.fromEntries(Object.entries(inputs).filter(([k]) => !OUTPUT_KEYS.has(k))),
+    taskId: id,
     state: running ? status?.state ?? 'Starting' : status?.state === 'Failed' ? 'Failed' : 'DaemonNotRunning',
-    daemonPid: pid ?? 0,
+    daemonPid: holder?.pid ?? localPid ?? 0,
     daemonRunning: running,
-    daemonHost: daemonHost(),
+    daemonHost: here ? daemonHost() : { hostname: holder!.host, addresses: status?.addresses ?? [] },
     lagMs: maxLagMs(status),
     streams: (status?.nodes ?? []).map((n) => ({
       node: n.node, state: n.state, replid: n.replid, appliedOffset: n.appliedOffset, receivedOffset: n.receivedOffset,
@@ -165,64 +219,140 @@ function outputs(inputs: Props, stateDir: string, prechecks: PrecheckItem[] | nu
 
 /** The addresses a network allow-list of a managed Redis must admit: this host's. */
 function daemonHost(): { hostname: string; addresses: string[] } {
-  const addresses = Object.values(networkInterfaces()).flat().filter((a) => a && !a.internal).map((a) => a!.address);
-  return { hostname: hostname(), addresses };
+  return { hostname: hostname(), addresses: hostAddresses() };
+}
+
+function hostAddresses(): string[] {
+  return Object.values(networkInterfaces()).flat().filter((a) => a && !a.internal).map((a) => a!.address);
 }
 
 // ---- update ----
 
+/** A layout change: the destination's copy no longer matches what the new spec synchronizes, so it is re-copied. */
+function layoutChanged(olds: Props, news: Props): boolean {
+  const same = (k: string): boolean => JSON.stringify(olds[k] ?? null) === JSON.stringify(news[k] ?? null);
+  const mode = (p: Props, side: string): unknown => (p[side] as { mode?: unknown } | undefined)?.mode;
+  return !same('databases') || !same('databaseMapping') || mode(olds, 'source') !== mode(news, 'source') || mode(olds, 'destination') !== mode(news, 'destination');
+}
+
+/**
+ * Make before break: the new configuration is validated and prechecked while the old daemon keeps running; only then
+ * is the old one stopped (wherever it runs) and the new one started. If the new one does not come up, the old
+ * configuration is started again and the error says so.
+ */
 export async function update(id: string, olds: Props, news: Props): Promise<{ outs: Props }> {
-  const spec = propsToSpec(news);
+  const spec = withId(propsToSpec(news), id);
+  const oldSpec = withId(propsToSpec(olds), id);
   const stateDir = stateDirOf(news);
-  await stopDaemon(stateDir, spec.name);
-  if (news.clearDestinationOnUpdate === true) await clearDestination(spec, stateDir);
-  const prechecks = await runPrechecks(spec, { resuming: news.clearDestinationOnUpdate !== true });
-  failOnPrechecks(spec, prechecks);
-  warn(prechecks);
-  await startAndWait(spec, stateDir);
-  void id;
-  void olds;
-  return { outs: outputs(news, stateDir, prechecks) };
+  const resync = news.clearDestinationOnUpdate === true || layoutChanged(olds, news);
+  // Resuming only where the destination holds this task's checkpoint: another server, or one that came back empty or
+  // with foreign keys, gets the existing-data precheck and a full sync.
+  const resuming = resync || await destinationHasCheckpoint(spec);
+  const prechecks = await runPrechecks(spec, { resuming });
+  if (prechecks.some((i) => i.result === 'failed')) {
+    throw new Error(`update of task "${spec.name}" not applied: the previous configuration keeps running. Prechecks of the new configuration failed (fix the items below, or list their ids in ignorePrechecks):\n${formatPrecheckTable(prechecks)}`);
+  }
+  warn(spec, prechecks);
+  await stopTask(oldSpec, stateDirOf(olds));
+  if (resync) await clearDestination(spec, stateDir);
+  try {
+    await startAndWait(spec, stateDir);
+  } catch (err) {
+    await stopTask(spec, stateDir);
+    const restored = await startAndWait(oldSpec, stateDirOf(olds)).then(() => 'the previous configuration was started again', (e: Error) => `restarting the previous configuration failed too: ${e.message}`);
+    throw new Error(`update of task "${spec.name}" failed: ${(err as Error).message}; ${restored}`);
+  }
+  if (movedAway(olds, news, 'destination')) await removeDestinationKeys(oldSpec);
+  if (movedAway(olds, news, 'source')) await removeHeartbeats(oldSpec);
+  return { outs: await outputs(id, news, stateDir, prechecks) };
+}
+
+function movedAway(olds: Props, news: Props, side: 'source' | 'destination'): boolean {
+  const nodes = (p: Props): string => JSON.stringify((p[side] as { nodes?: unknown } | undefined)?.nodes ?? null);
+  return nodes(olds) !== nodes(news);
 }
 
 /** Empties the synchronized databases and forgets the checkpoint, so the restarted task syncs in full. */
 async function clearDestination(spec: TaskSpec, stateDir: string): Promise<void> {
   const task = resolveTask(spec);
-  for (const node of task.destinationNodes) {
+  const nodes = await nodesOf(spec.destination.mode, task.destinationNodes);
+  for (const node of nodes) {
     await withClient(node, async (c) => {
       if (task.databases === null) await c.flushall();
       else for (const db of task.databases) { await c.select(task.mapDb(db)); await c.flushdb(); }
     });
   }
-  rmSync(taskPaths(stateDir, spec.name).checkpoint, { force: true });
+  await removeDestinationKeys(spec);
+  rmSync(taskPaths(stateDir, task.id).checkpoint, { force: true });
+}
+
+/**
+ * Stops the task's daemon wherever it runs: this machine's directly, another machine's through a stop request on the
+ * destination, which its daemon sees within a second; returns once no daemon holds the lease (or it expired).
+ */
+async function stopTask(spec: TaskSpec, stateDir: string): Promise<void> {
+  const task = resolveTask(spec);
+  await stopDaemon(stateDir, task.id);
+  try {
+    await withMetaClient(spec.destination.mode, task.destinationNodes, async (c) => {
+      if (!(await readLease(c, task.id))) return;
+      await requestStop(c, task.id);
+      const deadline = Date.now() + leaseMs() + 20_000;
+      let holder: LeaseHolder | null = null;
+      for (let i = 0; i < 10_000 && Date.now() < deadline; i++) {
+        holder = await readLease(c, task.id);
+        if (!holder) return;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      throw new Error(`the daemon of task ${task.id} on ${holder ? describeHolder(holder) : 'another host'} did not stop: stop it there (redis-sync stop ${task.id})`);
+    });
+  } catch (err) {
+    if (/did not stop/.test((err as Error).message)) throw err;
+    /* the destination is unreachable: no daemon can write it either */
+  }
 }
 
 // ---- delete ----
 
-export async function deleteTask(_id: string, props: Props): Promise<void> {
-  const spec = propsToSpec(props);
-  await cleanup(spec, stateDirOf(props));
+export async function deleteTask(id: string, props: Props): Promise<void> {
+  await cleanup(withId(propsToSpec(props), id), stateDirOf(props));
 }
 
 /** Stops the daemon and removes what the task added; every step tolerates what is already gone. */
 async function cleanup(spec: TaskSpec, stateDir: string): Promise<void> {
-  await stopDaemon(stateDir, spec.name);
+  await stopTask(spec, stateDir);
+  await removeHeartbeats(spec);
+  await removeDestinationKeys(spec);
+  if (spec.access?.createUsers) await revokeAccess(spec);
+  rmSync(taskPaths(stateDir, resolveTask(spec).id).dir, { recursive: true, force: true });
+}
+
+/** The heartbeat keys on every source master. */
+async function removeHeartbeats(spec: TaskSpec): Promise<void> {
   const task = resolveTask(spec);
-  const heartbeatDb = task.heartbeat.db ?? 0;
   const sources = await nodesOf(spec.source.mode, task.sourceNodes);
   await Promise.all(sources.map((n) => bestEffort(() => withClient(n, async (c) => {
-    await c.select(heartbeatDb);
+    await c.select(task.heartbeat.db ?? 0);
     const keys = await scanMatch(c, `${task.heartbeat.key}*`);
     if (keys.length) await c.del(...keys);
   }))));
-  const ckDb = task.mapDb(task.databases?.[0] ?? 0);
-  await Promise.all(task.destinationNodes.map((n) => bestEffort(() => withClient(n, async (c) => {
-    await c.select(ckDb);
-    const keys = await scanMatch(c, `${checkpointKey(task.name, '')}*`);
-    if (keys.length) await c.del(...keys);
+}
+
+/** The task's checkpoint, lease, status, stop and guard keys on every destination master. */
+async function removeDestinationKeys(spec: TaskSpec): Promise<void> {
+  const task = resolveTask(spec);
+  const dbs = [...new Set([TASK_META_DB, task.mapDb(task.databases?.[0] ?? 0)])];
+  const nodes = await nodesOf(spec.destination.mode, task.destinationNodes);
+  await Promise.all(nodes.map((n) => bestEffort(() => withClient(n, async (c) => {
+    for (const db of dbs) {
+      await c.select(db);
+      for (const pattern of destinationKeyPatterns(task.id)) {
+        const keys = pattern.includes('*') ? await scanMatch(c, pattern) : [pattern];
+        // One DEL per key: on a cluster node a key of another slot answers MOVED, which is only skipped.
+        for (const k of keys) await c.del(k).catch(() => undefined);
+      }
+    }
   }))));
-  if (spec.access?.createUsers) await revokeAccess(spec);
-  rmSync(taskPaths(stateDir, spec.name).dir, { recursive: true, force: true });
 }
 
 /** Every master of a cluster (heartbeat keys live on each), or the nodes as given. */

@@ -2,12 +2,20 @@
 import type { EndpointSpec, NodeAddress, TaskSpec } from './types';
 import { parseHostPort } from './address';
 import { SpecError, type SpecProblem } from './validate';
+import { defaultHeartbeatKey } from '../state/task-keys';
+
+/** The task's identity: unique per task (Pulumi generates one per resource), unlike the display name. */
+export function taskIdOf(spec: Pick<TaskSpec, 'id' | 'name'>): string {
+  return spec.id ?? spec.name;
+}
 
 export interface Credentials { username?: string; password?: string }
 
 export interface ResolvedTask {
   spec: TaskSpec;
   name: string;
+  /** What the task's keys, lease, ACL users and state dir are named by: `id`, or the name when none is given. */
+  id: string;
   sourceNodes: NodeAddress[];
   destinationNodes: NodeAddress[];
   /** null means every database. */
@@ -86,13 +94,14 @@ export function resolveTask(spec: TaskSpec): ResolvedTask {
   return {
     spec,
     name: spec.name,
+    id: taskIdOf(spec),
     sourceNodes: endpointNodes(spec.source, 'source'),
     destinationNodes: endpointNodes(spec.destination, 'destination'),
     databases,
     mapDb: (db) => mapping[String(db)] ?? db,
     heartbeat: {
       enabled: spec.heartbeat?.enabled ?? true,
-      key: spec.heartbeat?.key ?? `redis-sync:heartbeat:${spec.name}`,
+      key: spec.heartbeat?.key ?? defaultHeartbeatKey(taskIdOf(spec)),
       intervalMs: spec.heartbeat?.intervalMs ?? 1000,
       db: spec.heartbeat?.db ?? (databases ? databases[0] : null),
     },

@@ -40,6 +40,11 @@ export interface TuningSpec {
 
 export interface TaskSpec {
   name: string;
+  /**
+   * The task's identity, unique per task: its keys on the servers, lease, ACL users and state dir carry it. The Pulumi
+   * resource generates one at create; a CLI task file may set one (default: the name).
+   */
+  id?: string;
   source: EndpointSpec;
   destination: EndpointSpec;
   /** Source db numbers to synchronize; absent means all. */

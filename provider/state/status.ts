@@ -46,6 +46,11 @@ export interface PrecheckItem {
 
 export interface TaskStatus {
   task: string;
+  /** The task id (state/task-keys.ts); absent in a status written before ids existed. */
+  id?: string;
+  /** The machine the daemon runs on, and its addresses (for allow-lists). */
+  host?: string;
+  addresses?: string[];
   state: TaskState;
   pid: number;
   startedAt: string;

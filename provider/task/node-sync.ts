@@ -16,11 +16,25 @@ import { LagTracker } from './lag-tracker';
 import { encodeCommand } from '../resp/encode';
 import { routeForCluster, type RoutedWrite } from '../cluster/cross-slot';
 import { isHeartbeatKey } from '../cluster/heartbeat-key';
+import { isInternalKey } from '../state/task-keys';
 import { StringBatch, STRING_BATCH_VALUE_MAX } from './string-batch';
-import { type StreamPosition, TxBatch, encodeCheckpoint, FULL_SYNC_MARKER, type DestinationCheckpoint } from './tx-batch';
+import { type StreamPosition, TxBatch, encodeCheckpoint, decodeCheckpoint, isFullSyncMarker, FULL_SYNC_MARKER, type DestinationCheckpoint, type BatchTarget } from './tx-batch';
 
 const SET = Buffer.from('SET');
 
+/**
+ * Another task's own keys (its checkpoint, lease, status, fence guard) when this task's source is that task's
+ * destination (a cascade): they describe that task and that server, and are never carried downstream.
+ */
+function isInternalCommand(argv: Buffer[]): boolean {
+  if (argv.length < 2) return false;
+  // Older servers propagate a script itself (the fence's EVAL) rather than its effects: its keys follow numkeys.
+  if (argv[0].length === 4 && argv[0].toString('latin1').toLowerCase() === 'eval') {
+    const n = Number(argv[2]?.toString('latin1'));
+    return n > 0 && argv.slice(3, 3 + n).every(isInternalKey);
+  }
+  return isInternalKey(argv[1]);
+}
 export type LinkFactory = (handler: ReplicaLinkHandler, position: PsyncPosition | null) => Promise<ReplicaLink>;
 
 export interface NodeSyncDeps {
@@ -51,7 +65,19 @@ export interface NodeSyncDeps {
   /** Overwrites this stream's checkpoint key on the destination (outside the batches). */
   setDestinationCheckpoint(value: string): Promise<void>;
   /** Where the destination keeps this stream's checkpoint (standalone destinations); null: no transactional checkpoint. */
-  destinationCheckpoint: { key: string; db: number; value: DestinationCheckpoint | null; fullSyncInterrupted?: boolean } | null;
+  destinationCheckpoint: (BatchTarget & {
+    value: DestinationCheckpoint | null;
+    /** The key's value once claimed by this process: what the first fenced transaction expects. */
+    claimed: string | null;
+    fullSyncInterrupted?: boolean;
+  }) | null;
+  /**
+   * A cluster destination's copy of the checkpoint (its writes cannot share a transaction with it): saved with the
+   * local one, and what a restart trusts, so a destination that is not the one the task wrote is never resumed.
+   */
+  clusterCheckpoint: { value: string | null; save(value: string): Promise<void> } | null;
+  /** This process's token (the lease's writer), written into every checkpoint. */
+  writerToken: string;
   /** Called when the stream stops for good (a destination error, an unsupported command) or the link fails. */
   onFailure(err: Error, retryable: boolean): void;
   onStateChange(): void;
@@ -101,7 +127,8 @@ export class NodeSync implements ReplicaLinkHandler {
     this.heartbeatBase = Buffer.from(t.heartbeat.key);
     this.filter = new CommandFilter({ databases: t.databases, mapDb: t.mapDb, heartbeatKey: this.heartbeatKey, forwardPublish: t.forwardPublish });
     const dc = d.destinationCheckpoint;
-    this.batch = dc ? new TxBatch((db, cmd, offset) => this.write(db, null, cmd, offset), dc.db, dc.key) : null;
+    this.batch = dc ? new TxBatch((db, cmd, offset) => this.write(db, null, cmd, offset), dc) : null;
+    this.batch?.setExpected(dc!.claimed);
     d.writer.on('applied', (offset) => this.onApplied(offset));
     d.writer.on('failed', (f) => this.onWriterFailed(f));
     d.writer.on('drain', () => this.resumeIfPaused());
@@ -111,7 +138,7 @@ export class NodeSync implements ReplicaLinkHandler {
     const position = this.resumePosition();
     this.resumeDb = position?.db;
     // A full sync that was interrupted left keys of an older snapshot: they are the task's, and must go first.
-    this.hadCheckpoint = position !== null || (this.d.destinationCheckpoint?.fullSyncInterrupted ?? false);
+    this.hadCheckpoint = position !== null || (this.d.destinationCheckpoint?.fullSyncInterrupted ?? false) || isFullSyncMarker(this.d.clusterCheckpoint?.value ?? null);
     this.d.log.info({ node: this.d.node, psync: position ?? 'full' }, position ? `PSYNC ${position.replid} ${position.offset + 1}` : 'PSYNC ? -1');
     this.link = await this.d.openLink(this, position);
     this.checkpointTimer = setInterval(() => this.saveCheckpoint(), 200);
@@ -125,6 +152,15 @@ export class NodeSync implements ReplicaLinkHandler {
   private resumePosition(): (PsyncPosition & { db?: number }) | null {
     const local = this.d.checkpoint.get(this.d.streamId);
     const dc = this.d.destinationCheckpoint;
+    const cc = this.d.clusterCheckpoint;
+    if (cc) {
+      const remote = decodeCheckpoint(cc.value);
+      if (!remote) {
+        if (local) this.d.log.warn({ node: this.d.node }, 'the destination cluster has no checkpoint of this task: full sync');
+        return null;
+      }
+      return local && local.replid === remote.replid && local.offset > remote.offset ? { replid: local.replid, offset: local.offset, db: local.db } : remote;
+    }
     if (dc) {
       // A destination without our checkpoint is not the one we wrote to (or was emptied): only a full sync is safe.
       if (!dc.value) {
@@ -166,9 +202,15 @@ export class NodeSync implements ReplicaLinkHandler {
     s.fullSync = { ...emptyProgress(), startedAt: new Date().toISOString() };
     s.receivedOffset = offset;
     this.d.log.info({ node: this.d.node, replid, offset }, '+FULLRESYNC: full sync starts');
-    if (this.hadCheckpoint) this.clearDestination();
+    const flush = this.hadCheckpoint ? this.clearDestination() : [];
     const dc = this.d.destinationCheckpoint;
-    if (dc) this.write(dc.db, null, encodeCommand(['SET', dc.key, FULL_SYNC_MARKER]));
+    if (this.batch && dc) {
+      // Fenced, and confirmed before the snapshot is written: a daemon that is not the owner writes no key.
+      this.batch.setCheckpoint(`${FULL_SYNC_MARKER} ${dc.writer}`, flush);
+      this.link?.pause();
+      this.d.writer.flush().then(() => { if (!this.paused) this.link?.resume(); }, () => undefined);
+    } else for (const f of flush) this.write(f.db, null, f.command);
+    this.d.clusterCheckpoint?.save(`${FULL_SYNC_MARKER} ${this.d.writerToken}`).catch((err: Error) => this.fail(err, true));
     this.d.onStateChange();
   }
 
@@ -177,21 +219,21 @@ export class NodeSync implements ReplicaLinkHandler {
    * meanwhile would survive on the destination, so the synchronized databases are emptied first, but only when the
    * destination was empty when the task began (existingData: precheckAndReportErrors), so that every key there is ours.
    */
-  private clearDestination(): void {
+  private clearDestination(): Array<{ db: number; command: Buffer }> {
     if ((this.d.task.spec.existingData ?? 'precheckAndReportErrors') === 'ignoreErrorsAndProceed') {
       this.d.log.warn({ node: this.d.node }, 'full resync over existing data: keys deleted on the source meanwhile stay on the destination (existingData is ignoreErrorsAndProceed)');
-      return;
+      return [];
     }
     if (this.d.sourceSlots) {
       // Other masters' keys are not ours to clear: only this master's slots, before its snapshot is written.
       this.link?.pause();
       this.d.flushSlots(this.d.sourceSlots).then(() => { if (!this.paused) this.link?.resume(); }, (err: Error) => this.fail(err, true));
-      return;
+      return [];
     }
     const dbs = this.d.task.databases;
-    if (dbs === null) this.write(0, null, encodeCommand(['FLUSHALL']));
-    else for (const db of dbs) this.write(this.d.task.mapDb(db), null, encodeCommand(['FLUSHDB']));
-    this.d.log.info({ node: this.d.node, databases: dbs ?? 'all' }, 'full resync: emptied the synchronized databases on the destination first');
+    this.d.log.info({ node: this.d.node, databases: dbs ?? 'all' }, 'full resync: emptying the synchronized databases on the destination first');
+    if (dbs === null) return [{ db: 0, command: encodeCommand(['FLUSHALL']) }];
+    return dbs.map((db) => ({ db: this.d.task.mapDb(db), command: encodeCommand(['FLUSHDB']) }));
   }
 
   onRdbStart(bytesTotal: number | null): void {
@@ -220,10 +262,7 @@ export class NodeSync implements ReplicaLinkHandler {
       return;
     }
     this.reader = null;
-    const dc = this.d.destinationCheckpoint;
-    if (dc && this.replid) {
-      this.write(dc.db, null, encodeCommand(['SET', dc.key, encodeCheckpoint({ replid: this.replid, offset: this.fullSyncOffset })]));
-    }
+    if (this.batch && this.replid) this.batch.setCheckpoint(this.batch.valueFor(this.replid, this.fullSyncOffset));
     this.d.writer.flush().then(() => {
       const s = this.d.status;
       s.fullSync.finishedAt = new Date().toISOString();
@@ -249,7 +288,7 @@ export class NodeSync implements ReplicaLinkHandler {
   }
 
   private wantsKey(db: number, key: Buffer): boolean {
-    return this.filter.wants(db) && !isHeartbeatKey(this.heartbeatBase, key);
+    return this.filter.wants(db) && !isHeartbeatKey(this.heartbeatBase, key) && !isInternalKey(key);
   }
 
   private applyRdbEntry(e: RdbEntry): void {
@@ -328,7 +367,8 @@ export class NodeSync implements ReplicaLinkHandler {
     if (db !== (this.dbChanges.at(-1)?.db ?? this.checkpointDb)) this.dbChanges.push({ offset: cmd.offset, db });
     switch (r.action) {
       case 'forward':
-        if (this.d.sourceSlots && isFlush(cmd.argv[0])) void this.flushOwnSlots(cmd.offset);
+        if (isInternalCommand(cmd.argv)) this.dropped(cmd.offset);
+        else if (this.d.sourceSlots && isFlush(cmd.argv[0])) void this.flushOwnSlots(cmd.offset);
         else if (this.d.clusterDestination) this.forwardToCluster(cmd, r.writes);
         else this.forward(r.writes, cmd.offset);
         return;
@@ -485,7 +525,7 @@ export class NodeSync implements ReplicaLinkHandler {
     const pos = raw && this.batch ? this.batch.positionBefore(raw) : null;
     const dc = this.d.destinationCheckpoint;
     if (!pos || !dc || !this.replid) return;
-    const value = encodeCheckpoint({ replid: this.replid, offset: pos.offset, db: pos.db });
+    const value = encodeCheckpoint({ replid: this.replid, offset: pos.offset, db: pos.db, writer: dc.writer });
     this.checkpointFix = this.d.setDestinationCheckpoint(value).then(
       () => this.d.log.warn({ node: this.d.node, offset: pos.offset }, 'destination error inside a batch: its checkpoint moved back to just before the failed command'),
       (err: Error) => this.d.log.error({ node: this.d.node, err: err.message }, 'could not move the destination checkpoint back before the failed command'),
@@ -516,6 +556,8 @@ export class NodeSync implements ReplicaLinkHandler {
     while (this.dbChanges.length && this.dbChanges[0].offset <= applied) this.checkpointDb = this.dbChanges.shift()!.db;
     this.d.checkpoint.save(this.d.streamId, this.replid, applied, this.checkpointDb);
     this.checkpointedOffset = applied;
+    const value = encodeCheckpoint({ replid: this.replid, offset: applied, db: this.checkpointDb, writer: this.d.writerToken });
+    this.d.clusterCheckpoint?.save(value).catch((err: Error) => this.d.log.warn({ node: this.d.node, err: err.message }, 'could not save the checkpoint on the destination cluster'));
   }
 
   onError(err: Error & { retryable?: boolean }): void {

@@ -1,6 +1,7 @@
 // Runs one task in this process: the daemon's body. Opens the destination writer and one NodeSync per source master,
 // publishes the status, and on a lost connection retries with capped exponential backoff until the retry window
 // (connectionRetryMinutes) runs out; every attempt resumes from the checkpoints.
+import { hostname, networkInterfaces } from 'node:os';
 import type { TaskSpec, NodeAddress } from '../spec/types';
 import { resolveTask, type ResolvedTask } from '../spec/resolve';
 import { formatHostPort } from '../spec/address';
@@ -20,7 +21,12 @@ import { maxRdbVersionFor } from '../writer/rdb-version';
 import { NodeSync, type LinkFactory } from './node-sync';
 import { Heartbeat } from './heartbeat';
 import { openReplicaLink } from './open-link';
-import { checkpointKey, decodeCheckpoint, FULL_SYNC_MARKER } from './tx-batch';
+import { decodeCheckpoint, encodeCheckpoint, isFullSyncMarker, FULL_SYNC_MARKER } from './tx-batch';
+import { checkpointKey, guardKey } from '../state/task-keys';
+import { CLAIM_SCRIPT } from './fence';
+import { TaskLease, LeaseHeldError, newToken, readLease, describeHolder } from '../state/lease';
+import { openMetaClient, type MetaClient } from '../state/meta-client';
+import { WriteError } from '../writer/write-error';
 import { startMetricsServer } from '../metrics/server';
 
 export interface RunOptions {
@@ -61,10 +67,16 @@ export class TaskRunner {
   private statusTimer: NodeJS.Timeout | null = null;
   private wake: (() => void) | null = null;
   private failure: { err: Error; retryable: boolean } | null = null;
+  /** This process's token: written into every checkpoint it writes, so the destination can fence it (fence.ts). */
+  readonly writer = newToken();
+  private readonly meta: MetaClient;
+  readonly lease: TaskLease;
+  private leaseTimer: NodeJS.Timeout | null = null;
+  private leaseLost = false;
 
   constructor(spec: TaskSpec, opts: RunOptions) {
     this.task = resolveTask(spec);
-    this.paths = taskPaths(opts.stateDir, spec.name);
+    this.paths = taskPaths(opts.stateDir, this.task.id);
     ensureDir(this.paths.dir);
     this.log = createLogger(opts.logToStderr ? null : this.paths.log);
     this.checkpoint = new CheckpointStore(this.paths.checkpoint);
@@ -72,13 +84,55 @@ export class TaskRunner {
     const now = new Date().toISOString();
     this.status = {
       // Under a supervisor (provider/daemon/supervisor.ts) the daemon's pid, the one in daemon.pid, is the supervisor's.
-      task: spec.name, state: 'Initializing', pid: Number(process.env.REDIS_SYNC_SUPERVISOR_PID) || process.pid, startedAt: now, updatedAt: now,
+      task: spec.name, id: this.task.id, host: hostname(), addresses: hostAddresses(), state: 'Initializing', pid: Number(process.env.REDIS_SYNC_SUPERVISOR_PID) || process.pid, startedAt: now, updatedAt: now,
       nodes: this.task.sourceNodes.map((n) => newNodeStatus(formatHostPort(n))), lastError: null, prechecks: opts.prechecks ?? [],
     };
+    this.meta = openMetaClient(spec.destination.mode, this.task.destinationNodes);
+    // A supervisor's restarted workers are one owner (REDIS_SYNC_OWNER); a foreground run is its own.
+    this.lease = new TaskLease(this.meta, { task: this.task.id, owner: process.env.REDIS_SYNC_OWNER || newToken(), writer: this.writer, stateDir: opts.stateDir });
+  }
+
+  /** Takes the task's lease; throws LeaseHeldError naming the owner when another daemon runs the task. */
+  async acquireLease(): Promise<void> {
+    if ((await this.lease.acquire()) === 'stop') {
+      this.log.info({ task: this.task.id }, 'a stop was requested for this daemon: not starting');
+      this.stop();
+      return;
+    }
+    this.leaseTimer = setInterval(() => this.renewLease(), Math.max(100, Math.min(1000, Math.floor(this.lease.ttlMs / 3))));
+    this.leaseTimer.unref();
+  }
+
+  /** Renews the lease and publishes the status; another holder means this daemon must stop writing at once. */
+  private renewLease(): void {
+    if (this.leaseLost) return;
+    this.lease.renew(JSON.stringify(this.status)).then((r) => {
+      if (r === 'stop' && !this.stopping) {
+        this.log.info({ task: this.task.id }, 'stop requested through the destination (pulumi destroy/update or redis-sync stop elsewhere)');
+        this.stop();
+      }
+    }, (err: Error) => {
+      if (!(err instanceof LeaseHeldError) || this.leaseLost) return; // unreachable: retried at the next tick
+      this.loseLease(`lost the lease: ${err.holder.host === '?' ? 'another daemon' : `the task now runs on ${describeHolder(err.holder)}`}`);
+    });
+  }
+
+  private loseLease(message: string): void {
+    if (this.leaseLost) return;
+    this.leaseLost = true;
+    if (this.leaseTimer) clearInterval(this.leaseTimer);
+    this.log.error({ task: this.task.id }, message);
+    this.onFailure(Object.assign(new Error(message), { retryable: false }), false);
   }
 
   /** Runs until stop() or until the task fails for good; resolves with the final state. */
   async run(): Promise<TaskState> {
+    try {
+      await this.acquireLease();
+    } catch (err) {
+      if (err instanceof LeaseHeldError) return this.endWithoutLease(err);
+      // The destination is unreachable now: each attempt takes the lease before it writes.
+    }
     this.writeStatus();
     this.statusTimer = setInterval(() => this.writeStatus(), 250);
     this.statusTimer.unref();
@@ -113,11 +167,13 @@ export class TaskRunner {
       backoff = Math.min(backoff * 2, BACKOFF_MAX_MS);
     }
     await this.checkpoint.close();
+    if (this.leaseTimer) clearInterval(this.leaseTimer);
     if (this.status.state !== 'Failed') this.status.state = 'Stopped';
     for (const n of this.status.nodes) if (n.state !== 'Failed') n.state = this.status.state;
     this.writeStatus();
     if (this.statusTimer) clearInterval(this.statusTimer);
     await this.statusFile.close();
+    await this.releaseLease();
     await metrics?.close();
     await new Promise<void>((r) => this.log.flush(() => r()));
     return this.status.state;
@@ -129,14 +185,38 @@ export class TaskRunner {
     this.wake?.();
   }
 
+  /** Publishes the last status and gives the lease back, so the next owner need not wait for it to expire. */
+  private async releaseLease(): Promise<void> {
+    try {
+      if (!this.leaseLost && this.leaseTimer !== null) {
+        await this.lease.renew(JSON.stringify(this.status));
+        await this.lease.release();
+      }
+    } catch { /* unreachable: the lease expires by itself */ }
+    this.meta.disconnect();
+  }
+
+  /** Another daemon runs the task: its status (maybe in this very state dir) is not this process's to touch. */
+  private async endWithoutLease(err: LeaseHeldError): Promise<TaskState> {
+    this.status.state = 'Failed';
+    this.status.lastError = { message: err.message, at: new Date().toISOString() };
+    this.log.error({ task: this.task.id }, err.message);
+    this.meta.disconnect();
+    await new Promise<void>((r) => this.log.flush(() => r()));
+    return 'Failed';
+  }
+
   private async startAttempt(): Promise<void> {
+    if (this.leaseTimer === null) await this.acquireLease();
     const streams = await this.sourceStreams();
     this.syncStatusNodes(streams);
     const dest = this.task.destinationNodes[0];
     const clusterDest = this.task.spec.destination.mode === 'cluster';
     const checkpointDb = this.task.mapDb(this.task.databases?.[0] ?? 0);
-    const keys = streams.map((st) => checkpointKey(this.task.name, st.id));
+    const keys = streams.map((st) => checkpointKey(this.task.id, st.id));
     const { rdbVersion: destinationRdbVersion, values } = await readDestination(dest, checkpointDb, clusterDest ? [] : keys);
+    const claimed = clusterDest ? [] : await this.claimCheckpoints(dest, checkpointDb, keys, values);
+    const clusterValues = clusterDest ? await Promise.all(keys.map((k) => this.meta.get(k))) : [];
     const attempt: Attempt = { writers: [], syncs: [], heartbeats: [], closers: [] };
     this.attempt = attempt;
     const dumper = clusterDest ? this.destinationDumper(attempt) : null;
@@ -151,7 +231,12 @@ export class TaskRunner {
         node: st.name, streamId: st.id, task: this.task, writer, checkpoint: this.checkpoint, status: this.status.nodes[i],
         log: this.log, openLink, destinationRdbVersion, heartbeatKey, clusterDestination: dumper, sourceSlots: st.slots, scripts: this.scripts,
         flushSlots: (slots) => flushSlots({ mode: this.task.spec.destination.mode, nodes: this.task.destinationNodes }, this.task.mapDb(0), slots),
-        destinationCheckpoint: clusterDest ? null : { key: keys[i], db: checkpointDb, value: decodeCheckpoint(values[i]), fullSyncInterrupted: values[i] === FULL_SYNC_MARKER },
+        destinationCheckpoint: clusterDest ? null : {
+          key: keys[i], db: checkpointDb, guard: guardKey(this.task.id, this.writer), writer: this.writer,
+          value: decodeCheckpoint(values[i]), claimed: claimed[i], fullSyncInterrupted: isFullSyncMarker(values[i]),
+        },
+        clusterCheckpoint: clusterDest ? { value: clusterValues[i], save: async (v) => { await this.meta.set(keys[i], v); } } : null,
+        writerToken: this.writer,
         setDestinationCheckpoint: (value) => withClient(dest, async (c) => { await c.select(checkpointDb); await c.set(keys[i], value); }),
         onFailure: (err, retryable) => this.onFailure(err, retryable),
         onStateChange: () => this.writeStatus(),
@@ -218,9 +303,42 @@ export class TaskRunner {
     return h;
   }
 
+  /**
+   * Writes this process's token into every checkpoint it resumes from (compare-and-set on the value just read): from
+   * then on the previous owner's fenced transactions abort. Returns what each key now holds.
+   */
+  private async claimCheckpoints(node: NodeAddress, db: number, keys: string[], values: Array<string | null>): Promise<Array<string | null>> {
+    return withClient(node, async (c) => {
+      await c.select(db);
+      const out: Array<string | null> = [];
+      for (const [i, v] of values.entries()) {
+        if (v === null) { out.push(null); continue; }
+        const cp = decodeCheckpoint(v);
+        const next = cp ? encodeCheckpointFor(cp, this.writer) : isFullSyncMarker(v) ? `${FULL_SYNC_MARKER} ${this.writer}` : v;
+        const r = await c.eval(CLAIM_SCRIPT, 1, keys[i], v, next);
+        if (r !== 'OK') throw Object.assign(new Error(`task ${this.task.id}: its checkpoint ${keys[i]} changed while this daemon took the task over (its previous owner was still writing): retrying`), { retryable: true });
+        out.push(next);
+      }
+      return out;
+    }, 10_000);
+  }
+
   private onFailure(err: Error, retryable: boolean): void {
+    if (err instanceof WriteError && err.code === 'FENCED') {
+      this.failure ??= { err: fencedError(this.task.id, `the destination refused this daemon's transaction at offset ${err.offset ?? '?'}`), retryable: false };
+      this.leaseLost = true;
+      void this.nameNewOwner();
+    }
     this.failure ??= { err, retryable };
     this.wake?.();
+  }
+
+  /** The log says who took the task over. */
+  private async nameNewOwner(): Promise<void> {
+    try {
+      const holder = await readLease(this.meta, this.task.id);
+      this.log.error({ task: this.task.id }, holder ? `the task now runs on ${describeHolder(holder)}` : 'no daemon holds the task\'s lease now');
+    } catch { /* the failure itself is logged */ }
   }
 
   private waitForFailureOrStop(): Promise<void> {
@@ -274,6 +392,18 @@ export class TaskRunner {
     this.status.updatedAt = new Date().toISOString();
     this.statusFile.write(JSON.stringify(this.status, null, 1));
   }
+}
+
+function hostAddresses(): string[] {
+  return Object.values(networkInterfaces()).flat().filter((a) => a && !a.internal).map((a) => a!.address);
+}
+
+function fencedError(task: string, why: string): Error {
+  return Object.assign(new Error(`lost the lease of task ${task}: ${why}; another daemon has taken the task over, so this one stops without writing (see redis-sync status)`), { retryable: false });
+}
+
+function encodeCheckpointFor(cp: ReturnType<typeof decodeCheckpoint> & object, writer: string): string {
+  return encodeCheckpoint({ ...cp, writer });
 }
 
 function isRetryable(err: Error): boolean {

@@ -3,6 +3,7 @@
 // together or not at all (a connection lost before EXEC discards the queued commands), so after a crash the
 // checkpoint read back from the destination is exactly what was applied, and nothing is replayed twice.
 import { encodeCommand } from '../resp/encode';
+import { fenceCommands } from './fence';
 
 export interface DestinationCheckpoint {
   replid: string;
@@ -12,14 +13,13 @@ export interface DestinationCheckpoint {
    * as Redis's own replica keeps its db. Absent: none yet (right after a full sync the master selects first).
    */
   db?: number;
-}
-
-export function checkpointKey(task: string, node: string): string {
-  return `redis-sync:checkpoint:${task}:${node}`;
+  /** The token of the process that wrote it: the fence (fence.ts) compares the whole value. */
+  writer?: string;
 }
 
 export function encodeCheckpoint(cp: DestinationCheckpoint): string {
-  return cp.db !== undefined && cp.db >= 0 ? `${cp.replid} ${cp.offset} ${cp.db}` : `${cp.replid} ${cp.offset}`;
+  const db = cp.db !== undefined && cp.db >= 0 ? cp.db : -1;
+  return cp.writer ? `${cp.replid} ${cp.offset} ${db} ${cp.writer}` : db >= 0 ? `${cp.replid} ${cp.offset} ${db}` : `${cp.replid} ${cp.offset}`;
 }
 
 /**
@@ -29,10 +29,28 @@ export function encodeCheckpoint(cp: DestinationCheckpoint): string {
  */
 export const FULL_SYNC_MARKER = 'full-sync-in-progress';
 
+export function isFullSyncMarker(text: string | null): boolean {
+  return text !== null && (text === FULL_SYNC_MARKER || text.startsWith(`${FULL_SYNC_MARKER} `));
+}
+
 export function decodeCheckpoint(text: string | null): DestinationCheckpoint | null {
-  const m = text ? /^([0-9a-f]{40}) (\d+)(?: (\d+))?$/.exec(text) : null;
+  const m = text ? /^([0-9a-f]{40}) (\d+)(?: (-1|\d+))?(?: ([0-9a-f]+))?$/.exec(text) : null;
   if (!m) return null;
-  return m[3] === undefined ? { replid: m[1], offset: Number(m[2]) } : { replid: m[1], offset: Number(m[2]), db: Number(m[3]) };
+  const cp: DestinationCheckpoint = { replid: m[1], offset: Number(m[2]) };
+  if (m[3] !== undefined && m[3] !== '-1') cp.db = Number(m[3]);
+  if (m[4] !== undefined) cp.writer = m[4];
+  return cp;
+}
+
+/** Where the batches keep their checkpoint and how they are fenced. */
+export interface BatchTarget {
+  /** Database of the checkpoint key. */
+  db: number;
+  key: string;
+  /** This writer's guard key (task-keys.ts guardKey). */
+  guard: string;
+  /** This process's token, written into every checkpoint. */
+  writer: string;
 }
 
 export type RawWrite = (db: number, command: Buffer, offset?: number) => void;
@@ -60,18 +78,45 @@ export class TxBatch {
   /** Offset the batch will checkpoint: its last command's, dropped commands included. */
   offset = -1;
 
-  constructor(
-    private readonly write: RawWrite,
-    private readonly checkpointDb: number,
-    private readonly key: string,
-  ) {}
+  /** What the checkpoint key holds once every transaction sent so far ran: what the next one's fence expects. */
+  private expected: string | null = null;
+
+  constructor(private readonly write: RawWrite, private readonly target: BatchTarget) {}
+
+  /** The checkpoint's value as read (and claimed) at start; null: no checkpoint yet. */
+  setExpected(value: string | null): void {
+    this.expected = value;
+  }
+
+  private begin(db: number): void {
+    for (const c of fenceCommands(this.target.key, this.target.guard, this.expected)) this.write(this.target.db, c);
+    this.write(db, MULTI);
+  }
+
+  /**
+   * One fenced transaction outside the stream: `commands` (e.g. the FLUSHALL before a full sync) then the checkpoint
+   * set to `value`. Nothing else may be open.
+   */
+  setCheckpoint(value: string, commands: Array<{ db: number; command: Buffer }> = []): void {
+    if (this.open) throw new Error('setCheckpoint inside an open batch');
+    this.begin(commands[0]?.db ?? this.target.db);
+    for (const c of commands) this.write(c.db, c.command);
+    this.write(this.target.db, encodeCommand(['SET', this.target.key, value]));
+    this.write(this.target.db, EXEC);
+    this.expected = value;
+  }
+
+  /** The checkpoint value this writer writes for a position. */
+  valueFor(replid: string, offset: number, db?: number): string {
+    return encodeCheckpoint({ replid, offset, db, writer: this.target.writer });
+  }
 
   get isOpen(): boolean { return this.open; }
   get full(): boolean { return this.count >= MAX_BATCH_COMMANDS; }
 
   add(db: number, command: Buffer, before: StreamPosition): void {
     if (!this.open) {
-      this.write(db, MULTI);
+      this.begin(db);
       this.open = true;
       this.count = 0;
     }
@@ -95,8 +140,10 @@ export class TxBatch {
   /** Closes the batch with the checkpoint SET; EXEC carries the offset, so 'applied' fires when it is done. */
   close(replid: string, db?: number): number | null {
     if (!this.open) return null;
-    this.write(this.checkpointDb, encodeCommand(['SET', this.key, encodeCheckpoint({ replid, offset: this.offset, db })]));
-    this.write(this.checkpointDb, EXEC, this.offset);
+    const value = this.valueFor(replid, this.offset, db);
+    this.write(this.target.db, encodeCommand(['SET', this.target.key, value]));
+    this.write(this.target.db, EXEC, this.offset);
+    this.expected = value;
     this.open = false;
     this.unconfirmed.push({ offset: this.offset, commands: this.current });
     this.current = [];

@@ -1,17 +1,17 @@
-// Verify for a task: its databases, and the keys the task itself adds (the heartbeat on the source, the checkpoint on
-// the destination) left out of the comparison.
+// Verify for a task: its databases, and the keys redis-sync adds (the heartbeat on the source; checkpoint, lease and
+// status on the destination) left out of the comparison.
 import type { TaskSpec } from '../spec/types';
 import { resolveTask } from '../spec/resolve';
 import { verify, type VerifyOptions } from './verify';
 import type { VerifyReport } from './report';
 import { isHeartbeatKey } from '../cluster/heartbeat-key';
-import { checkpointKey } from '../task/tx-batch';
+import { isInternalKey } from '../state/task-keys';
 
+/** Keys left out: the task's heartbeat, and redis-sync's own keys of any task (checkpoints, leases, statuses). */
 export function taskKeyFilter(spec: TaskSpec): (key: Buffer) => boolean {
   const task = resolveTask(spec);
   const heartbeat = Buffer.from(task.heartbeat.key);
-  const checkpointPrefix = Buffer.from(checkpointKey(task.name, ''));
-  return (key) => isHeartbeatKey(heartbeat, key) || (key.length > checkpointPrefix.length && key.subarray(0, checkpointPrefix.length).equals(checkpointPrefix));
+  return (key) => isHeartbeatKey(heartbeat, key) || isInternalKey(key);
 }
 
 /** The task's databases, through its databaseMapping when it has one, without the keys the task adds. */

@@ -4,7 +4,7 @@ import { Socket, connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { NodeAddress, TuningSpec } from '../spec/types';
 import { encodeCommand } from '../resp/encode';
-import { ReplyParser, type ReplyOutcome } from './reply-parser';
+import { ReplyParser, WATCH_ABORTED, type ReplyOutcome } from './reply-parser';
 import { InFlightQueue, NO_OFFSET } from './in-flight-queue';
 import { Notifier } from './notifier';
 import { WriteError, ConnectionLostError, type WriterFailure } from './write-error';
@@ -223,7 +223,10 @@ export class DestinationConnection extends Notifier<ConnectionEvents> {
       const command = this.queue.headCommand;
       const offset = this.queue.shift();
       this.confirmedCount++;
-      const tx = isExec(command) ? this.transactions.shift() : undefined;
+      const exec = isExec(command);
+      const tx = exec ? this.transactions.shift() : undefined;
+      // A null array answers EXEC when the fence aborted it, but also e.g. LPOP key count on a missing key.
+      if (outcome === WATCH_ABORTED && !exec) outcome = null;
       if (outcome !== null && (outcome.startsWith('MOVED ') || outcome.startsWith('ASK ')) && this.opts.redirect?.(outcome, command, offset)) {
         return;
       }

@@ -6,6 +6,12 @@ export type ReplyOutcome = string | null;
 
 const CR = 13;
 
+/**
+ * The outcome of a null array reply: only EXEC answers with one here, when a key the transaction WATCHed changed,
+ * which is how the single-writer fence (task/fence.ts) refuses a writer that no longer owns the task.
+ */
+export const WATCH_ABORTED = 'FENCED transaction aborted: the checkpoint no longer holds this daemon\'s last write (another daemon has taken the task over)';
+
 export class ReplyParser {
   private pending: Buffer | null = null;
 
@@ -18,7 +24,7 @@ export class ReplyParser {
       const isError = buf[pos] === 0x2d || buf[pos] === 0x21; // '-' simple error, '!' RESP3 blob error
       const end = skipValue(buf, pos);
       if (end < 0) { this.pending = buf.subarray(pos); return; }
-      onReply(isError ? errorText(buf, pos, end) : buf[pos] === 0x2a ? nestedError(buf, pos) : null);
+      onReply(isError ? errorText(buf, pos, end) : buf[pos] === 0x2a ? (buf[pos + 1] === 0x2d ? WATCH_ABORTED : nestedError(buf, pos)) : null);
       pos = end;
     }
   }
