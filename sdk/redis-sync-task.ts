@@ -3,13 +3,20 @@
 import * as pulumi from '@pulumi/pulumi';
 import type { TaskSpec, EndpointSpec } from '../provider/spec/types';
 
-type Inputs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
+/**
+ * Every level may be an Output of another resource (`heartbeat: { intervalMs: cfg.requireNumber('hb') }`, a VM's
+ * address in `nodes`): the engine resolves them before the provider sees the inputs.
+ */
+type DeepInput<T> = [NonNullable<T>] extends [Array<infer U>]
+  ? pulumi.Input<Array<DeepInput<U>>>
+  : [NonNullable<T>] extends [object] ? pulumi.Input<{ [K in keyof NonNullable<T>]: DeepInput<NonNullable<T>[K]> }> : pulumi.Input<T>;
+type Inputs<T> = { [K in keyof T]: DeepInput<T[K]> };
 
 export interface EndpointArgs extends Inputs<Omit<EndpointSpec, 'nodes'>> {
   nodes: pulumi.Input<pulumi.Input<string>[]>;
 }
 
-export interface RedisSyncTaskArgs extends Inputs<Omit<TaskSpec, 'name' | 'source' | 'destination'>> {
+export interface RedisSyncTaskArgs extends Inputs<Omit<TaskSpec, 'name' | 'id' | 'source' | 'destination'>> {
   /** Task name; defaults to the resource name. */
   name?: pulumi.Input<string>;
   source: pulumi.Input<EndpointArgs>;
@@ -81,6 +88,8 @@ function passwordOf(ep: pulumi.Input<EndpointArgs>): pulumi.Output<string | unde
 }
 
 export class RedisSyncTask extends pulumi.dynamic.Resource {
+  /** The task's identity on the servers (its keys, lease, ACL users carry it): the name and a suffix of its own. */
+  declare readonly taskId: pulumi.Output<string>;
   /** Prechecking, Initializing (full sync), Synchronizing, Retrying, Failed, Stopped, or DaemonNotRunning. */
   declare readonly state: pulumi.Output<string>;
   declare readonly daemonPid: pulumi.Output<number>;
@@ -102,7 +111,7 @@ export class RedisSyncTask extends pulumi.dynamic.Resource {
       destination: withoutPassword(destination),
       sourcePassword: passwordOf(source),
       destinationPassword: passwordOf(destination),
-      state: undefined, daemonPid: undefined, daemonRunning: undefined, daemonHost: undefined, lagMs: undefined,
+      taskId: undefined, state: undefined, daemonPid: undefined, daemonRunning: undefined, daemonHost: undefined, lagMs: undefined,
       streams: undefined, lastError: undefined, prechecks: undefined, warnings: undefined,
     };
     super(provider, name, props, {

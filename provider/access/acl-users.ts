@@ -11,9 +11,15 @@ export function aclUserName(task: string): string {
   return `redis-sync-${task}`;
 }
 
+/** A key pattern matching exactly this key: ACL key patterns are globs, and a heartbeat key may contain * ? [ ] \\. */
+export function escapeGlob(key: string): string {
+  return key.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+}
+
 function sourceRules(heartbeatKey: string): string[] {
+  const exact = escapeGlob(heartbeatKey);
   return ['+psync', '+replconf', '+sync', '+ping', '+info', '+select', '+set', '+del', '+cluster|slots', '+cluster|shards',
-    '+cluster|nodes', '+cluster|myid', '+command|info', `~${heartbeatKey}`, `~${heartbeatKey}:*`];
+    '+cluster|nodes', '+cluster|myid', '+command|info', `~${exact}`, `~${exact}:*`];
 }
 
 // The replication stream may carry any write, FLUSHALL, SWAPDB and FUNCTION included; only administration is withheld.
@@ -26,7 +32,7 @@ async function setUser(node: NodeAddress, name: string, password: string, rules:
 /** Creates (or resets) the task's users; returns the spec the daemon runs with, logging in as those users. */
 export async function grantAccess(spec: TaskSpec): Promise<TaskSpec> {
   const task = resolveTask(spec);
-  const name = aclUserName(spec.name);
+  const name = aclUserName(task.id);
   const sourcePassword = randomBytes(24).toString('base64url');
   const destinationPassword = randomBytes(24).toString('base64url');
   const [sources, destinations] = await Promise.all([
@@ -46,7 +52,7 @@ export async function grantAccess(spec: TaskSpec): Promise<TaskSpec> {
 /** Removes the task's users; a node that is gone or never had one is fine. */
 export async function revokeAccess(spec: TaskSpec): Promise<void> {
   const task = resolveTask(spec);
-  const name = aclUserName(spec.name);
+  const name = aclUserName(task.id);
   const [sources, destinations] = await Promise.all([
     endpointNodesExpanded(spec.source.mode, task.sourceNodes),
     endpointNodesExpanded(spec.destination.mode, task.destinationNodes),

@@ -105,15 +105,18 @@ function constraints(s: JsonSchema): string[] {
 }
 
 /**
- * What a change of the field does to a deployed RedisSyncTask: the Pulumi provider's diff replaces the task for these
- * (provider/pulumi/provider.ts, REPLACE_KEYS and the endpoints' mode) and updates it in place for everything else.
+ * What a change of the field does to a deployed RedisSyncTask (provider/pulumi/provider.ts, update): every change is
+ * an update of the same task; a new layout is re-copied in full, everything else resumes from the checkpoint.
  */
-const REPLACES = new Set(['name', 'databases', 'databaseMapping', 'stateDir', 'source.mode', 'destination.mode']);
+const RECOPIES = new Set(['databases', 'databaseMapping', 'source.mode', 'destination.mode', 'clearDestinationOnUpdate']);
+const COSMETIC = new Set(['name', 'stateDir', 'waitFor', 'waitTimeoutSeconds']);
 
 function onChange(path: string): string {
-  if (REPLACES.has(path)) return 'replaces the task (the daemon is stopped and a new one syncs in full)';
-  if (path === 'source' || path === 'destination') return 'updates the task in place (the daemon restarts from its checkpoint; a moved server continues with +CONTINUE), except a change of mode, which replaces it';
-  return 'updates the task in place (the daemon restarts from its checkpoint)';
+  if (path === 'id') return 'not a Pulumi input: the resource generates its task id at create';
+  if (RECOPIES.has(path)) return 'updates the task: the new configuration is prechecked while the old one runs, then the synchronized databases are emptied and copied in full';
+  if (COSMETIC.has(path)) return 'updates the task in place (the daemon restarts from its checkpoint; the task id, and so its keys, stay)';
+  if (path === 'source' || path === 'destination') return 'updates the task, prechecked while the old one keeps running: a moved source continues with +CONTINUE; a destination that does not hold the task\'s checkpoint gets the existing-data precheck and a full sync (a change of mode re-copies in full)';
+  return 'updates the task in place, prechecked while the old one keeps running (the daemon restarts from its checkpoint)';
 }
 
 const EXAMPLE = {
@@ -172,7 +175,7 @@ export function generateReference(schema: JsonSchema = schemaJson as JsonSchema)
     lines.push(`- ${f.required ? 'required' : 'optional'}`);
     if (f.schema.default !== undefined) lines.push(`- default: ${code(f.schema.default)}`);
     for (const c of constraints(f.schema)) lines.push(`- ${c}`);
-    if (f.depth === 0 || REPLACES.has(f.path)) lines.push(`- on a Pulumi update: ${onChange(f.path)}`);
+    if (f.depth === 0 || RECOPIES.has(f.path)) lines.push(`- on a Pulumi update: ${onChange(f.path)}`);
   }
   lines.push('');
   return lines.join('\n');

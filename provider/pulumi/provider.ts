@@ -13,7 +13,7 @@ import { withClient, scanMatch } from '../precheck/node-facts';
 import { discoverCluster } from '../cluster/topology';
 import type { NodeAddress } from '../spec/types';
 import { destinationKeyPatterns, statusKey, TASK_META_DB } from '../state/task-keys';
-import { readLease, requestStop, describeHolder, leaseMs, type LeaseHolder } from '../state/lease';
+import { readLease, requestStop, describeHolder, leaseMs, isDeadHere, type LeaseHolder } from '../state/lease';
 import { withMetaClient } from '../state/meta-client';
 import { destinationHasCheckpoint } from '../precheck/run-prechecks';
 import { spawnDaemon, stopDaemon, daemonPid, readStatus, isAlive } from '../daemon/daemon-process';
@@ -104,7 +104,7 @@ async function readRemote(spec: TaskSpec): Promise<RemoteView | null> {
   try {
     return await withMetaClient(spec.destination.mode, task.destinationNodes, async (c) => {
       const [holder, text] = await Promise.all([readLease(c, task.id), c.get(statusKey(task.id))]);
-      return { holder, status: text ? (JSON.parse(text) as TaskStatus) : null };
+      return { holder: holder && !isDeadHere(holder) ? holder : null, status: text ? (JSON.parse(text) as TaskStatus) : null };
     });
   } catch {
     return null;
@@ -162,6 +162,8 @@ async function startAndWait(spec: TaskSpec, stateDir: string): Promise<void> {
   const timeoutMs = (spec.waitTimeoutSeconds ?? 600) * 1000;
   const deadline = Date.now() + timeoutMs;
   let last: TaskStatus | null = null;
+  let syncedAt = Infinity;
+  const lagGraceMs = Math.max(3000, 3 * (spec.heartbeat?.intervalMs ?? 1000));
   for (let i = 0; i < 1_000_000 && Date.now() < deadline; i++) {
     // The status file of a predecessor may still be there: only the new daemon's own status counts.
     const status = readStatus(stateDir, id);
@@ -170,7 +172,13 @@ async function startAndWait(spec: TaskSpec, stateDir: string): Promise<void> {
     if (last?.state === 'Failed') {
       throw new Error(`task "${spec.name}" failed: ${last.lastError?.message ?? 'unknown error'}. See \`redis-sync status ${id} --state-dir ${stateDir}\` and \`redis-sync logs ${id} --state-dir ${stateDir}\` (docs/troubleshooting.md); fix the cause and run pulumi up again: the task resumes from its checkpoint`);
     }
-    if (last && alive && (waitFor === 'started' || last.state === 'Synchronizing')) return;
+    if (last && alive && waitFor === 'started') return;
+    // Synchronizing, and the lag measured once (when heartbeats run), so the outputs never show a null lag after up.
+    const lagKnown = last?.nodes.every((n) => n.lagMs !== null) || !(spec.heartbeat?.enabled ?? true) || Date.now() > syncedAt + lagGraceMs;
+    if (last && alive && last.state === 'Synchronizing') {
+      syncedAt = Math.min(syncedAt, Date.now());
+      if (lagKnown) return;
+    }
     if (!alive && i > 20) throw new Error(`the redis-sync daemon of task "${spec.name}" exited before it started: see its log, \`redis-sync logs ${id} --state-dir ${stateDir}\` (${taskPaths(stateDir, id).log})`);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -194,7 +202,7 @@ async function outputs(id: string, inputs: Props, stateDir: string, prechecks: P
   const spec = withId(propsToSpec(inputs), id);
   const remote = await readRemote(spec);
   const localPid = daemonPid(stateDir, id);
-  const status = remote?.status ?? readStatus(stateDir, id);
+  const status = newest(remote?.status ?? null, readStatus(stateDir, id));
   const holder = remote?.holder ?? null;
   const running = remote ? holder !== null : localPid !== null;
   const here = holder === null || holder.host === hostname();
@@ -215,6 +223,12 @@ async function outputs(id: string, inputs: Props, stateDir: string, prechecks: P
     warnings: (prechecks ?? status?.prechecks ?? []).filter((p) => p.result === 'warning').map((p) => `${p.id}: ${p.message}`),
     statusUpdatedAt: status?.updatedAt ?? null,
   };
+}
+
+/** The more recent of the status on the destination and this machine's file (the file may be ahead by a second). */
+function newest(a: TaskStatus | null, b: TaskStatus | null): TaskStatus | null {
+  if (!a || !b) return a ?? b;
+  return Date.parse(b.updatedAt) > Date.parse(a.updatedAt) ? b : a;
 }
 
 /** The addresses a network allow-list of a managed Redis must admit: this host's. */

@@ -60,7 +60,8 @@ const TAKE = `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 'OK'`;
 
-function isDeadHere(h: LeaseHolder): boolean {
+/** A holder on this host whose processes are all gone: it cannot write, whatever its lease says. */
+export function isDeadHere(h: LeaseHolder): boolean {
   return h.host === hostname() && !isAlive(h.pid) && (h.workerPid === undefined || !isAlive(h.workerPid));
 }
 

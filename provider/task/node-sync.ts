@@ -519,10 +519,13 @@ export class NodeSync implements ReplicaLinkHandler {
    * the failed command again rather than skipping it (the commands after it in that batch are then applied twice).
    */
   private onWriterFailed(f: Error): void {
-    // An error while queueing (OOM, unknown command) discards the whole transaction: the checkpoint did not move.
-    if (!(f as { inExec?: boolean }).inExec) return;
     const raw = (f as { raw?: Buffer | null }).raw;
     const pos = raw && this.batch ? this.batch.positionBefore(raw) : null;
+    // Commands inside a batch carry no offset of their own (only its EXEC does): the status names the command's.
+    const where = f as { offset?: number | null };
+    if (pos && (where.offset === null || where.offset === undefined)) Object.assign(f, { offset: pos.offset });
+    // An error while queueing (OOM, unknown command) discards the whole transaction: the checkpoint did not move.
+    if (!(f as { inExec?: boolean }).inExec) return;
     const dc = this.d.destinationCheckpoint;
     if (!pos || !dc || !this.replid) return;
     const value = encodeCheckpoint({ replid: this.replid, offset: pos.offset, db: pos.db, writer: dc.writer });

@@ -15,14 +15,14 @@ import { discoverCluster, formatSlots, slotRangesOf } from '../cluster/topology'
 import { heartbeatKeyForSlots } from '../cluster/heartbeat-key';
 import { flushSlots } from '../cluster/slot-flush';
 import { ScriptBodies } from './script-bodies';
-import { withClient, controlClient, clusterClient, errorCause } from '../precheck/node-facts';
+import { withClient, controlClient, clusterClient, errorCause, scanMatch } from '../precheck/node-facts';
 import type { Writer } from '../writer/writer';
 import { maxRdbVersionFor } from '../writer/rdb-version';
 import { NodeSync, type LinkFactory } from './node-sync';
 import { Heartbeat } from './heartbeat';
 import { openReplicaLink } from './open-link';
 import { decodeCheckpoint, encodeCheckpoint, isFullSyncMarker, FULL_SYNC_MARKER } from './tx-batch';
-import { checkpointKey, guardKey } from '../state/task-keys';
+import { checkpointKey, guardKey, INTERNAL_KEY_PREFIX } from '../state/task-keys';
 import { CLAIM_SCRIPT } from './fence';
 import { TaskLease, LeaseHeldError, newToken, readLease, describeHolder } from '../state/lease';
 import { openMetaClient, type MetaClient } from '../state/meta-client';
@@ -73,6 +73,7 @@ export class TaskRunner {
   readonly lease: TaskLease;
   private leaseTimer: NodeJS.Timeout | null = null;
   private leaseLost = false;
+  private publishedState: TaskState | null = null;
 
   constructor(spec: TaskSpec, opts: RunOptions) {
     this.task = resolveTask(spec);
@@ -217,6 +218,7 @@ export class TaskRunner {
     const { rdbVersion: destinationRdbVersion, values } = await readDestination(dest, checkpointDb, clusterDest ? [] : keys);
     const claimed = clusterDest ? [] : await this.claimCheckpoints(dest, checkpointDb, keys, values);
     const clusterValues = clusterDest ? await Promise.all(keys.map((k) => this.meta.get(k))) : [];
+    await this.refuseForeignDestination(streams, clusterDest ? clusterValues : values);
     const attempt: Attempt = { writers: [], syncs: [], heartbeats: [], closers: [] };
     this.attempt = attempt;
     const dumper = clusterDest ? this.destinationDumper(attempt) : null;
@@ -301,6 +303,36 @@ export class TaskRunner {
     const h = new Heartbeat(node, key, hb.db ?? 0, hb.intervalMs);
     if (hb.enabled) h.start();
     return h;
+  }
+
+  /**
+   * A destination without this task's checkpoint that the task has written before (a local checkpoint says so) is
+   * another server, or one that came back: with keys in it, a full sync would merge into data that is not the task's.
+   * Refused as the existing-data precheck would (DTS's "Precheck and Report Errors"); an empty one is synced in full.
+   */
+  private async refuseForeignDestination(streams: SourceStream[], values: Array<string | null>): Promise<void> {
+    if ((this.task.spec.existingData ?? 'precheckAndReportErrors') === 'ignoreErrorsAndProceed') return;
+    if (values.some((v) => v !== null) || !streams.some((st) => this.checkpoint.get(st.id))) return;
+    const nodes = this.task.spec.destination.mode === 'cluster' ? (await discoverCluster(this.task.destinationNodes)).masters.map((m) => m.address) : this.task.destinationNodes;
+    const dbs = this.task.databases === null ? null : this.task.databases.map((db) => this.task.mapDb(db));
+    let keys = 0;
+    for (const node of nodes) {
+      keys += await withClient(node, async (c) => {
+        const info = await c.info('keyspace');
+        let n = 0;
+        for (const m of info.matchAll(/^db(\d+):keys=(\d+)/gm)) {
+          const db = Number(m[1]);
+          if (dbs !== null && !dbs.includes(db)) continue;
+          // redis-sync's own keys (this task's lease and status among them) are not data.
+          await c.select(db);
+          n += Number(m[2]) - (await scanMatch(c, `${INTERNAL_KEY_PREFIX}*`, 1000)).length;
+        }
+        return n;
+      });
+    }
+    if (keys === 0) return;
+    const where = nodes.map(formatHostPort).join(', ');
+    throw Object.assign(new Error(`destination ${where} no longer holds task ${this.task.id}'s checkpoint but holds ${keys} keys in the synchronized databases: it is not the server the task wrote to (replaced, or emptied and written since). Nothing was written. Empty those databases, or set existingData: ignoreErrorsAndProceed to merge into them, then start the task again`), { retryable: false, node: where });
   }
 
   /**
@@ -391,6 +423,11 @@ export class TaskRunner {
     }
     this.status.updatedAt = new Date().toISOString();
     this.statusFile.write(JSON.stringify(this.status, null, 1));
+    // A new state is published on the destination at once, not at the next renewal: what `pulumi up` reports.
+    if (this.status.state !== this.publishedState && this.leaseTimer !== null) {
+      this.publishedState = this.status.state;
+      this.renewLease();
+    }
   }
 }
 

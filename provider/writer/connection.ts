@@ -233,7 +233,9 @@ export class DestinationConnection extends Notifier<ConnectionEvents> {
       if (outcome !== null) {
         if (applied !== NO_OFFSET) this.emit('applied', applied);
         applied = NO_OFFSET;
-        this.fail(this.writeError(outcome, command, offset, tx));
+        const err = this.writeError(outcome, command, offset, tx);
+        err.node = this.address;
+        this.fail(err);
         return;
       }
       if (offset !== NO_OFFSET) applied = offset;

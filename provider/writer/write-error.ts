@@ -4,6 +4,8 @@
 /** An error reply from the destination (OOM, WRONGTYPE, ERR unknown command, NOSCRIPT...). */
 export class WriteError extends Error {
   readonly code: string;
+  /** host:port of the destination node that refused it (set by the connection). */
+  node?: string;
   constructor(
     /** The error reply text, e.g. "OOM command not allowed when used memory > 'maxmemory'." */
     readonly reply: string,

@@ -84,3 +84,12 @@ export function startDaemon(spec: TaskSpec, opts: { stateDir?: string; args?: st
 export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
+
+/** The daemon's exit code, or 'still running' after timeoutMs (an unref'd timer: it never keeps a test file alive). */
+export function exitedWithin(d: Daemon, timeoutMs: number): Promise<number | null | 'still running'> {
+  return new Promise((resolve) => {
+    const t = setTimeout(() => resolve('still running'), timeoutMs);
+    t.unref();
+    void d.exited().then((code) => { clearTimeout(t); resolve(code); });
+  });
+}

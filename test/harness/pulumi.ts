@@ -1,6 +1,6 @@
 // The real Pulumi CLI with a local file backend, in a throwaway project that uses this package as a user would.
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readdirSync, symlinkSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, symlinkSync, writeFileSync, rmSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from './daemon';
@@ -33,18 +33,30 @@ function linkNodeModules(dir: string): void {
   symlinkSync(REPO_ROOT, join(nm, 'pulumi-redis-sync'));
 }
 
-export function createProject(name: string, programJs: string): PulumiProject {
+export interface ProjectOptions {
+  /** Share this project's backend (its stacks and their state): another checkout of the same infra repo. */
+  backendOf?: PulumiProject;
+  /** Directories hidden from the CLI and the daemons it starts (a private mount namespace with a tmpfs over each). */
+  hide?: string[];
+}
+
+export function createProject(name: string, programJs: string, projectOpts: ProjectOptions = {}): PulumiProject {
   const dir = mkdtempSync(join(tmpdir(), `redis-sync-pulumi-${name}-`));
   writeFileSync(join(dir, 'Pulumi.yaml'), `name: ${name}\nruntime:\n  name: nodejs\n  options:\n    typescript: false\n`);
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, main: 'index.js', dependencies: { 'pulumi-redis-sync': 'file:' + REPO_ROOT } }));
   writeFileSync(join(dir, 'index.js'), programJs);
   linkNodeModules(dir);
   mkdirSync(join(dir, '.backend'));
+  if (projectOpts.backendOf) {
+    // The stack's config (its secrets are encrypted with the passphrase and this file's salt) comes with the checkout.
+    for (const f of readdirSync(projectOpts.backendOf.dir).filter((x) => /^Pulumi\..+\.yaml$/.test(x))) copyFileSync(join(projectOpts.backendOf.dir, f), join(dir, f));
+  }
   const stateDir = join(dir, '.redis-sync');
   const env: NodeJS.ProcessEnv = {
     ...process.env,
+    HOME: join(dir, '.home'),
     PATH: `${pulumiBinDir()}:${process.env.PATH}`,
-    PULUMI_BACKEND_URL: `file://${join(dir, '.backend')}`,
+    PULUMI_BACKEND_URL: projectOpts.backendOf ? projectOpts.backendOf.env.PULUMI_BACKEND_URL : `file://${join(dir, '.backend')}`,
     PULUMI_CONFIG_PASSPHRASE: 'test-passphrase',
     PULUMI_HOME: join(dir, '.pulumi-home'),
     PULUMI_SKIP_UPDATE_CHECK: '1',
@@ -57,7 +69,11 @@ export function createProject(name: string, programJs: string): PulumiProject {
     dir, stateDir, env,
     run(args, opts = {}) {
       return new Promise((resolve, reject) => {
-        execFile('pulumi', [...args, '--non-interactive'], { cwd: dir, env, timeout: opts.timeoutMs ?? 300_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+        const hide = projectOpts.hide ?? [];
+        const [cmd, argv] = hide.length
+          ? ['unshare', ['-m', '--propagation', 'private', 'sh', '-c', `${hide.map((_, i) => `mount -t tmpfs none "$${i + 1}" && `).join('')}shift ${hide.length} && exec pulumi "$@"`, 'sh', ...hide, ...args, '--non-interactive']]
+          : ['pulumi', [...args, '--non-interactive']];
+        execFile(cmd, argv, { cwd: dir, env, timeout: opts.timeoutMs ?? 300_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
           const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
           if (code !== 0 && !opts.allowFail) reject(new Error(`pulumi ${args.join(' ')} exited ${code}\n${stdout}\n${stderr}`));
           else resolve({ code, stdout, stderr });
@@ -70,6 +86,13 @@ export function createProject(name: string, programJs: string): PulumiProject {
     remove() { rmSync(dir, { recursive: true, force: true }); },
   };
   return project;
+}
+
+/** The RedisSyncTask resources' outputs as the state holds them (stack outputs are not re-read by a refresh). */
+export async function taskOutputs(p: PulumiProject): Promise<Array<Record<string, unknown>>> {
+  const { stdout } = await p.run(['stack', 'export']);
+  const deployment = JSON.parse(stdout) as { deployment: { resources?: Array<{ type: string; outputs: Record<string, unknown> }> } };
+  return (deployment.deployment.resources ?? []).filter((r) => r.type.endsWith(':RedisSyncTask')).map((r) => r.outputs);
 }
 
 /** The program the tests deploy: one RedisSyncTask whose args come from config (passwords as secrets). */

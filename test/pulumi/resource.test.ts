@@ -82,6 +82,9 @@ test('up, writes after up, refresh, a source that moved, destroy: the full life 
     let out = await outputs(p);
     assert.equal(out.state, 'Synchronizing');
     assert.equal(out.daemonRunning, true);
+    // The task's identity: the resource name and a suffix of its own (two stacks with one name are two tasks).
+    const taskId = String(out.taskId);
+    assert.match(taskId, /^task-[0-9a-f]{8}$/);
     const pid = Number(out.daemonPid);
     assert.ok(isAlive(pid), 'the daemon must outlive pulumi up');
     const spec = specFor('task', src.addr, dst.addr);
@@ -104,25 +107,29 @@ test('up, writes after up, refresh, a source that moved, destroy: the full life 
     // The daemon runs as the task's own least-privilege ACL users.
     for (const server of [src, dst]) {
       const users = (await server.client().call('ACL', 'USERS')) as string[];
-      assert.ok(users.includes('redis-sync-task'), `no ACL user on ${server.addr}: ${users.join(',')}`);
+      assert.ok(users.includes(`redis-sync-${taskId}`), `no ACL user on ${server.addr}: ${users.join(',')}`);
     }
     const replicaLine = /slave0:ip=[^\r\n]+/.exec(await c.info('replication'));
     assert.ok(replicaLine, 'the daemon is attached as a replica');
     const clients = (await c.call('CLIENT', 'LIST')) as string;
-    assert.match(clients, /cmd=(psync|replconf) user=redis-sync-task/);
+    assert.match(clients, new RegExp(`cmd=(psync|replconf) user=redis-sync-${taskId}`));
 
     // A daemon that died is reported by refresh, and the next `pulumi up` restarts it from its checkpoint.
     process.kill(pid, 'SIGKILL');
-    await sleep(300);
-    await p.run(['refresh', '--yes', '--skip-preview']);
-    out = await outputs(p);
+    // Its worker notices at once, stops and gives the lease back: refresh, from the destination, shows it gone.
+    for (let i = 0; i < 20; i++) {
+      await sleep(500);
+      await p.run(['refresh', '--yes', '--skip-preview']);
+      out = await outputs(p);
+      if (out.daemonRunning === false) break;
+    }
     assert.equal(out.daemonRunning, false);
     assert.equal(out.state, 'DaemonNotRunning');
     await c.set('while-down', 'yes');
     const restart = await p.run(['up', '--yes', '--skip-preview']);
     out = await outputs(p);
     assert.equal(out.state, 'Synchronizing');
-    assert.equal((out.streams as Array<{ lastSync: string }>)[0].lastSync, 'continue', restart.stdout + readFileSync(`${p.stateDir}/task/daemon.log`, 'utf8'));
+    assert.equal((out.streams as Array<{ lastSync: string }>)[0].lastSync, 'continue', restart.stdout + readFileSync(`${p.stateDir}/${taskId}/daemon.log`, 'utf8'));
     await sleep(500);
     assert.equal(await dst.client().get('while-down'), 'yes');
 
@@ -153,7 +160,7 @@ test('up, writes after up, refresh, a source that moved, destroy: the full life 
     const exported = (await p.run(['stack', 'export'])).stdout;
     const newPid = Number(out.daemonPid);
     const argv = readFileSync(`/proc/${newPid}/cmdline`, 'utf8');
-    const taskDir = `${p.stateDir}/task`;
+    const taskDir = `${p.stateDir}/${taskId}`;
     const files = readdirSync(taskDir).map((f) => readFileSync(`${taskDir}/${f}`, 'utf8'));
     for (const secret of [SRC_PASS, DST_PASS]) {
       assert.ok(!exported.includes(secret), 'password in the stack state');
@@ -165,10 +172,10 @@ test('up, writes after up, refresh, a source that moved, destroy: the full life 
     await p.run(['destroy', '--yes', '--skip-preview']);
     assert.equal(isAlive(newPid), false, 'daemon still running after destroy');
     assert.equal(existsSync(taskDir), false, 'state dir left behind');
-    assert.equal(await c.exists('redis-sync:heartbeat:task'), 0, 'heartbeat key left on the source');
-    assert.deepEqual(await dst.client().keys('redis-sync:*'), [], 'checkpoint key left on the destination');
+    assert.deepEqual(await c.keys('redis-sync:*'), [], 'heartbeat key left on the source');
+    assert.deepEqual(await dst.client().keys('redis-sync:*'), [], 'checkpoint, lease or status key left on the destination');
     for (const server of [src, dst]) {
-      assert.ok(!((await server.client().call('ACL', 'USERS')) as string[]).includes('redis-sync-task'), `ACL user left on ${server.addr}`);
+      assert.ok(!((await server.client().call('ACL', 'USERS')) as string[]).includes(`redis-sync-${taskId}`), `ACL user left on ${server.addr}`);
     }
   } finally {
     fwd.server.close();
@@ -197,8 +204,9 @@ test('bad fields fail at preview with their property paths; a failed precheck fa
     const up = await p.run(['up', '--yes', '--skip-preview'], { allowFail: true });
     assert.notEqual(up.code, 0);
     assert.match(up.stdout + up.stderr, /FAILED\s+destination-empty/);
-    assert.equal(existsSync(`${p.stateDir}/task`), false, 'no state left behind');
-    assert.equal(await src.client().exists('redis-sync:heartbeat:task'), 0);
+    assert.ok(!existsSync(p.stateDir) || readdirSync(p.stateDir).length === 0, 'no state left behind');
+    assert.deepEqual(await src.client().keys('redis-sync:*'), []);
+    assert.deepEqual(await dst.client().keys('redis-sync:*'), []);
     const procs = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
       try { return readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(p.stateDir); } catch { return false; }
     });
