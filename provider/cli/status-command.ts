@@ -5,6 +5,21 @@ import type { TaskStatus } from '../state/status';
 import { fitLine, formatStatus, type Rates } from './format-status';
 import { UsageError } from './main';
 import { taskNames, viewTask, type TaskView } from './task-dir';
+import { loadSpecFile } from './main';
+import { readRemoteTask } from '../state/remote-task';
+import { describeHolder } from '../state/lease';
+import type { TaskSpec } from '../spec/types';
+
+/**
+ * The task as its destination shows it (--config): from any machine, whatever state dir the daemon has. Its pid is
+ * the lease holder's, on whatever host that is.
+ */
+async function remoteView(spec: TaskSpec): Promise<TaskView & { where: string | null }> {
+  const { status, holder } = await readRemoteTask(spec);
+  const running = holder !== null;
+  const state = status ? (running || status.state === 'Stopped' || status.state === 'Failed' ? status.state : 'DaemonNotRunning') : running ? 'Starting' : 'DaemonNotRunning';
+  return { name: spec.id ?? spec.name, status, pid: holder?.pid ?? null, state, where: holder ? describeHolder(holder) : null };
+}
 
 const WINDOW_MS = 5000;
 
@@ -52,8 +67,10 @@ export async function statusCommand(argv: string[]): Promise<number> {
       watch: { type: 'boolean', short: 'w', default: false },
       count: { type: 'string' },
       interval: { type: 'string' },
+      config: { type: 'string' },
     },
   });
+  const spec = values.config === undefined ? null : loadSpecFile(values.config);
   const stateDir = values['state-dir'] ?? defaultStateDir();
   const count = values.count === undefined ? Infinity : Number(values.count);
   if (!(count >= 1) || (values.count !== undefined && !Number.isInteger(count))) throw new UsageError(`--count must be a whole number of at least 1, not "${values.count}"`);
@@ -62,6 +79,16 @@ export async function statusCommand(argv: string[]): Promise<number> {
   if (values.count !== undefined && !values.watch) throw new UsageError('--count only makes sense with --watch');
 
   const names = (): string[] => (positionals.length ? positionals : taskNames(stateDir));
+  if (spec && !values.watch) {
+    const v = await remoteView(spec);
+    if (values.json) {
+      process.stdout.write(JSON.stringify({ ...(v.status ?? { task: spec.name }), state: v.state, daemonRunning: v.pid !== null, runningOn: v.where }, null, 2) + '\n');
+      return 0;
+    }
+    const where = v.where ? `runs on ${v.where}` : 'no daemon holds its lease';
+    process.stdout.write(`${v.status ? formatStatus(v.status, Date.now(), { alive: v.pid !== null, state: v.state, color: false }) : `task ${v.name}  ${v.state}  no status on the destination yet\n`}  (from the destination: ${where})\n`);
+    return 0;
+  }
   if (!values.watch) {
     const list = names();
     if (!list.length) throw new UsageError(`no task in ${stateDir}: give the task's --state-dir (or set REDIS_SYNC_STATE_DIR), or start one with "redis-sync run --config task.json"`);
@@ -86,8 +113,8 @@ export async function statusCommand(argv: string[]): Promise<number> {
   if (tty) process.stdout.write('\x1b[?25l\x1b[2J\x1b[H');
   try {
     for (let frame = 0; frame < count && !stopped; frame++) {
-      const list = names();
-      const views = list.map((n) => viewTask(stateDir, n));
+      const list = spec ? [spec.id ?? spec.name] : names();
+      const views = spec ? [await remoteView(spec)] : list.map((n) => viewTask(stateDir, n));
       let body = list.length ? render(views, stateDir, values.json, meter, color) : `no task in ${stateDir} yet\n`;
       if (values.json) {
         process.stdout.write(body);

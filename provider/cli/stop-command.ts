@@ -4,17 +4,36 @@ import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import { defaultStateDir, taskPaths } from '../state/files';
 import { stopDaemon } from '../daemon/daemon-process';
-import { UsageError } from './main';
+import { UsageError, loadSpecFile } from './main';
+import { stopRemoteTask } from '../state/remote-task';
+import { describeHolder } from '../state/lease';
+import type { TaskSpec } from '../spec/types';
+
+/** --config: stops the task's daemon wherever it runs, through a stop request on its destination. */
+async function stopThroughDestination(spec: TaskSpec, timeout: string | undefined): Promise<number> {
+  const timeoutS = timeout === undefined ? 35 : Number(timeout);
+  if (!(timeoutS > 0 && timeoutS <= 3600)) throw new UsageError(`--timeout is in seconds, from 1 to 3600, not "${timeout}"`);
+  const id = spec.id ?? spec.name;
+  const started = Date.now();
+  const asked = await stopRemoteTask(spec, timeoutS * 1000);
+  if (!asked) {
+    process.stdout.write(`task ${id}: no daemon holds its lease on the destination; nothing to stop\n`);
+    return 0;
+  }
+  process.stdout.write(`task ${id}: the daemon on ${describeHolder(asked)} stopped and gave its lease back in ${((Date.now() - started) / 1000).toFixed(1)} s; the next start resumes from its checkpoint\n`);
+  return 0;
+}
 import { readTaskStatus, viewTask } from './task-dir';
 
 export async function stopCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { 'state-dir': { type: 'string' }, timeout: { type: 'string' } },
+    options: { 'state-dir': { type: 'string' }, timeout: { type: 'string' }, config: { type: 'string' } },
   });
+  if (values.config !== undefined) return stopThroughDestination(loadSpecFile(values.config), values.timeout);
   const task = positionals[0];
-  if (!task || positionals.length > 1) throw new UsageError('usage: redis-sync stop TASK [--timeout SECONDS] [--state-dir DIR]');
+  if (!task || positionals.length > 1) throw new UsageError('usage: redis-sync stop TASK [--timeout SECONDS] [--state-dir DIR], or redis-sync stop --config task.json (the task wherever it runs)');
   const stateDir = values['state-dir'] ?? defaultStateDir();
   const timeoutS = values.timeout === undefined ? 20 : Number(values.timeout);
   if (!(timeoutS > 0 && timeoutS <= 3600)) throw new UsageError(`--timeout is in seconds, from 1 to 3600, not "${values.timeout}"`);

@@ -12,9 +12,8 @@ import { runPrechecks, formatPrecheckTable } from '../precheck/run-prechecks';
 import { withClient, scanMatch } from '../precheck/node-facts';
 import { discoverCluster } from '../cluster/topology';
 import type { NodeAddress } from '../spec/types';
-import { destinationKeyPatterns, statusKey, TASK_META_DB } from '../state/task-keys';
-import { readLease, requestStop, describeHolder, leaseMs, isDeadHere, type LeaseHolder } from '../state/lease';
-import { withMetaClient } from '../state/meta-client';
+import { destinationKeyPatterns, TASK_META_DB } from '../state/task-keys';
+import { readRemoteTask, stopRemoteTask, type RemoteTask } from '../state/remote-task';
 import { destinationHasCheckpoint } from '../precheck/run-prechecks';
 import { spawnDaemon, stopDaemon, daemonPid, readStatus, isAlive } from '../daemon/daemon-process';
 import { grantAccess, revokeAccess } from '../access/acl-users';
@@ -96,16 +95,10 @@ function newTaskId(name: string): string {
   return `${name}-${randomBytes(4).toString('hex')}`;
 }
 
-interface RemoteView { status: TaskStatus | null; holder: LeaseHolder | null }
-
 /** The task's status and lease on its destination, or null when the destination cannot be reached. */
-async function readRemote(spec: TaskSpec): Promise<RemoteView | null> {
-  const task = resolveTask(spec);
+async function readRemote(spec: TaskSpec): Promise<RemoteTask | null> {
   try {
-    return await withMetaClient(spec.destination.mode, task.destinationNodes, async (c) => {
-      const [holder, text] = await Promise.all([readLease(c, task.id), c.get(statusKey(task.id))]);
-      return { holder: holder && !isDeadHere(holder) ? holder : null, status: text ? (JSON.parse(text) as TaskStatus) : null };
-    });
+    return await readRemoteTask(spec);
   } catch {
     return null;
   }
@@ -308,18 +301,7 @@ async function stopTask(spec: TaskSpec, stateDir: string): Promise<void> {
   const task = resolveTask(spec);
   await stopDaemon(stateDir, task.id);
   try {
-    await withMetaClient(spec.destination.mode, task.destinationNodes, async (c) => {
-      if (!(await readLease(c, task.id))) return;
-      await requestStop(c, task.id);
-      const deadline = Date.now() + leaseMs() + 20_000;
-      let holder: LeaseHolder | null = null;
-      for (let i = 0; i < 10_000 && Date.now() < deadline; i++) {
-        holder = await readLease(c, task.id);
-        if (!holder) return;
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      throw new Error(`the daemon of task ${task.id} on ${holder ? describeHolder(holder) : 'another host'} did not stop: stop it there (redis-sync stop ${task.id})`);
-    });
+    await stopRemoteTask(spec);
   } catch (err) {
     if (/did not stop/.test((err as Error).message)) throw err;
     /* the destination is unreachable: no daemon can write it either */

@@ -28,6 +28,9 @@ test('destination OOM: Failed naming OOM; after maxmemory is raised the restart 
     for (let i = 0; i < 400; i++) await c.set(`big:${i}`, 'x'.repeat(20_000)); // 8 MB > 4 MB
     const failed = await waitStatus(d, (s) => s.state === 'Failed', 30_000, 'Failed on OOM');
     assert.match(failed.lastError?.message ?? '', /OOM/);
+    // Where: the destination node and the stream offset of the refused command (inside a batch it has none of its own).
+    assert.equal(failed.lastError?.node, dst.addr);
+    assert.equal(typeof failed.lastError?.offset, 'number', JSON.stringify(failed.lastError));
     assert.equal(await d.exited(), 1);
     const appliedAtFailure = failed.nodes[0].appliedOffset;
     assert.ok(appliedAtFailure > 0);

@@ -10,6 +10,7 @@ import { startRedis, sleep, type RedisServer } from '../harness/redis';
 import { startDaemon, exitedWithin, type Daemon } from '../harness/daemon';
 import { taskSpec, startSupervised, waitStatus, caughtUp, assertConsistent, tally, countingLoad, removeStateDir } from '../faults/helpers';
 import { leaseKey, statusKey } from '../../provider/state/task-keys';
+import { runCli } from '../bad-input/cli';
 
 const KEYS = 50;
 
@@ -73,6 +74,17 @@ test('a foreground `run` next to the detached daemon of the task is refused; the
     const status = JSON.parse((await dst.client().get(statusKey('detached')))!) as { state: string; host: string };
     assert.equal(status.state, 'Synchronizing');
     assert.equal(status.host, lease.host);
+    // The CLI from another state dir (another machine): status from the destination, then a stop through it.
+    const shown = await runCli(['status', '--config', fg.specPath, '--state-dir', fg.stateDir]);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, /Synchronizing/);
+    assert.match(shown.stdout, new RegExp(`from the destination: runs on host ${lease.host} pid ${d.pid}`));
+    const stopped = await runCli(['stop', '--config', fg.specPath]);
+    assert.equal(stopped.code, 0, stopped.stderr);
+    assert.match(stopped.stdout, /stopped and gave its lease back/);
+    for (let i = 0; i < 100 && d.alive(); i++) await sleep(100);
+    assert.equal(d.alive(), false, 'the supervisor exited after the stop request');
+    assert.equal(await dst.client().exists(leaseKey('detached')), 0, 'the lease was given back');
     removeStateDir(fg.stateDir);
   } finally {
     await d.stop();
@@ -80,7 +92,6 @@ test('a foreground `run` next to the detached daemon of the task is refused; the
     await src.stop();
     await dst.stop();
   }
-  // Stopped cleanly: the lease was given back at once.
 });
 
 test('fencing: a SIGSTOPped owner whose lease expired is taken over; after SIGCONT it applies nothing and exits saying it lost the lease', { timeout: 180_000 }, async () => {

@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
-import { startRedis, sleep, type RedisServer } from '../harness/redis';
+import { startRedis, startCluster, sleep, type RedisServer } from '../harness/redis';
 import { createProject, pulumiBinDir, taskOutputs, TASK_PROGRAM, type PulumiProject } from '../harness/pulumi';
 import { verifyTask } from '../../provider/verify/verify-task';
 import { tally, countingLoad } from '../faults/helpers';
@@ -236,5 +236,41 @@ test('updates: a failed one leaves the previous task running; onto a non-empty s
     await p.run(['destroy', '--yes', '--skip-preview'], { allowFail: true });
     p.remove();
     await Promise.all([dst.client().flushall(), dst2.client().flushall(), src.client().flushall()]);
+  }
+});
+
+test('a cluster destination moved by an update (3 masters -> an empty 2-master cluster) is copied in full; destroy leaves no key on either', async () => {
+  const [three, two] = await Promise.all([startCluster({ masters: 3, password: DST_PASS }), startCluster({ masters: 2, password: DST_PASS })]);
+  const clusterArgs = (nodes: string[]): string => JSON.stringify({
+    source: { mode: 'standalone', nodes: [src.addr] }, destination: { mode: 'cluster', nodes }, databases: [0],
+    heartbeat: { intervalMs: 100 }, waitTimeoutSeconds: 120,
+  });
+  const p = createProject('cluster-move', TASK_PROGRAM);
+  try {
+    await p.run(['stack', 'init', 'dev']);
+    await p.setConfig('srcPass', SRC_PASS, true);
+    await p.setConfig('dstPass', DST_PASS, true);
+    await src.client().call('DEBUG', 'POPULATE', '20000', 'cm', '32');
+    await p.setConfig('taskArgs', clusterArgs(three.nodes));
+    await p.run(['up', '--yes', '--skip-preview']);
+    const sent = await countingLoad(src.client(), 'cm', KEYS, { durationMs: 10_000, maxCommands: 400, batch: 10 });
+    await p.setConfig('taskArgs', clusterArgs(two.nodes));
+    await p.run(['up', '--yes', '--skip-preview']);
+    const out = await the(p);
+    assert.equal(out.state, 'Synchronizing');
+    assert.equal((out.streams as Array<{ lastSync: string }>)[0].lastSync, 'full', 'the new cluster holds no checkpoint of the task: full sync');
+    const spec2: TaskSpec = { ...spec(src, dst, { databases: [0] }), destination: { mode: 'cluster', nodes: two.nodes, password: DST_PASS } };
+    const report = await verifyTask(spec2);
+    assert.equal(report.consistent, true, JSON.stringify(report.firstMismatches.slice(0, 3)));
+    assert.ok(report.keysCompared >= 20_000, `compared ${report.keysCompared}`);
+    const counted = (await tally(src, 'cm', KEYS));
+    assert.equal(counted.counters + counted.elements, sent);
+    await p.run(['destroy', '--yes', '--skip-preview']);
+    for (const m of [...three.masters, ...two.masters]) assert.deepEqual(await m.client().keys('redis-sync:*'), [], `redis-sync key left on ${m.addr}`);
+  } finally {
+    await p.run(['destroy', '--yes', '--skip-preview'], { allowFail: true });
+    p.remove();
+    await src.client().flushall();
+    await Promise.all([three.stop(), two.stop()]);
   }
 });
