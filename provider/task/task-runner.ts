@@ -27,6 +27,7 @@ import { CLAIM_SCRIPT } from './fence';
 import { TaskLease, LeaseHeldError, newToken, readLease, describeHolder } from '../state/lease';
 import { openMetaClient, type MetaClient } from '../state/meta-client';
 import { WriteError } from '../writer/write-error';
+import { killFormerWriters, writerClientName } from '../state/fence-clients';
 import { startMetricsServer } from '../metrics/server';
 
 export interface RunOptions {
@@ -74,6 +75,7 @@ export class TaskRunner {
   private leaseTimer: NodeJS.Timeout | null = null;
   private leaseLost = false;
   private publishedState: TaskState | null = null;
+  private warnedNoKill = false;
 
   constructor(spec: TaskSpec, opts: RunOptions) {
     this.task = resolveTask(spec);
@@ -95,11 +97,22 @@ export class TaskRunner {
 
   /** Takes the task's lease; throws LeaseHeldError naming the owner when another daemon runs the task. */
   async acquireLease(): Promise<void> {
-    if ((await this.lease.acquire()) === 'stop') {
+    if (this.leaseLost) throw Object.assign(new Error(`lost the lease of task ${this.task.id}`), { retryable: false });
+    let got: 'ok' | 'stop';
+    try {
+      got = await this.lease.acquire();
+    } catch (err) {
+      if (!(err instanceof LeaseHeldError) || this.leaseTimer === null) throw err;
+      const message = `lost the lease: the task now runs on ${describeHolder(err.holder)}`;
+      this.loseLease(message);
+      throw Object.assign(new Error(message), { retryable: false });
+    }
+    if (got === 'stop') {
       this.log.info({ task: this.task.id }, 'a stop was requested for this daemon: not starting');
       this.stop();
       return;
     }
+    if (this.leaseTimer !== null) return;
     this.leaseTimer = setInterval(() => this.renewLease(), Math.max(100, Math.min(1000, Math.floor(this.lease.ttlMs / 3))));
     this.leaseTimer.unref();
   }
@@ -208,7 +221,6 @@ export class TaskRunner {
   }
 
   private async startAttempt(): Promise<void> {
-    if (this.leaseTimer === null) await this.acquireLease();
     const streams = await this.sourceStreams();
     this.syncStatusNodes(streams);
     const dest = this.task.destinationNodes[0];
@@ -216,6 +228,11 @@ export class TaskRunner {
     const checkpointDb = this.task.mapDb(this.task.databases?.[0] ?? 0);
     const keys = streams.map((st) => checkpointKey(this.task.id, st.id));
     const { rdbVersion: destinationRdbVersion, values } = await readDestination(dest, checkpointDb, clusterDest ? [] : keys);
+    // After readDestination, whose errors name the node and say whether a retry can help. Every attempt checks the
+    // lease again: a daemon that was paused and lost its connections must not come back as a writer.
+    await this.acquireLease();
+    if (this.stopping) return;
+    await this.closeFormerWriters();
     const claimed = clusterDest ? [] : await this.claimCheckpoints(dest, checkpointDb, keys, values);
     const clusterValues = clusterDest ? await Promise.all(keys.map((k) => this.meta.get(k))) : [];
     await this.refuseForeignDestination(streams, clusterDest ? clusterValues : values);
@@ -224,7 +241,7 @@ export class TaskRunner {
     const dumper = clusterDest ? this.destinationDumper(attempt) : null;
     for (const [i, st] of streams.entries()) {
       // One writer per stream: each stream's transactions and applied offsets stay its own.
-      const writer = await openWriter(this.task.spec.destination, { tuning: this.task.tuning, scriptBody: this.scripts.lookup });
+      const writer = await openWriter(this.task.spec.destination, { tuning: this.task.tuning, scriptBody: this.scripts.lookup, clientName: writerClientName(this.task.id, this.writer) });
       writer.on('failed', (f) => this.onFailure(f, isRetryable(f)));
       attempt.writers.push(writer);
       const openLink: LinkFactory = (handler, position) => openReplicaLink(st.address, handler, position);
@@ -303,6 +320,20 @@ export class TaskRunner {
     const h = new Heartbeat(node, key, hb.db ?? 0, hb.intervalMs);
     if (hb.enabled) h.start();
     return h;
+  }
+
+  /** Before this process writes anything: no connection of a former writer of the task stays open (fence-clients.ts). */
+  private async closeFormerWriters(): Promise<void> {
+    const nodes = this.task.spec.destination.mode === 'cluster' ? (await discoverCluster(this.task.destinationNodes)).masters.map((m) => m.address) : this.task.destinationNodes;
+    for (const node of nodes) {
+      try {
+        const killed = await withClient(node, (c) => killFormerWriters(c, this.task.id, this.writer));
+        if (killed) this.log.warn({ node: formatHostPort(node), connections: killed }, 'closed the destination connections of a former writer of this task');
+      } catch (err) {
+        if (!this.warnedNoKill) this.log.warn({ node: formatHostPort(node), err: (err as Error).message }, 'cannot list or close a former writer\'s connections (CLIENT LIST/KILL refused): the lease and the checkpoint fence remain');
+        this.warnedNoKill = true;
+      }
+    }
   }
 
   /**

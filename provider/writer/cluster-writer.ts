@@ -195,6 +195,7 @@ export class ClusterWriter extends Notifier<WriterEvents> implements Writer {
         address: parseNodeAddress(this.addrs[i], this.spec),
         tuning: this.opts.tuning,
         scriptBody: this.opts.scriptBody,
+        clientName: this.opts.clientName,
         redirect: (reply, command) => this.onRedirect(i, reply, command),
       });
       conn.on('progress', () => this.onProgress());

@@ -31,6 +31,8 @@ export interface ConnectionOptions {
   /** Bodies of scripts the source ran, so EVALSHA is preceded by SCRIPT LOAD when the destination may lack it. */
   scriptBody?: ScriptBodyLookup;
   connectTimeoutMs?: number;
+  /** Sent as CLIENT SETNAME after AUTH (no spaces). */
+  clientName?: string;
   /** See DEFAULT_REPLY_TIMEOUT_MS. */
   replyTimeoutMs?: number;
   /**
@@ -107,6 +109,7 @@ export class DestinationConnection extends Notifier<ConnectionEvents> {
     if (password !== undefined) {
       conn.enqueue(encodeCommand(username ? ['AUTH', username, password] : ['AUTH', password]), NO_OFFSET);
     }
+    if (opts.clientName) conn.enqueue(encodeCommand(['CLIENT', 'SETNAME', opts.clientName]), NO_OFFSET);
     conn.enqueue(encodeCommand(['PING']), NO_OFFSET);
     await conn.flush();
     return conn;

@@ -10,6 +10,8 @@ import { parseNodeAddress } from './node-address';
 export interface WriterOptions {
   tuning?: TuningSpec;
   scriptBody?: ScriptBodyLookup;
+  /** CLIENT SETNAME of every destination connection: how a new owner finds a former owner's (state/fence-clients.ts). */
+  clientName?: string;
 }
 
 export class StandaloneWriter extends Notifier<WriterEvents> implements Writer {
@@ -23,7 +25,7 @@ export class StandaloneWriter extends Notifier<WriterEvents> implements Writer {
   static async open(destination: EndpointSpec, opts: WriterOptions = {}): Promise<StandaloneWriter> {
     if (destination.nodes.length === 0) throw new Error('destination has no nodes');
     const address = parseNodeAddress(destination.nodes[0], destination);
-    const connection = await DestinationConnection.connect({ address, tuning: opts.tuning, scriptBody: opts.scriptBody });
+    const connection = await DestinationConnection.connect({ address, tuning: opts.tuning, scriptBody: opts.scriptBody, clientName: opts.clientName });
     return new StandaloneWriter(connection);
   }
 

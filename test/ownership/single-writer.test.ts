@@ -10,6 +10,7 @@ import { startRedis, sleep, type RedisServer } from '../harness/redis';
 import { startDaemon, exitedWithin, type Daemon } from '../harness/daemon';
 import { taskSpec, startSupervised, waitStatus, caughtUp, assertConsistent, tally, countingLoad, removeStateDir } from '../faults/helpers';
 import { leaseKey, statusKey } from '../../provider/state/task-keys';
+import { FaultProxy } from '../harness/fault-proxy';
 import { runCli } from '../bad-input/cli';
 
 const KEYS = 50;
@@ -134,6 +135,53 @@ test('fencing: a SIGSTOPped owner whose lease expired is taken over; after SIGCO
     if (b) await b.kill('SIGTERM');
     removeStateDir(a.stateDir);
     if (b) removeStateDir(b.stateDir);
+    await src.stop();
+    await dst.stop();
+  }
+});
+
+test('fencing a full sync: an owner SIGSTOPped mid-copy and taken over writes none of its old snapshot after SIGCONT', { timeout: 180_000 }, async () => {
+  const src = await startRedis({ config: { 'repl-diskless-sync': 'no' } });
+  const dst = await startRedis();
+  const proxy = await FaultProxy.start(src);
+  process.env.REDIS_SYNC_LEASE_MS = '1500';
+  const N = 100_000;
+  const slow = startDaemon(taskSpec('fencefull', { addr: proxy.addr }, dst));
+  let b: Daemon | null = null;
+  try {
+    await src.client().call('DEBUG', 'POPULATE', String(N), 'fs', '16');
+    proxy.slowDown({ bytesPerSec: 400_000 });
+    await slow.waitFor((s) => s.nodes[0].fullSync.bytesDone > 100_000, 60_000, 'the full sync under way');
+    process.kill(slow.child.pid!, 'SIGSTOP');
+    await sleep(2500); // past the lease, mid-copy
+    const spec = taskSpec('fencefull', src, dst);
+    b = startDaemon(spec);
+    await b.waitForState('Synchronizing');
+    // Every key changes on the source after B's snapshot: a stale copy from A would show as an old value.
+    await src.client().eval(`for i = 0, ${N - 1} do redis.call('SET', 'fs:' .. i, 'new') end return 1`, 0);
+    await caughtUp(b, src, 60_000);
+    proxy.slowDown({});
+    process.kill(slow.child.pid!, 'SIGCONT');
+    const code = await exitedWithin(slow, 60_000);
+    assert.equal(code, 1, `the woken owner must exit; output: ${slow.output()}`);
+    assert.match(slow.output(), /lost the lease/, slow.output());
+    await sleep(500);
+    const d = dst.client();
+    let stale = 0;
+    for (let base = 0; base < N; base += 5000) {
+      const keys = Array.from({ length: Math.min(5000, N - base) }, (_, i) => `fs:${base + i}`);
+      stale += (await d.mget(...keys)).filter((v) => v !== 'new').length;
+    }
+    assert.equal(stale, 0, `${stale} keys hold the paused owner's old snapshot`);
+    await assertConsistent(spec, N);
+  } finally {
+    delete process.env.REDIS_SYNC_LEASE_MS;
+    try { process.kill(slow.child.pid!, 'SIGCONT'); } catch { /* gone */ }
+    await slow.kill('SIGKILL');
+    if (b) await b.kill('SIGTERM');
+    removeStateDir(slow.stateDir);
+    if (b) removeStateDir(b.stateDir);
+    await proxy.close();
     await src.stop();
     await dst.stop();
   }
