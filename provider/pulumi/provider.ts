@@ -14,6 +14,7 @@ import { discoverCluster } from '../cluster/topology';
 import type { NodeAddress } from '../spec/types';
 import { destinationKeyPatterns, TASK_META_DB } from '../state/task-keys';
 import { readRemoteTask, stopRemoteTask, type RemoteTask } from '../state/remote-task';
+import { describeHolder } from '../state/lease';
 import { destinationHasCheckpoint } from '../precheck/run-prechecks';
 import { spawnDaemon, stopDaemon, daemonPid, readStatus, isAlive } from '../daemon/daemon-process';
 import { grantAccess, revokeAccess } from '../access/acl-users';
@@ -79,6 +80,7 @@ export async function diff(id: string, olds: Props, news: Props): Promise<{ chan
 /** Why the task is not running, or null when a daemon holds its lease (or its destination cannot be asked). */
 async function whyNotRunning(id: string, props: Props): Promise<string | null> {
   const remote = await readRemote(withId(propsToSpec(props), id));
+  if (remote?.holder && remote.holder.host !== hostname()) info(`${String(props.name)}: runs on ${describeHolder(remote.holder)}: nothing to start here`);
   if (!remote || remote.holder) return null;
   const s = remote.status;
   if (!s) return 'daemon not running (no status on the destination)';
