@@ -18,7 +18,7 @@ import { describeHolder } from '../state/lease';
 import { destinationHasCheckpoint } from '../precheck/run-prechecks';
 import { spawnDaemon, stopDaemon, daemonPid, readStatus, isAlive } from '../daemon/daemon-process';
 import { grantAccess, revokeAccess } from '../access/acl-users';
-import { propsToSpec, containsUnknown, OUTPUT_KEYS, type TaskProps } from './props';
+import { propsToSpec, containsUnknown, OUTPUT_KEYS } from './props';
 
 type Props = Record<string, unknown>;
 
