@@ -14,7 +14,7 @@ import type { ReplicaLink, ReplicaLinkHandler, PsyncPosition } from './replica-l
 import { AppliedOffsets } from './applied-offsets';
 import { LagTracker } from './lag-tracker';
 import { encodeCommand } from '../resp/encode';
-import { routeForCluster, type RoutedWrite } from '../cluster/cross-slot';
+import { routeForCluster, routeRewritten, type RoutedWrite } from '../cluster/cross-slot';
 import { isHeartbeatKey } from '../cluster/heartbeat-key';
 import { isInternalKey } from '../state/task-keys';
 import { StringBatch, STRING_BATCH_VALUE_MAX } from './string-batch';
@@ -394,10 +394,12 @@ export class NodeSync implements ReplicaLinkHandler {
   }
 
   private forwardToCluster(cmd: StreamCommand, writes: DbCommand[]): void {
-    // Writes the filter rewrote (FLUSHALL into FLUSHDB...) are keyless; the usual case is the command itself.
+    // The usual case is the command itself. Writes the filter rewrote (MOVE into DEL, RESTORE with REPLACE, FLUSHALL
+    // into FLUSHDB) are routed by their own keys: sent keyless, a keyed write went to every master and came back
+    // MOVED from the others, re-sent after the key's later commands.
     const routed = writes.length === 1 && writes[0].command === cmd.raw
       ? routeForCluster(cmd.argv, cmd.raw, cmd.offset)
-      : { kind: 'writes' as const, writes: writes.map((w) => ({ key: null, command: w.command })) };
+      : routeRewritten(writes.map((w) => w.command), cmd.offset);
     switch (routed.kind) {
       case 'writes':
         this.forward(routed.writes.map((w) => ({ db: 0, key: w.key, command: w.command })), cmd.offset);
