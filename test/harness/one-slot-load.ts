@@ -17,7 +17,8 @@ export function oneSlotCommands(count: number, keys: number, tag: string, seed =
   const zsets = new Map<number, Set<string>>();
   const streams = new Map<number, StreamState>();
   const out: string[][] = [];
-  for (let n = 0; out.length < count; n++) {
+  // Every iteration writes exactly one command.
+  for (let n = 0; n < count; n++) {
     const i = pick(keys);
     const k = `{${tag}}:${i}`;
     switch (TYPES[i % TYPES.length]) {
