@@ -193,24 +193,3 @@ test('a cross-slot command that a cluster destination cannot apply exactly fails
     await Promise.all([src.stop(), dst.stop()]);
   }
 });
-
-test('SORT ... STORE across slots fails the task with the daemon\'s CROSSSLOT, like the other multi-key commands', async () => {
-  const src = await startRedis();
-  const dst = await startCluster({ masters: 3 });
-  let d: Daemon | null = null;
-  try {
-    const c = src.client();
-    await c.rpush('{t}list', '3', '1', '2');
-    d = startDaemon(spec('sort-store', src, dst, { databases: [0] }));
-    await d.waitForState('Synchronizing', 60_000);
-    await c.sort('{t}list', 'STORE', '{t}sorted'); // one slot: applied
-    await c.sort('{t}list', 'LIMIT', '0', '2', 'STORE', 'elsewhere');
-    const st = await d.waitForState('Failed', 20_000);
-    assert.match(st.lastError?.message ?? '', /CROSSSLOT: SORT at offset \d+ .*"\{t\}list", "elsewhere"/);
-    assert.deepEqual(await dst.client().lrange('{t}sorted', 0, -1), ['1', '2', '3']);
-    assert.equal(await dst.client().exists('elsewhere'), 0, 'nothing is written for the failed command');
-  } finally {
-    await d?.kill('SIGKILL');
-    await Promise.all([src.stop(), dst.stop()]);
-  }
-});
