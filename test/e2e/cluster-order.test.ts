@@ -1,7 +1,7 @@
-// Issue 18: commands of one source stream that touch one slot reach a cluster destination in source order, on every
-// path through the daemon. The destination master's MONITOR must show the source's 10,000 commands exactly; and
-// commands the filter rewrites (MOVE into DEL, RESTORE with REPLACE) go to their key's master only, in order.
-// Both tests share one task (standalone -> 3 masters) and write disjoint keys.
+// Issue 18, standalone -> cluster (3 masters): commands of one source stream that touch one slot reach the
+// destination in source order, on every path through the daemon. Consumer-group sequences do not fail with NOGROUP;
+// the destination master's MONITOR shows the source's 10,000 commands exactly; commands the filter rewrites (MOVE
+// into DEL, RESTORE with REPLACE) go to their key's master only, in order. The tests share one task, disjoint keys.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import calculateSlot from 'cluster-key-slot';
@@ -10,6 +10,7 @@ import { startRedis, startCluster, type RedisServer, type RedisCluster } from '.
 import { startDaemon, type Daemon } from '../harness/daemon';
 import { sideSpec, caughtUpAll, assertSidesConsistent } from '../harness/topology';
 import { oneSlotCommands, keyOf } from '../harness/one-slot-load';
+import { groupIteration, GROUP_ITERATIONS } from '../harness/stream-groups';
 import type { TaskSpec } from '../../provider/spec/types';
 
 const COMMANDS = 10_000;
@@ -34,6 +35,13 @@ after(async () => {
   c?.disconnect();
   await d?.kill('SIGTERM');
   await Promise.all([src?.stop(), dst?.stop()]);
+});
+
+test('stream group commands keep their order: 200 iterations of XADD, XGROUP CREATE, XGROUP SETID, XREADGROUP, XACK, XCLAIM, XAUTOCLAIM', async () => {
+  for (let n = 1; n <= GROUP_ITERATIONS; n++) await groupIteration(c, n);
+  await caughtUpAll(d, src);
+  assert.equal(d.status()?.state, 'Synchronizing', `task state: ${JSON.stringify(d.status()?.lastError)}`);
+  await assertSidesConsistent(spec, GROUP_ITERATIONS);
 });
 
 test('10,000 mixed commands on 20 keys of one slot, from one source connection, arrive in exactly the source order', async () => {
