@@ -14,10 +14,11 @@ import type { ReplicaLink, ReplicaLinkHandler, PsyncPosition } from './replica-l
 import { AppliedOffsets } from './applied-offsets';
 import { LagTracker } from './lag-tracker';
 import { encodeCommand } from '../resp/encode';
-import { routeForCluster, type RoutedWrite } from '../cluster/cross-slot';
+import { routeForCluster, routeRewritten, type RoutedWrite } from '../cluster/cross-slot';
 import { isHeartbeatKey } from '../cluster/heartbeat-key';
 import { isInternalKey } from '../state/task-keys';
 import { StringBatch, STRING_BATCH_VALUE_MAX } from './string-batch';
+import { isFunctionCommand, type FunctionLibraries, type FunctionWrites } from './function-libraries';
 import { type StreamPosition, TxBatch, encodeCheckpoint, decodeCheckpoint, isFullSyncMarker, FULL_SYNC_MARKER, type DestinationCheckpoint, type BatchTarget } from './tx-batch';
 
 const SET = Buffer.from('SET');
@@ -56,6 +57,8 @@ export interface NodeSyncDeps {
   heartbeatKey: string | null;
   /** Where script bodies seen in the stream are kept for the writer's NOSCRIPT repair. */
   scripts: { observe(argv: Buffer[]): void };
+  /** The task's function libraries, shared by its streams: each master of a cluster source brings its own loads. */
+  functions: FunctionLibraries;
   /** The slots of this stream's master when the source is a cluster (a FLUSHALL there empties only those). */
   sourceSlots: Array<[number, number]> | null;
   /** Deletes the destination's keys in these slots (for a FLUSHALL/FLUSHDB from one master of a cluster source). */
@@ -322,8 +325,7 @@ export class NodeSync implements ReplicaLinkHandler {
         return;
       case 'function':
         this.strings.flush();
-        // Function libraries are server-wide: REPLACE keeps a resync idempotent.
-        this.write(0, null, encodeCommand(['FUNCTION', 'LOAD', 'REPLACE', e.code]));
+        for (const command of this.functionWrites(this.d.functions.load(this.d.node, e.code), e.offset)) this.write(0, null, command);
         return;
       case 'warning':
         this.d.log.warn({ node: this.d.node, offset: e.offset, key: e.key?.toString('utf8') ?? null }, e.message);
@@ -366,12 +368,23 @@ export class NodeSync implements ReplicaLinkHandler {
     const db = this.filter.currentDb;
     if (db !== (this.dbChanges.at(-1)?.db ?? this.checkpointDb)) this.dbChanges.push({ offset: cmd.offset, db });
     switch (r.action) {
-      case 'forward':
-        if (isInternalCommand(cmd.argv)) this.dropped(cmd.offset);
-        else if (this.d.sourceSlots && isFlush(cmd.argv[0])) void this.flushOwnSlots(cmd.offset);
-        else if (this.d.clusterDestination) this.forwardToCluster(cmd, r.writes);
-        else this.forward(r.writes, cmd.offset);
+      case 'forward': {
+        if (isInternalCommand(cmd.argv)) {
+          this.dropped(cmd.offset);
+          return;
+        }
+        if (this.d.sourceSlots && isFlush(cmd.argv[0])) {
+          void this.flushOwnSlots(cmd.offset);
+          return;
+        }
+        const writes = isFunctionCommand(cmd.argv)
+          ? this.functionWrites(this.d.functions.command(this.d.node, cmd.argv), cmd.offset).map((command) => ({ db: r.writes[0]?.db ?? 0, command }))
+          : r.writes;
+        if (writes.length === 0) this.dropped(cmd.offset);
+        else if (this.d.clusterDestination) this.forwardToCluster(cmd, writes);
+        else this.forward(writes, cmd.offset);
         return;
+      }
       case 'heartbeat':
         this.lag.seen(cmd.offset, r.value);
         this.dropped(cmd.offset);
@@ -394,10 +407,12 @@ export class NodeSync implements ReplicaLinkHandler {
   }
 
   private forwardToCluster(cmd: StreamCommand, writes: DbCommand[]): void {
-    // Writes the filter rewrote (FLUSHALL into FLUSHDB...) are keyless; the usual case is the command itself.
+    // The usual case is the command itself. Writes the filter rewrote (MOVE into DEL, RESTORE with REPLACE, FLUSHALL
+    // into FLUSHDB) are routed by their own keys: sent keyless, a keyed write went to every master and came back
+    // MOVED from the others, re-sent after the key's later commands.
     const routed = writes.length === 1 && writes[0].command === cmd.raw
       ? routeForCluster(cmd.argv, cmd.raw, cmd.offset)
-      : { kind: 'writes' as const, writes: writes.map((w) => ({ key: null, command: w.command })) };
+      : routeRewritten(writes.map((w) => w.command), cmd.offset);
     switch (routed.kind) {
       case 'writes':
         this.forward(routed.writes.map((w) => ({ db: 0, key: w.key, command: w.command })), cmd.offset);
@@ -408,6 +423,12 @@ export class NodeSync implements ReplicaLinkHandler {
       case 'crossslot':
         this.fail(new StreamError(`${routed.message} (source ${this.d.node})`, cmd.offset, cmd.argv[0].toString()), false);
     }
+  }
+
+  /** What the task's library registry decided for a FUNCTION command or a snapshot's library, its warning logged. */
+  private functionWrites(w: FunctionWrites, offset: number): Buffer[] {
+    if (w.warning) this.d.log.warn({ node: this.d.node, offset }, w.warning);
+    return w.commands;
   }
 
   /** FLUSHALL/FLUSHDB on one master of a cluster source: only its slots are emptied on the destination. */

@@ -15,6 +15,7 @@ import { discoverCluster, formatSlots, slotRangesOf } from '../cluster/topology'
 import { heartbeatKeyForSlots } from '../cluster/heartbeat-key';
 import { flushSlots } from '../cluster/slot-flush';
 import { ScriptBodies } from './script-bodies';
+import { FunctionLibraries } from './function-libraries';
 import { withClient, controlClient, clusterClient, errorCause } from '../precheck/node-facts';
 import type { Writer } from '../writer/writer';
 import { maxRdbVersionFor } from '../writer/rdb-version';
@@ -199,6 +200,8 @@ export class TaskRunner {
     const attempt: Attempt = { writers: [], syncs: [], heartbeats: [], closers: [] };
     this.attempt = attempt;
     const dumper = clusterDest ? this.destinationDumper(attempt) : null;
+    // Per attempt: what an earlier attempt sent may not have been applied, and its streams replay from checkpoints.
+    const functions = new FunctionLibraries();
     for (const [i, st] of streams.entries()) {
       // One writer per stream: each stream's transactions and applied offsets stay its own.
       const writer = await openWriter(this.task.spec.destination, { tuning: this.task.tuning, scriptBody: this.scripts.lookup, clientName: writerClientName(this.task.id, this.writer) });
@@ -208,7 +211,7 @@ export class TaskRunner {
       const heartbeatKey = st.slots ? heartbeatKeyForSlots(this.task.heartbeat.key, st.slots) : this.task.heartbeat.key;
       const sync = new NodeSync({
         node: st.name, streamId: st.id, task: this.task, writer, checkpoint: this.checkpoint, status: this.status.nodes[i],
-        log: this.log, openLink, destinationRdbVersion, heartbeatKey, clusterDestination: dumper, sourceSlots: st.slots, scripts: this.scripts,
+        log: this.log, openLink, destinationRdbVersion, heartbeatKey, clusterDestination: dumper, sourceSlots: st.slots, scripts: this.scripts, functions,
         flushSlots: (slots) => flushSlots({ mode: this.task.spec.destination.mode, nodes: this.task.destinationNodes }, this.task.mapDb(0), slots),
         destinationCheckpoint: clusterDest ? null : {
           key: keys[i], db: checkpointDb, guard: guardKey(this.task.id, this.writer), writer: this.writer,
