@@ -205,14 +205,19 @@ export class NodeSync implements ReplicaLinkHandler {
     s.fullSync = { ...emptyProgress(), startedAt: new Date().toISOString() };
     s.receivedOffset = offset;
     this.d.log.info({ node: this.d.node, replid, offset }, '+FULLRESYNC: full sync starts');
-    const flush = this.hadCheckpoint ? this.clearDestination() : [];
+    const clear = this.hadCheckpoint ? this.clearDestination() : { commands: [], pending: null };
     const dc = this.d.destinationCheckpoint;
+    // The snapshot waits until the destination is cleared and the marker committed: a daemon that is not the owner
+    // (its marker fenced) writes no key, and no key is written before a clearing that would delete it.
+    const waits: Array<Promise<unknown>> = clear.pending ? [clear.pending] : [];
     if (this.batch && dc) {
-      // Fenced, and confirmed before the snapshot is written: a daemon that is not the owner writes no key.
-      this.batch.setCheckpoint(`${FULL_SYNC_MARKER} ${dc.writer}`, flush);
+      this.batch.setCheckpoint(`${FULL_SYNC_MARKER} ${dc.writer}`, clear.commands);
+      waits.push(this.d.writer.flush());
+    } else for (const f of clear.commands) this.write(f.db, null, f.command);
+    if (waits.length) {
       this.link?.pause();
-      this.d.writer.flush().then(() => { if (!this.paused) this.link?.resume(); }, () => undefined);
-    } else for (const f of flush) this.write(f.db, null, f.command);
+      Promise.all(waits).then(() => { if (!this.paused) this.link?.resume(); }, () => undefined);
+    }
     this.d.clusterCheckpoint?.save(`${FULL_SYNC_MARKER} ${this.d.writerToken}`).catch((err: Error) => this.fail(err, true));
     this.d.onStateChange();
   }
@@ -222,21 +227,20 @@ export class NodeSync implements ReplicaLinkHandler {
    * meanwhile would survive on the destination, so the synchronized databases are emptied first, but only when the
    * destination was empty when the task began (existingData: precheckAndReportErrors), so that every key there is ours.
    */
-  private clearDestination(): Array<{ db: number; command: Buffer }> {
+  private clearDestination(): { commands: Array<{ db: number; command: Buffer }>; pending: Promise<void> | null } {
     if ((this.d.task.spec.existingData ?? 'precheckAndReportErrors') === 'ignoreErrorsAndProceed') {
       this.d.log.warn({ node: this.d.node }, 'full resync over existing data: keys deleted on the source meanwhile stay on the destination (existingData is ignoreErrorsAndProceed)');
-      return [];
+      return { commands: [], pending: null };
     }
     if (this.d.sourceSlots) {
       // Other masters' keys are not ours to clear: only this master's slots, before its snapshot is written.
-      this.link?.pause();
-      this.d.flushSlots(this.d.sourceSlots).then(() => { if (!this.paused) this.link?.resume(); }, (err: Error) => this.fail(err, true));
-      return [];
+      const pending = this.d.flushSlots(this.d.sourceSlots).then(() => undefined, (err: Error) => { this.fail(err, true); throw err; });
+      return { commands: [], pending };
     }
     const dbs = this.d.task.databases;
     this.d.log.info({ node: this.d.node, databases: dbs ?? 'all' }, 'full resync: emptying the synchronized databases on the destination first');
-    if (dbs === null) return [{ db: 0, command: encodeCommand(['FLUSHALL']) }];
-    return dbs.map((db) => ({ db: this.d.task.mapDb(db), command: encodeCommand(['FLUSHDB']) }));
+    if (dbs === null) return { commands: [{ db: 0, command: encodeCommand(['FLUSHALL']) }], pending: null };
+    return { commands: dbs.map((db) => ({ db: this.d.task.mapDb(db), command: encodeCommand(['FLUSHDB']) })), pending: null };
   }
 
   onRdbStart(bytesTotal: number | null): void {
@@ -519,7 +523,9 @@ export class NodeSync implements ReplicaLinkHandler {
     try {
       ok = this.d.writer.write(db, key, command, offset);
     } catch (err) {
-      this.fail(err as Error, false);
+      // The writer throws its failure once it stopped: a lost connection stays worth a retry (the next attempt also
+      // checks the lease, so a daemon whose connections a new owner closed stops there, saying so).
+      this.fail(err as Error, (err as Error).name === 'ConnectionLostError');
       return;
     }
     if (!ok && !this.paused) {
