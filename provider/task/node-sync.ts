@@ -20,6 +20,11 @@ import { isInternalKey } from '../state/task-keys';
 import { StringBatch, STRING_BATCH_VALUE_MAX } from './string-batch';
 import { isFunctionCommand, type FunctionLibraries, type FunctionWrites } from './function-libraries';
 import { type StreamPosition, TxBatch, encodeCheckpoint, decodeCheckpoint, isFullSyncMarker, FULL_SYNC_MARKER, type DestinationCheckpoint, type BatchTarget } from './tx-batch';
+import { dialectForRdbVersion, UNSUPPORTED_DATA_CHECK, type Dialect } from '../writer/dialect/dialect';
+import { UnsupportedValueError } from '../writer/value-commands';
+import { dialectWrites } from './dialect-writes';
+import { SourceClock } from './source-clock';
+import { UnsupportedData } from './unsupported-data';
 
 const SET = Buffer.from('SET');
 
@@ -53,6 +58,8 @@ export interface NodeSyncDeps {
   log: Logger;
   openLink: LinkFactory;
   destinationRdbVersion: number;
+  /** What the destination understands (default: the oldest Redis that loads destinationRdbVersion). */
+  destination?: Dialect;
   /** This stream's heartbeat key (with a hash tag into the master's slots for a cluster source); null: none. */
   heartbeatKey: string | null;
   /** Where script bodies seen in the stream are kept for the writer's NOSCRIPT repair. */
@@ -123,9 +130,15 @@ export class NodeSync implements ReplicaLinkHandler {
   private readonly dbChanges: Array<{ offset: number; db: number }> = [];
   /** The db in effect at the last checkpointed offset. */
   private checkpointDb = -1;
+  private readonly dialect: Dialect;
+  private readonly clock: SourceClock;
+  private readonly unsupported: UnsupportedData;
 
   constructor(private readonly d: NodeSyncDeps) {
     const t = d.task;
+    this.dialect = d.destination ?? dialectForRdbVersion(d.destinationRdbVersion);
+    this.clock = new SourceClock(t.heartbeat.intervalMs);
+    this.unsupported = new UnsupportedData((t.spec.ignorePrechecks ?? []).includes(UNSUPPORTED_DATA_CHECK), d.log, d.node);
     this.heartbeatKey = t.heartbeat.enabled && d.heartbeatKey ? Buffer.from(d.heartbeatKey) : null;
     this.heartbeatBase = Buffer.from(t.heartbeat.key);
     this.filter = new CommandFilter({ databases: t.databases, mapDb: t.mapDb, heartbeatKey: this.heartbeatKey, forwardPublish: t.forwardPublish });
@@ -284,6 +297,7 @@ export class NodeSync implements ReplicaLinkHandler {
     this.keyOpts = {
       sourceRdbVersion,
       destinationRdbVersion: this.d.destinationRdbVersion,
+      destination: this.dialect,
       bigKeyBytes: this.d.task.tuning.bigKeyBytes,
       rewriteChunkElements: this.d.task.tuning.rewriteChunkElements,
     };
@@ -313,7 +327,7 @@ export class NodeSync implements ReplicaLinkHandler {
           }
         }
         this.strings.flush();
-        for (const cmd of keyEntryCommands(e, this.keyOptions())) this.write(this.d.task.mapDb(e.db), e.key, cmd);
+        for (const cmd of this.keyCommands(e)) this.write(this.d.task.mapDb(e.db), e.key, cmd);
         return;
       case 'bigkey-begin':
       case 'bigkey-part':
@@ -324,6 +338,10 @@ export class NodeSync implements ReplicaLinkHandler {
         for (const cmd of bigKeyEntryCommands(e, this.keyOptions())) this.write(this.d.task.mapDb(e.db), e.key, cmd);
         return;
       case 'function':
+        if (!this.dialect.functions) {
+          if (this.unsupported.trySkip('a function library: functions need Redis 7.0 or later', null, e.offset)) return;
+          throw new StreamError(`the snapshot holds a function library and the destination (${this.dialect.server.version}) has no functions (Redis 7.0+): list ${UNSUPPORTED_DATA_CHECK} in ignorePrechecks to skip it`, null);
+        }
         this.strings.flush();
         for (const command of this.functionWrites(this.d.functions.load(this.d.node, e.code), e.offset)) this.write(0, null, command);
         return;
@@ -332,6 +350,19 @@ export class NodeSync implements ReplicaLinkHandler {
         return;
       default:
         return;
+    }
+  }
+
+  /** A key's commands, or none when the destination cannot hold its value and the user chose to skip such keys. */
+  private keyCommands(e: Extract<RdbEntry, { kind: 'key' }>): Iterable<Buffer> {
+    const cmds = keyEntryCommands(e, this.keyOptions());
+    if (Array.isArray(cmds)) return cmds;
+    try {
+      return [...cmds];
+    } catch (err) {
+      if (!(err instanceof UnsupportedValueError)) throw err;
+      if (this.unsupported.trySkip(err.message, e.key, null)) return [];
+      throw new StreamError(`key "${e.key.toString('utf8')}" (db ${e.db}): ${err.message}; list ${UNSUPPORTED_DATA_CHECK} in ignorePrechecks to skip such keys`, null);
     }
   }
 
@@ -380,12 +411,22 @@ export class NodeSync implements ReplicaLinkHandler {
         const writes = isFunctionCommand(cmd.argv)
           ? this.functionWrites(this.d.functions.command(this.d.node, cmd.argv), cmd.offset).map((command) => ({ db: r.writes[0]?.db ?? 0, command }))
           : r.writes;
-        if (writes.length === 0) this.dropped(cmd.offset);
-        else if (this.d.clusterDestination) this.forwardToCluster(cmd, writes);
-        else this.forward(writes, cmd.offset);
+        if (writes.length === 0) {
+          this.dropped(cmd.offset);
+          return;
+        }
+        const t = dialectWrites(cmd, writes, this.dialect, this.clock.now());
+        if (t.kind === 'unsupported') {
+          if (this.unsupported.trySkip(t.what, cmd.argv[1] ?? null, cmd.offset)) this.dropped(cmd.offset);
+          else this.fail(new StreamError(`${t.what}: the destination (${this.dialect.server.version}) cannot apply it (source ${this.d.node}, offset ${cmd.offset}); list ${UNSUPPORTED_DATA_CHECK} in ignorePrechecks to skip such commands`, cmd.offset, cmd.argv[0].toString()), false);
+          return;
+        }
+        if (this.d.clusterDestination) this.forwardToCluster(cmd, t.writes);
+        else this.forward(t.writes, cmd.offset);
         return;
       }
       case 'heartbeat':
+        this.clock.heartbeat(Number(r.value));
         this.lag.seen(cmd.offset, r.value);
         this.dropped(cmd.offset);
         return;
@@ -595,3 +636,4 @@ export class NodeSync implements ReplicaLinkHandler {
     this.d.onFailure(err, retryable);
   }
 }
+

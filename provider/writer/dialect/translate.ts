@@ -1,0 +1,91 @@
+// One command of the replication stream in the form the destination accepts, with the same effect. Most commands
+// pass untouched (null); the rest become one or more commands, or are reported as having no equivalent there.
+// Relative expiries (what sources before 7.0 propagate) always become absolute: replayed later, after an outage or
+// under lag, a relative TTL would start again from the replay and outlive the source's key.
+import type { Arg } from '../../resp/encode';
+import type { Dialect } from './dialect';
+import { restoreRewrite } from './restore-rewrite';
+import type { Rewrite } from './rewrite';
+
+const lower = (b: Buffer): string => b.toString('latin1').toLowerCase();
+const commands = (...c: Arg[][]): Rewrite => ({ kind: 'commands', commands: c });
+
+const STREAM_COMMANDS = new Set(['xadd', 'xtrim', 'xdel', 'xgroup', 'xsetid', 'xclaim', 'xautoclaim', 'xack', 'xreadgroup']);
+const FIELD_TTL_COMMANDS = new Set(['hexpire', 'hpexpire', 'hexpireat', 'hpexpireat', 'hpersist', 'hgetex', 'hsetex', 'hgetdel']);
+const FUNCTION_COMMANDS = new Set(['function', 'fcall', 'fcall_ro']);
+
+/** SET's value replaced, its TTL kept, on servers without KEEPTTL (ARGV[2] "xx": only if the key exists). */
+export const KEEPTTL_SCRIPT = "if ARGV[2] == 'xx' and redis.call('EXISTS', KEYS[1]) == 0 then return 0 end "
+  + "local t = redis.call('PTTL', KEYS[1]) redis.call('SET', KEYS[1], ARGV[1]) "
+  + "if t > 0 then redis.call('PEXPIRE', KEYS[1], t) end return 1";
+/** LMOVE on servers before 6.2 (ARGV: where to pop, where to push). */
+export const LMOVE_SCRIPT = "local v = redis.call(ARGV[1] == 'left' and 'LPOP' or 'RPOP', KEYS[1]) "
+  + "if v then redis.call(ARGV[2] == 'left' and 'LPUSH' or 'RPUSH', KEYS[2], v) end return v";
+
+/**
+ * argv: the command as the source propagated it. sourceNowMs: the source's clock when it ran the command, for
+ * relative expiries. null: forward it unchanged.
+ */
+export function translateCommand(argv: Buffer[], d: Dialect, sourceNowMs: number): Rewrite | null {
+  const name = lower(argv[0]);
+  if (!d.streams && STREAM_COMMANDS.has(name)) return { kind: 'unsupported', what: `${name.toUpperCase()}: streams need Redis 5.0 or later` };
+  if (!d.fieldTtls && FIELD_TTL_COMMANDS.has(name)) return { kind: 'unsupported', what: `${name.toUpperCase()}: hash field TTLs need Redis 7.4 or later` };
+  if (!d.functions && FUNCTION_COMMANDS.has(name)) return { kind: 'unsupported', what: `${name.toUpperCase()}: functions need Redis 7.0 or later` };
+  switch (name) {
+    case 'set': return argv.length > 3 ? setRewrite(argv, d, sourceNowMs) : null;
+    case 'setex': return expiringSet(argv[1], argv[3], sourceNowMs + Number(argv[2]) * 1000, d);
+    case 'psetex': return expiringSet(argv[1], argv[3], sourceNowMs + Number(argv[2]), d);
+    case 'expire': return commands(['PEXPIREAT', argv[1], sourceNowMs + Number(argv[2]) * 1000]);
+    case 'pexpire': return commands(['PEXPIREAT', argv[1], sourceNowMs + Number(argv[2])]);
+    case 'unlink': return d.unlink ? null : commands(['DEL', ...argv.slice(1)]);
+    case 'hset': return d.variadicHset || argv.length <= 4 ? null : commands(['HMSET', ...argv.slice(1)]);
+    case 'restore': return restoreRewrite(argv, d, sourceNowMs);
+    case 'xgroup': return d.streamMetadata ? null : xgroupRewrite(argv);
+    case 'xsetid': return d.streamMetadata || argv.length <= 3 ? null : commands(['XSETID', argv[1], argv[2]]);
+    case 'lmove': return d.redis62 ? null : commands(['EVAL', LMOVE_SCRIPT, 2, argv[1], argv[2], lower(argv[3]), lower(argv[4])]);
+    default: return null;
+  }
+}
+
+/** SET key value [NX|XX] [GET] [EX s|PX ms|EXAT s|PXAT ms|KEEPTTL]. */
+function setRewrite(argv: Buffer[], d: Dialect, nowMs: number): Rewrite | null {
+  let condition: 'nx' | 'xx' | null = null;
+  let at: number | null = null;
+  let keepTtl = false;
+  let relative = false;
+  let get = false;
+  for (let i = 3; i < argv.length; i++) {
+    const opt = lower(argv[i]);
+    if (opt === 'nx' || opt === 'xx') condition = opt;
+    else if (opt === 'get') get = true;
+    else if (opt === 'keepttl') keepTtl = true;
+    else if (opt === 'ex' || opt === 'px' || opt === 'exat' || opt === 'pxat') {
+      const n = Number(argv[++i]);
+      const ms = opt === 'ex' || opt === 'exat' ? n * 1000 : n;
+      relative = opt === 'ex' || opt === 'px';
+      at = relative ? nowMs + ms : ms;
+    } else return null; // an option this code does not know: leave it to the destination
+  }
+  const needsRewrite = relative || (!d.redis62 && (get || (at !== null))) || (!d.keepTtl && keepTtl);
+  if (!needsRewrite) return null;
+  const head: Arg[] = ['SET', argv[1], argv[2], ...(condition ? [condition.toUpperCase()] : [])];
+  if (keepTtl && !d.keepTtl) {
+    // NX: the key did not exist, so there was no TTL to keep.
+    return condition === 'nx' ? commands(head) : commands(['EVAL', KEEPTTL_SCRIPT, 1, argv[1], argv[2], condition ?? '']);
+  }
+  if (keepTtl) head.push('KEEPTTL');
+  if (at === null) return commands(head);
+  // PEXPIREAT (2.6+) after the SET: inside the batch's MULTI the pair is applied together.
+  return d.redis62 ? commands([...head, 'PXAT', at]) : commands(head, ['PEXPIREAT', argv[1], at]);
+}
+
+function expiringSet(key: Buffer, value: Buffer, at: number, d: Dialect): Rewrite {
+  return d.redis62 ? commands(['SET', key, value, 'PXAT', at]) : commands(['SET', key, value], ['PEXPIREAT', key, at]);
+}
+
+/** XGROUP CREATE/SETID ... ENTRIESREAD n: before 7.0 a group has no entries-read to set, so the option goes. */
+function xgroupRewrite(argv: Buffer[]): Rewrite | null {
+  const i = argv.findIndex((a, j) => j > 2 && lower(a) === 'entriesread');
+  if (i < 0) return null;
+  return commands([...argv.slice(0, i), ...argv.slice(i + 2)]);
+}
