@@ -25,6 +25,8 @@ import { UnsupportedValueError } from '../writer/value-commands';
 import { dialectWrites } from './dialect-writes';
 import { SourceClock } from './source-clock';
 import { UnsupportedData } from './unsupported-data';
+import { TtlRepair } from './ttl-repair';
+import { isRelativeExpiry } from '../writer/dialect/translate';
 
 const SET = Buffer.from('SET');
 
@@ -88,6 +90,8 @@ export interface NodeSyncDeps {
   clusterCheckpoint: { value: string | null; save(value: string): Promise<void> } | null;
   /** This process's token (the lease's writer), written into every checkpoint. */
   writerToken: string;
+  /** PTTL of keys on the source (in a source db), for repairing TTLs replayed after an outage; absent: no repair. */
+  readSourcePttls?(db: number, keys: Buffer[]): Promise<number[]>;
   /** Called when the stream stops for good (a destination error, an unsupported command) or the link fails. */
   onFailure(err: Error, retryable: boolean): void;
   onStateChange(): void;
@@ -133,6 +137,7 @@ export class NodeSync implements ReplicaLinkHandler {
   private readonly dialect: Dialect;
   private readonly clock: SourceClock;
   private readonly unsupported: UnsupportedData;
+  private readonly ttlRepair = new TtlRepair();
 
   constructor(private readonly d: NodeSyncDeps) {
     const t = d.task;
@@ -339,7 +344,7 @@ export class NodeSync implements ReplicaLinkHandler {
         return;
       case 'function':
         if (!this.dialect.functions) {
-          if (this.unsupported.trySkip('a function library: functions need Redis 7.0 or later', null, e.offset)) return;
+          if (this.unsupported.trySkip('a function library: functions need Redis 7.0 or later', 0, null, e.offset)) return;
           throw new StreamError(`the snapshot holds a function library and the destination (${this.dialect.server.version}) has no functions (Redis 7.0+): list ${UNSUPPORTED_DATA_CHECK} in ignorePrechecks to skip it`, null);
         }
         this.strings.flush();
@@ -361,7 +366,7 @@ export class NodeSync implements ReplicaLinkHandler {
       return [...cmds];
     } catch (err) {
       if (!(err instanceof UnsupportedValueError)) throw err;
-      if (this.unsupported.trySkip(err.message, e.key, null)) return [];
+      if (this.unsupported.trySkip(err.message, e.db, e.key, null)) return [];
       throw new StreamError(`key "${e.key.toString('utf8')}" (db ${e.db}): ${err.message}; list ${UNSUPPORTED_DATA_CHECK} in ignorePrechecks to skip such keys`, null);
     }
   }
@@ -408,6 +413,10 @@ export class NodeSync implements ReplicaLinkHandler {
           void this.flushOwnSlots(cmd.offset);
           return;
         }
+        if (this.unsupported.isSkipped(this.filter.currentDb, cmd.argv[1])) {
+          this.dropped(cmd.offset);
+          return;
+        }
         const writes = isFunctionCommand(cmd.argv)
           ? this.functionWrites(this.d.functions.command(this.d.node, cmd.argv), cmd.offset).map((command) => ({ db: r.writes[0]?.db ?? 0, command }))
           : r.writes;
@@ -417,10 +426,15 @@ export class NodeSync implements ReplicaLinkHandler {
         }
         const t = dialectWrites(cmd, writes, this.dialect, this.clock.now());
         if (t.kind === 'unsupported') {
-          if (this.unsupported.trySkip(t.what, cmd.argv[1] ?? null, cmd.offset)) this.dropped(cmd.offset);
-          else this.fail(new StreamError(`${t.what}: the destination (${this.dialect.server.version}) cannot apply it (source ${this.d.node}, offset ${cmd.offset}); list ${UNSUPPORTED_DATA_CHECK} in ignorePrechecks to skip such commands`, cmd.offset, cmd.argv[0].toString()), false);
+          const key = cmd.argv[1] ?? null;
+          if (this.unsupported.trySkip(t.what, this.filter.currentDb, key, cmd.offset)) {
+            // What earlier commands wrote of the key goes: a skipped key is not on the destination at all.
+            if (key && writes.length) this.forward([{ db: writes[0].db, key, command: encodeCommand(['DEL', key]) }], cmd.offset);
+            else this.dropped(cmd.offset);
+          } else this.fail(new StreamError(`${t.what}: the destination (${this.dialect.server.version}) cannot apply it (source ${this.d.node}, offset ${cmd.offset}); list ${UNSUPPORTED_DATA_CHECK} in ignorePrechecks to skip such commands`, cmd.offset, cmd.argv[0].toString()), false);
           return;
         }
+        if (t.translated && this.heartbeatKey && this.d.readSourcePttls && this.clock.uncertain() && isRelativeExpiry(cmd.argv)) this.ttlRepair.note(this.filter.currentDb, cmd.argv[1]);
         if (this.d.clusterDestination) this.forwardToCluster(cmd, t.writes);
         else this.forward(t.writes, cmd.offset);
         return;
@@ -428,7 +442,8 @@ export class NodeSync implements ReplicaLinkHandler {
       case 'heartbeat':
         this.clock.heartbeat(Number(r.value));
         this.lag.seen(cmd.offset, r.value);
-        this.dropped(cmd.offset);
+        if (this.ttlRepair.pending && !this.clock.uncertain()) void this.repairTtls(cmd.offset);
+        else this.dropped(cmd.offset);
         return;
       case 'multi':
       case 'exec':
@@ -470,6 +485,34 @@ export class NodeSync implements ReplicaLinkHandler {
   private functionWrites(w: FunctionWrites, offset: number): Buffer[] {
     if (w.warning) this.d.log.warn({ node: this.d.node, offset }, w.warning);
     return w.commands;
+  }
+
+  /**
+   * Caught up after replaying relative expiries with an uncertain clock: their keys' TTLs as the source has them now
+   * are written at this point of the stream (later commands that change them come after, as on the source).
+   */
+  private async repairTtls(offset: number): Promise<void> {
+    this.link?.pause();
+    const writes: Array<DbCommand & { key: Buffer }> = [];
+    try {
+      for (const { db, keys } of this.ttlRepair.take()) {
+        const before = Date.now();
+        const pttls = await this.d.readSourcePttls!(db, keys);
+        const readAt = (before + Date.now()) / 2;
+        keys.forEach((key, i) => {
+          if (pttls[i] > 0) writes.push({ db: this.d.task.mapDb(db), key, command: encodeCommand(['PEXPIREAT', key, Math.round(readAt + pttls[i])]) });
+        });
+      }
+      if (this.ttlRepair.overflow) this.d.log.warn({ node: this.d.node, keys: this.ttlRepair.overflow }, 'too many relative expiries replayed after an outage to repair them all: these keep a TTL based on the last heartbeat before the outage');
+      this.ttlRepair.overflow = 0;
+      this.d.log.info({ node: this.d.node, offset, keys: writes.length }, 'relative expiries replayed after an outage: TTLs set again from the source');
+    } catch (err) {
+      this.d.log.warn({ node: this.d.node, err: (err as Error).message }, 'could not read TTLs back from the source after an outage: replayed expiries keep a TTL based on the last heartbeat');
+    }
+    if (this.failed) return;
+    if (writes.length) this.forward(writes, offset);
+    else this.dropped(offset);
+    if (!this.paused) this.link?.resume();
   }
 
   /** FLUSHALL/FLUSHDB on one master of a cluster source: only its slots are emptied on the destination. */

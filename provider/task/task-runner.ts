@@ -223,6 +223,7 @@ export class TaskRunner {
         setDestinationCheckpoint: (value) => withClient(dest, async (c) => { await c.select(checkpointDb); await c.set(keys[i], value); }),
         onFailure: (err, retryable) => this.onFailure(err, retryable),
         onStateChange: () => this.writeStatus(),
+        readSourcePttls: (db, keys) => readPttls(st.address, db, keys),
       });
       attempt.syncs.push(sync);
       await sync.start();
@@ -397,4 +398,18 @@ async function readDestination(node: NodeAddress, db: number, keys: string[]): P
   } finally {
     c.disconnect();
   }
+}
+
+/** PTTL of keys in one db of a source node, pipelined (TTLs replayed after an outage are set again from these). */
+async function readPttls(node: NodeAddress, db: number, keys: Buffer[]): Promise<number[]> {
+  return withClient(node, async (c) => {
+    await c.select(db);
+    const out: number[] = [];
+    for (let i = 0; i < keys.length; i += 1000) {
+      const p = c.pipeline();
+      for (const k of keys.slice(i, i + 1000)) p.pttl(k);
+      for (const [err, v] of (await p.exec()) ?? []) out.push(err ? -2 : Number(v));
+    }
+    return out;
+  }, 30_000);
 }

@@ -47,6 +47,18 @@ export function translateCommand(argv: Buffer[], d: Dialect, sourceNowMs: number
   }
 }
 
+/** EXPIRE, PEXPIRE, SETEX, PSETEX, SET ... EX|PX: a TTL counted from when the command runs. */
+export function isRelativeExpiry(argv: Buffer[]): boolean {
+  const name = lower(argv[0]);
+  if (name === 'expire' || name === 'pexpire' || name === 'setex' || name === 'psetex') return true;
+  if (name !== 'set' || argv.length < 5) return false;
+  for (let i = 3; i < argv.length; i++) {
+    const opt = lower(argv[i]);
+    if (opt === 'ex' || opt === 'px') return true;
+  }
+  return false;
+}
+
 /** SET key value [NX|XX] [GET] [EX s|PX ms|EXAT s|PXAT ms|KEEPTTL]. */
 function setRewrite(argv: Buffer[], d: Dialect, nowMs: number): Rewrite | null {
   let condition: 'nx' | 'xx' | null = null;
