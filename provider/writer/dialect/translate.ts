@@ -6,13 +6,23 @@ import type { Arg } from '../../resp/encode';
 import type { Dialect } from './dialect';
 import { restoreRewrite } from './restore-rewrite';
 import type { Rewrite } from './rewrite';
+import { NameTable } from './name-table';
 
 const lower = (b: Buffer): string => b.toString('latin1').toLowerCase();
 const commands = (...c: Arg[][]): Rewrite => ({ kind: 'commands', commands: c });
 
-const STREAM_COMMANDS = new Set(['xadd', 'xtrim', 'xdel', 'xgroup', 'xsetid', 'xclaim', 'xautoclaim', 'xack', 'xreadgroup']);
-const FIELD_TTL_COMMANDS = new Set(['hexpire', 'hpexpire', 'hexpireat', 'hpexpireat', 'hpersist', 'hgetex', 'hsetex', 'hgetdel']);
-const FUNCTION_COMMANDS = new Set(['function', 'fcall', 'fcall_ro']);
+const STREAM_COMMANDS = ['xadd', 'xtrim', 'xdel', 'xgroup', 'xsetid', 'xclaim', 'xautoclaim', 'xack', 'xreadgroup'] as const;
+const FIELD_TTL_COMMANDS = ['hexpire', 'hpexpire', 'hexpireat', 'hpexpireat', 'hpersist', 'hgetex', 'hsetex', 'hgetdel'] as const;
+const FUNCTION_COMMANDS = ['function', 'fcall', 'fcall_ro'] as const;
+const OTHER_COMMANDS = ['set', 'setex', 'psetex', 'expire', 'pexpire', 'unlink', 'hset', 'restore', 'lmove'] as const;
+type Name = typeof STREAM_COMMANDS[number] | typeof FIELD_TTL_COMMANDS[number] | typeof FUNCTION_COMMANDS[number] | typeof OTHER_COMMANDS[number];
+const NAMES = new NameTable<Name>([...STREAM_COMMANDS, ...FIELD_TTL_COMMANDS, ...FUNCTION_COMMANDS, ...OTHER_COMMANDS]);
+const STREAMS = new Set<Name>(STREAM_COMMANDS);
+const FIELD_TTLS = new Set<Name>(FIELD_TTL_COMMANDS);
+const FUNCTIONS = new Set<Name>(FUNCTION_COMMANDS);
+
+type SetOption = 'nx' | 'xx' | 'get' | 'keepttl' | 'ex' | 'px' | 'exat' | 'pxat';
+const SET_OPTIONS = new NameTable<SetOption>(['nx', 'xx', 'get', 'keepttl', 'ex', 'px', 'exat', 'pxat']);
 
 /** SET's value replaced, its TTL kept, on servers without KEEPTTL (ARGV[2] "xx": only if the key exists). */
 export const KEEPTTL_SCRIPT = "if ARGV[2] == 'xx' and redis.call('EXISTS', KEYS[1]) == 0 then return 0 end "
@@ -27,10 +37,11 @@ export const LMOVE_SCRIPT = "local v = redis.call(ARGV[1] == 'left' and 'LPOP' o
  * relative expiries. null: forward it unchanged.
  */
 export function translateCommand(argv: Buffer[], d: Dialect, sourceNowMs: number): Rewrite | null {
-  const name = lower(argv[0]);
-  if (!d.streams && STREAM_COMMANDS.has(name)) return { kind: 'unsupported', what: `${name.toUpperCase()}: streams need Redis 5.0 or later` };
-  if (!d.fieldTtls && FIELD_TTL_COMMANDS.has(name)) return { kind: 'unsupported', what: `${name.toUpperCase()}: hash field TTLs need Redis 7.4 or later` };
-  if (!d.functions && FUNCTION_COMMANDS.has(name)) return { kind: 'unsupported', what: `${name.toUpperCase()}: functions need Redis 7.0 or later` };
+  const name = NAMES.lookup(argv[0]);
+  if (name === null) return null;
+  if (!d.streams && STREAMS.has(name)) return { kind: 'unsupported', what: `${name.toUpperCase()}: streams need Redis 5.0 or later` };
+  if (!d.fieldTtls && FIELD_TTLS.has(name)) return { kind: 'unsupported', what: `${name.toUpperCase()}: hash field TTLs need Redis 7.4 or later` };
+  if (!d.functions && FUNCTIONS.has(name)) return { kind: 'unsupported', what: `${name.toUpperCase()}: functions need Redis 7.0 or later` };
   switch (name) {
     case 'set': return argv.length > 3 ? setRewrite(argv, d, sourceNowMs) : null;
     case 'setex': return expiringSet(argv[1], argv[3], sourceNowMs + Number(argv[2]) * 1000, d);
@@ -49,11 +60,11 @@ export function translateCommand(argv: Buffer[], d: Dialect, sourceNowMs: number
 
 /** EXPIRE, PEXPIRE, SETEX, PSETEX, SET ... EX|PX: a TTL counted from when the command runs. */
 export function isRelativeExpiry(argv: Buffer[]): boolean {
-  const name = lower(argv[0]);
+  const name = NAMES.lookup(argv[0]);
   if (name === 'expire' || name === 'pexpire' || name === 'setex' || name === 'psetex') return true;
   if (name !== 'set' || argv.length < 5) return false;
   for (let i = 3; i < argv.length; i++) {
-    const opt = lower(argv[i]);
+    const opt = SET_OPTIONS.lookup(argv[i]);
     if (opt === 'ex' || opt === 'px') return true;
   }
   return false;
@@ -62,24 +73,30 @@ export function isRelativeExpiry(argv: Buffer[]): boolean {
 /** SET key value [NX|XX] [GET] [EX s|PX ms|EXAT s|PXAT ms|KEEPTTL]. */
 function setRewrite(argv: Buffer[], d: Dialect, nowMs: number): Rewrite | null {
   let condition: 'nx' | 'xx' | null = null;
-  let at: number | null = null;
+  let expiry: SetOption | null = null;
+  let expiryArg = -1;
   let keepTtl = false;
-  let relative = false;
   let get = false;
   for (let i = 3; i < argv.length; i++) {
-    const opt = lower(argv[i]);
+    const opt = SET_OPTIONS.lookup(argv[i]);
     if (opt === 'nx' || opt === 'xx') condition = opt;
     else if (opt === 'get') get = true;
     else if (opt === 'keepttl') keepTtl = true;
     else if (opt === 'ex' || opt === 'px' || opt === 'exat' || opt === 'pxat') {
-      const n = Number(argv[++i]);
-      const ms = opt === 'ex' || opt === 'exat' ? n * 1000 : n;
-      relative = opt === 'ex' || opt === 'px';
-      at = relative ? nowMs + ms : ms;
+      expiry = opt;
+      expiryArg = ++i;
     } else return null; // an option this code does not know: leave it to the destination
   }
-  const needsRewrite = relative || (!d.redis62 && (get || (at !== null))) || (!d.keepTtl && keepTtl);
+  const relative = expiry === 'ex' || expiry === 'px';
+  const needsRewrite = relative || (!d.redis62 && (get || expiry !== null)) || (!d.keepTtl && keepTtl);
+  // The usual case, SET ... PXAT from a 7.0+ source into a 6.2+ destination, ends here without parsing a number.
   if (!needsRewrite) return null;
+  let at: number | null = null;
+  if (expiry !== null) {
+    const n = Number(argv[expiryArg]);
+    const ms = expiry === 'ex' || expiry === 'exat' ? n * 1000 : n;
+    at = relative ? nowMs + ms : ms;
+  }
   const head: Arg[] = ['SET', argv[1], argv[2], ...(condition ? [condition.toUpperCase()] : [])];
   if (keepTtl && !d.keepTtl) {
     // NX: the key did not exist, so there was no TTL to keep.
