@@ -1,18 +1,19 @@
 // Version compatibility through the real daemon, with real servers of each release (built from ../shared/redis-src
-// once per machine by scripts/build-redis.sh). The default suite runs a short form: every built release as source
-// into Debian's 7.0 and 7.0 into each would take ~10 cells; here the oldest and newest ends and the cross-flavour
-// cells. COMPAT_MATRIX=full (scripts/version-matrix.sh) runs the whole matrix.
+// once per machine by scripts/build-redis.sh). The default suite runs a short form (6 cells: the oldest and newest
+// ends, the cross-flavour cells, 2.8 into itself); COMPAT_MATRIX=full (scripts/version-matrix.sh) runs all 14.
 import { test } from 'node:test';
 import { compatServers, DEBIAN, type ServerVersion } from './servers';
 import { runCell } from './cell';
 
 const SHORT: Array<[string, string]> = [
-  ['7.4', '2.8'], ['valkey-8.0', '4.0'], ['2.8', 'valkey-8.0'], ['6.0', '7.0'], ['7.0', '6.0'],
+  ['7.4', '2.8'], ['valkey-8.0', '4.0'], ['2.8', 'valkey-8.0'], ['6.0', '7.0'], ['7.0', '6.0'], ['2.8', '2.8'],
 ];
+/** Beside each release into 7.0 and 7.0 into each. */
+const EXTRA: Array<[string, string]> = [['7.4', '2.8'], ['valkey-8.0', '4.0'], ['2.8', 'valkey-8.0'], ['2.8', '2.8']];
 
 function cells(servers: Map<string, ServerVersion>): Array<[ServerVersion, ServerVersion]> {
   const ids = process.env.COMPAT_MATRIX === 'full'
-    ? [...[...servers.keys()].filter((id) => id !== DEBIAN.id).flatMap((id): Array<[string, string]> => [[id, DEBIAN.id], [DEBIAN.id, id]]), ['7.4', '2.8'] as [string, string], ['valkey-8.0', '4.0'] as [string, string], ['2.8', 'valkey-8.0'] as [string, string]]
+    ? [...[...servers.keys()].filter((id) => id !== DEBIAN.id).flatMap((id): Array<[string, string]> => [[id, DEBIAN.id], [DEBIAN.id, id]]), ...EXTRA]
     : SHORT;
   return ids.map(([s, d]) => [servers.get(s)!, servers.get(d)!]);
 }
