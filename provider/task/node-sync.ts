@@ -137,12 +137,14 @@ export class NodeSync implements ReplicaLinkHandler {
   private readonly dialect: Dialect;
   private readonly clock: SourceClock;
   private readonly unsupported: UnsupportedData;
-  private readonly ttlRepair = new TtlRepair();
+  /** Keys of relative expiries replayed with an uncertain clock (null: no heartbeat or no source reads). */
+  private readonly ttlRepair: TtlRepair | null;
 
   constructor(private readonly d: NodeSyncDeps) {
     const t = d.task;
     this.dialect = d.destination ?? dialectForRdbVersion(d.destinationRdbVersion);
     this.clock = new SourceClock(t.heartbeat.intervalMs);
+    this.ttlRepair = t.heartbeat.enabled && d.heartbeatKey && d.readSourcePttls ? new TtlRepair(d.readSourcePttls) : null;
     this.unsupported = new UnsupportedData((t.spec.ignorePrechecks ?? []).includes(UNSUPPORTED_DATA_CHECK), d.log, d.node);
     this.heartbeatKey = t.heartbeat.enabled && d.heartbeatKey ? Buffer.from(d.heartbeatKey) : null;
     this.heartbeatBase = Buffer.from(t.heartbeat.key);
@@ -434,7 +436,7 @@ export class NodeSync implements ReplicaLinkHandler {
           } else this.fail(new StreamError(`${t.what}: the destination (${this.dialect.server.version}) cannot apply it (source ${this.d.node}, offset ${cmd.offset}); list ${UNSUPPORTED_DATA_CHECK} in ignorePrechecks to skip such commands`, cmd.offset, cmd.argv[0].toString()), false);
           return;
         }
-        if (t.translated && this.heartbeatKey && this.d.readSourcePttls && this.clock.uncertain() && isRelativeExpiry(cmd.argv)) this.ttlRepair.note(this.filter.currentDb, cmd.argv[1]);
+        if (t.translated && this.ttlRepair && this.clock.uncertain() && isRelativeExpiry(cmd.argv)) this.ttlRepair.note(this.filter.currentDb, cmd.argv[1]);
         if (this.d.clusterDestination) this.forwardToCluster(cmd, t.writes);
         else this.forward(t.writes, cmd.offset);
         return;
@@ -442,7 +444,7 @@ export class NodeSync implements ReplicaLinkHandler {
       case 'heartbeat':
         this.clock.heartbeat(Number(r.value));
         this.lag.seen(cmd.offset, r.value);
-        if (this.ttlRepair.pending && !this.clock.uncertain()) void this.repairTtls(cmd.offset);
+        if (this.ttlRepair?.pending && !this.clock.uncertain()) void this.repairTtls(this.ttlRepair, cmd.offset);
         else this.dropped(cmd.offset);
         return;
       case 'multi':
@@ -491,21 +493,13 @@ export class NodeSync implements ReplicaLinkHandler {
    * Caught up after replaying relative expiries with an uncertain clock: their keys' TTLs as the source has them now
    * are written at this point of the stream (later commands that change them come after, as on the source).
    */
-  private async repairTtls(offset: number): Promise<void> {
+  private async repairTtls(repair: TtlRepair, offset: number): Promise<void> {
     this.link?.pause();
-    const writes: Array<DbCommand & { key: Buffer }> = [];
+    let writes: Array<DbCommand & { key: Buffer }> = [];
     try {
-      for (const { db, keys } of this.ttlRepair.take()) {
-        const before = Date.now();
-        const pttls = await this.d.readSourcePttls!(db, keys);
-        const readAt = (before + Date.now()) / 2;
-        keys.forEach((key, i) => {
-          if (pttls[i] > 0) writes.push({ db: this.d.task.mapDb(db), key, command: encodeCommand(['PEXPIREAT', key, Math.round(readAt + pttls[i])]) });
-        });
-      }
-      if (this.ttlRepair.overflow) this.d.log.warn({ node: this.d.node, keys: this.ttlRepair.overflow }, 'too many relative expiries replayed after an outage to repair them all: these keep a TTL based on the last heartbeat before the outage');
-      this.ttlRepair.overflow = 0;
-      this.d.log.info({ node: this.d.node, offset, keys: writes.length }, 'relative expiries replayed after an outage: TTLs set again from the source');
+      writes = await repair.writes(this.d.task.mapDb);
+      this.d.log.info({ node: this.d.node, offset, keys: writes.length, notRepaired: repair.overflow }, 'relative expiries replayed after an outage: TTLs set again from the source');
+      repair.overflow = 0;
     } catch (err) {
       this.d.log.warn({ node: this.d.node, err: (err as Error).message }, 'could not read TTLs back from the source after an outage: replayed expiries keep a TTL based on the last heartbeat');
     }
@@ -514,6 +508,7 @@ export class NodeSync implements ReplicaLinkHandler {
     else this.dropped(offset);
     if (!this.paused) this.link?.resume();
   }
+
 
   /** FLUSHALL/FLUSHDB on one master of a cluster source: only its slots are emptied on the destination. */
   private async flushOwnSlots(offset: number): Promise<void> {
