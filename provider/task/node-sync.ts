@@ -21,6 +21,7 @@ import { StringBatch, STRING_BATCH_VALUE_MAX } from './string-batch';
 import { isFunctionCommand, type FunctionLibraries, type FunctionWrites } from './function-libraries';
 import { type StreamPosition, TxBatch, encodeCheckpoint, decodeCheckpoint, isFullSyncMarker, FULL_SYNC_MARKER, type DestinationCheckpoint, type BatchTarget } from './tx-batch';
 import { dialectForRdbVersion, UNSUPPORTED_DATA_CHECK, type Dialect } from '../writer/dialect/dialect';
+import { serverLabel } from '../writer/dialect/server-info';
 import { UnsupportedValueError } from '../writer/value-commands';
 import { dialectWrites } from './dialect-writes';
 import { SourceClock } from './source-clock';
@@ -347,7 +348,7 @@ export class NodeSync implements ReplicaLinkHandler {
       case 'function':
         if (!this.dialect.functions) {
           if (this.unsupported.trySkip('a function library: functions need Redis 7.0 or later', 0, null, e.offset)) return;
-          throw new StreamError(`the snapshot holds a function library and the destination (${this.dialect.server.version}) has no functions (Redis 7.0+): list ${UNSUPPORTED_DATA_CHECK} in ignorePrechecks to skip it`, null);
+          throw new StreamError(`the snapshot holds a function library and the destination (${serverLabel(this.dialect.server)}) has no functions (Redis 7.0+): list ${UNSUPPORTED_DATA_CHECK} in ignorePrechecks to skip it`, null);
         }
         this.strings.flush();
         for (const command of this.functionWrites(this.d.functions.load(this.d.node, e.code), e.offset)) this.write(0, null, command);
@@ -433,7 +434,7 @@ export class NodeSync implements ReplicaLinkHandler {
             // What earlier commands wrote of the key goes: a skipped key is not on the destination at all.
             if (key && writes.length) this.forward([{ db: writes[0].db, key, command: encodeCommand(['DEL', key]) }], cmd.offset);
             else this.dropped(cmd.offset);
-          } else this.fail(new StreamError(`${t.what}: the destination (${this.dialect.server.version}) cannot apply it (source ${this.d.node}, offset ${cmd.offset}); list ${UNSUPPORTED_DATA_CHECK} in ignorePrechecks to skip such commands`, cmd.offset, cmd.argv[0].toString()), false);
+          } else this.fail(new StreamError(`${t.what}: the destination (${serverLabel(this.dialect.server)}) cannot apply it (key "${key?.toString('utf8') ?? ''}", source ${this.d.node}, offset ${cmd.offset}); list ${UNSUPPORTED_DATA_CHECK} in ignorePrechecks to skip such keys`, cmd.offset, cmd.argv[0].toString()), false);
           return;
         }
         if (t.translated && this.ttlRepair && this.clock.uncertain() && isRelativeExpiry(cmd.argv)) this.ttlRepair.note(this.filter.currentDb, cmd.argv[1]);

@@ -25,7 +25,8 @@ export async function runCell(src: ServerVersion, dst: ServerVersion, rounds = 6
     const b = await startVersion(dst);
     servers.push(b);
     const shape = shapeFor(src, dst);
-    await populate(a.client(), src, shape);
+    const source = a.client(); // once: each client() call adds an error listener
+    await populate(source, src, shape);
     const name = `compat-${src.id}-${dst.id}`.replace(/[^a-z0-9-]/gi, '-');
     const spec = taskSpec(name, a, b);
     const items = await runPrechecks(spec, { resuming: false });
@@ -46,10 +47,10 @@ export async function runCell(src: ServerVersion, dst: ServerVersion, rounds = 6
     let d = startDaemon(spec);
     await d.waitForState('Synchronizing', 120_000);
     const half = Math.floor(rounds / 2);
-    for (let i = 0; i < half; i++) await loadRound(a.client(), src, shape, i);
+    for (let i = 0; i < half; i++) await loadRound(source, src, shape, i);
     await d.kill('SIGKILL');
     // Written while the daemon is down: replayed from the source's backlog on resume (+CONTINUE).
-    for (let i = half; i < rounds; i++) await loadRound(a.client(), src, shape, i);
+    for (let i = half; i < rounds; i++) await loadRound(source, src, shape, i);
     d = startDaemon(spec, { stateDir: d.stateDir });
     await d.waitForState('Synchronizing', 120_000);
     await sleep(400); // the short-lived keys expire on the source, whose DEL/UNLINK comes through the stream
