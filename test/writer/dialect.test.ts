@@ -66,3 +66,14 @@ test('RESTORE: DEL first before 3.0, a relative TTL before 5.0', () => {
   assert.ok(Math.abs(Number(restore[2]) - 600_000) < 5_000, `relative TTL ${restore[2]}`);
   assert.equal(translateCommand([Buffer.from('RESTORE'), Buffer.from('k'), Buffer.from('0'), payload, Buffer.from('REPLACE')], redis('7.0.15'), Date.now()), null);
 });
+
+test('XADD/XTRIM trimming options of 6.2 for older destinations', () => {
+  const d = redis('6.0.20');
+  assert.deepEqual(text(translateCommand(argv('XADD', 's', 'NOMKSTREAM', 'MAXLEN', '=', '5', '1-1', 'f', 'v'), d, 0)), ['XADD s MAXLEN 5 1-1 f v']);
+  const minid = text(translateCommand(argv('XADD', 's', 'MINID', '=', '7', 'LIMIT', '100', '9-1', 'f', 'v'), d, 0)) as string[];
+  assert.equal(minid[0], 'XADD s 9-1 f v');
+  assert.match(minid[1], /^EVAL .*XDEL.* 1 s 7-0$/);
+  assert.match(String(text(translateCommand(argv('XTRIM', 's', 'MINID', '3-2'), d, 0))), /^EVAL .* 1 s 3-2$/);
+  assert.equal(translateCommand(argv('XADD', 's', 'MAXLEN', '~', '5', '*', 'f', 'v'), d, 0), null);
+  assert.equal(translateCommand(argv('XADD', 's', 'MINID', '=', '7', '9-1', 'f', 'v'), redis('6.2.14'), 0), null);
+});

@@ -7,6 +7,7 @@ import type { Dialect } from './dialect';
 import { restoreRewrite } from './restore-rewrite';
 import type { Rewrite } from './rewrite';
 import { NameTable } from './name-table';
+import { xaddRewrite, xtrimRewrite } from './stream-trim';
 
 const lower = (b: Buffer): string => b.toString('latin1').toLowerCase();
 const commands = (...c: Arg[][]): Rewrite => ({ kind: 'commands', commands: c });
@@ -51,6 +52,8 @@ export function translateCommand(argv: Buffer[], d: Dialect, sourceNowMs: number
     case 'unlink': return d.unlink ? null : commands(['DEL', ...argv.slice(1)]);
     case 'hset': return d.variadicHset || argv.length <= 4 ? null : commands(['HMSET', ...argv.slice(1)]);
     case 'restore': return restoreRewrite(argv, d, sourceNowMs);
+    case 'xadd': return d.redis62 ? null : xaddRewrite(argv);
+    case 'xtrim': return d.redis62 ? null : xtrimRewrite(argv);
     case 'xgroup': return d.streamMetadata ? null : xgroupRewrite(argv);
     case 'xsetid': return d.streamMetadata || argv.length <= 3 ? null : commands(['XSETID', argv[1], argv[2]]);
     case 'lmove': return d.redis62 ? null : commands(['EVAL', LMOVE_SCRIPT, 2, argv[1], argv[2], lower(argv[3]), lower(argv[4])]);
