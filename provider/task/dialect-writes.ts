@@ -4,6 +4,7 @@ import type { DbCommand, StreamCommand } from '../filter/command-filter';
 import { encodeCommand } from '../resp/encode';
 import type { Dialect } from '../writer/dialect/dialect';
 import { translateCommand } from '../writer/dialect/translate';
+import { decodeCommand } from '../writer/command-text';
 
 export interface DialectWrite extends DbCommand {
   /** Set when the command was translated: what it is now, to route by its key. */
@@ -16,7 +17,9 @@ export function dialectWrites(cmd: StreamCommand, writes: DbCommand[], d: Dialec
   let out: DialectWrite[] | null = null;
   for (let i = 0; i < writes.length; i++) {
     const w = writes[i];
-    const r = w.command === cmd.raw ? translateCommand(cmd.argv, d, sourceNowMs) : null;
+    // The usual write is the source's command itself; one the filter rewrote (RESTORE given REPLACE, MOVE as DEL...)
+    // is decoded again, which is rare.
+    const r = translateCommand(w.command === cmd.raw ? cmd.argv : decodeCommand(w.command), d, sourceNowMs);
     if (r === null) {
       out?.push(w);
       continue;

@@ -7,6 +7,9 @@ import { dialectFor } from '../../provider/writer/dialect/dialect';
 import { translateCommand, isRelativeExpiry } from '../../provider/writer/dialect/translate';
 import type { Rewrite } from '../../provider/writer/dialect/rewrite';
 import { buildDumpPayload } from '../../provider/rdb/dump-payload';
+import { encodeCommand } from '../../provider/resp/encode';
+import { CommandFilter } from '../../provider/filter/command-filter';
+import { dialectWrites } from '../../provider/task/dialect-writes';
 
 const redis = (v: string) => dialectFor({ flavor: 'redis', version: v, redisVersion: v });
 const argv = (...a: string[]): Buffer[] => a.map((x) => Buffer.from(x));
@@ -76,4 +79,20 @@ test('XADD/XTRIM trimming options of 6.2 for older destinations', () => {
   assert.match(String(text(translateCommand(argv('XTRIM', 's', 'MINID', '3-2'), d, 0))), /^EVAL .* 1 s 3-2$/);
   assert.equal(translateCommand(argv('XADD', 's', 'MAXLEN', '~', '5', '*', 'f', 'v'), d, 0), null);
   assert.equal(translateCommand(argv('XADD', 's', 'MINID', '=', '7', '9-1', 'f', 'v'), redis('6.2.14'), 0), null);
+});
+
+test('a write the filter rewrote is translated too (RESTORE given REPLACE, into 2.8)', () => {
+  const payload = buildDumpPayload(0, Buffer.from([1, 0x76]), 6);
+  const argv = [Buffer.from('RESTORE'), Buffer.from('k'), Buffer.from('0'), payload];
+  const raw = encodeCommand(argv);
+  const filter = new CommandFilter({ databases: null, mapDb: (db) => db, heartbeatKey: null, forwardPublish: false });
+  filter.apply({ argv: [Buffer.from('SELECT'), Buffer.from('0')], raw: encodeCommand(['SELECT', '0']), offset: 1 });
+  const r = filter.apply({ argv, raw, offset: 2 });
+  assert.equal(r.action, 'forward');
+  if (r.action !== 'forward') return;
+  const t = dialectWrites({ argv, raw, offset: 2 }, r.writes, redis('2.8.24'), Date.now());
+  assert.equal(t.kind, 'writes');
+  if (t.kind !== 'writes') return;
+  assert.deepEqual(t.writes.map((w) => w.argv!.slice(0, 3).map(String).join(' ')), ['DEL k', 'RESTORE k 0']);
+  assert.equal(t.writes[1].argv!.length, 4, 'no REPLACE for 2.8');
 });

@@ -11,7 +11,7 @@ export interface Dialect {
   restoreReplace: boolean;
   /** RESTORE ... ABSTTL, IDLETIME, FREQ (5.0). */
   restoreAbsttl: boolean;
-  /** UNLINK (4.0). */
+  /** UNLINK and SWAPDB (4.0). */
   unlink: boolean;
   /** HSET with several field/value pairs (4.0); HMSET before. */
   variadicHset: boolean;

@@ -15,7 +15,7 @@ const commands = (...c: Arg[][]): Rewrite => ({ kind: 'commands', commands: c })
 const STREAM_COMMANDS = ['xadd', 'xtrim', 'xdel', 'xgroup', 'xsetid', 'xclaim', 'xautoclaim', 'xack', 'xreadgroup'] as const;
 const FIELD_TTL_COMMANDS = ['hexpire', 'hpexpire', 'hexpireat', 'hpexpireat', 'hpersist', 'hgetex', 'hsetex', 'hgetdel'] as const;
 const FUNCTION_COMMANDS = ['function', 'fcall', 'fcall_ro'] as const;
-const OTHER_COMMANDS = ['set', 'setex', 'psetex', 'expire', 'pexpire', 'unlink', 'hset', 'restore', 'lmove'] as const;
+const OTHER_COMMANDS = ['set', 'setex', 'psetex', 'expire', 'pexpire', 'unlink', 'hset', 'restore', 'lmove', 'swapdb'] as const;
 type Name = typeof STREAM_COMMANDS[number] | typeof FIELD_TTL_COMMANDS[number] | typeof FUNCTION_COMMANDS[number] | typeof OTHER_COMMANDS[number];
 const NAMES = new NameTable<Name>([...STREAM_COMMANDS, ...FIELD_TTL_COMMANDS, ...FUNCTION_COMMANDS, ...OTHER_COMMANDS]);
 const STREAMS = new Set<Name>(STREAM_COMMANDS);
@@ -56,6 +56,7 @@ export function translateCommand(argv: Buffer[], d: Dialect, sourceNowMs: number
     case 'xtrim': return d.redis62 ? null : xtrimRewrite(argv);
     case 'xgroup': return d.streamMetadata ? null : xgroupRewrite(argv);
     case 'xsetid': return d.streamMetadata || argv.length <= 3 ? null : commands(['XSETID', argv[1], argv[2]]);
+    case 'swapdb': return d.unlink ? null : { kind: 'unsupported', what: 'SWAPDB: needs Redis 4.0 or later' };
     case 'lmove': return d.redis62 ? null : commands(['EVAL', LMOVE_SCRIPT, 2, argv[1], argv[2], lower(argv[3]), lower(argv[4])]);
     default: return null;
   }
