@@ -9,6 +9,12 @@ SRC="${REDIS_SRC_DIR:-$(cd .. && pwd)/shared/redis-src}"
 CACHE="${REDIS_SYNC_CACHE:-$HOME/.cache/pulumi-redis-sync}"
 [ -d "$SRC" ] || { echo "no Redis sources at $SRC" >&2; exit 3; }
 mkdir -p "$CACHE"
+# A fresh machine may lack a compiler: installed as setup.sh installs redis-server.
+if ! command -v make >/dev/null 2>&1 || ! command -v cc >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq build-essential >&2
+fi
 for ver in "$@"; do
   case "$ver" in valkey-*) name="$ver"; bin=valkey-server ;; *) name="redis-$ver"; bin=redis-server ;; esac
   out="$CACHE/redis-$ver"
