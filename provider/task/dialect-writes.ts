@@ -4,6 +4,7 @@ import type { DbCommand, StreamCommand } from '../filter/command-filter';
 import { encodeCommand } from '../resp/encode';
 import type { Dialect } from '../writer/dialect/dialect';
 import { translateCommand } from '../writer/dialect/translate';
+import type { Rewrite } from '../writer/dialect/rewrite';
 import { decodeCommand } from '../writer/command-text';
 
 export interface DialectWrite extends DbCommand {
@@ -11,7 +12,7 @@ export interface DialectWrite extends DbCommand {
   argv?: Buffer[];
 }
 
-export type DialectResult = { kind: 'writes'; writes: DialectWrite[]; translated: boolean } | { kind: 'unsupported'; what: string };
+export type DialectResult = { kind: 'writes'; writes: DialectWrite[]; translated: boolean } | Extract<Rewrite, { kind: 'unsupported' }>;
 
 export function dialectWrites(cmd: StreamCommand, writes: DbCommand[], d: Dialect, sourceNowMs: number): DialectResult {
   let out: DialectWrite[] | null = null;

@@ -429,7 +429,7 @@ export class NodeSync implements ReplicaLinkHandler {
         }
         const t = dialectWrites(cmd, writes, this.dialect, this.clock.now());
         if (t.kind === 'unsupported') {
-          const key = cmd.argv[1] ?? null;
+          const key = t.keyless ? null : cmd.argv[1] ?? null;
           if (this.unsupported.trySkip(t.what, this.filter.currentDb, key, cmd.offset)) {
             // What earlier commands wrote of the key goes: a skipped key is not on the destination at all.
             if (key && writes.length) this.forward([{ db: writes[0].db, key, command: encodeCommand(['DEL', key]) }], cmd.offset);

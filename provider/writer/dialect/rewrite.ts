@@ -3,5 +3,5 @@ import type { Arg } from '../../resp/encode';
 
 export type Rewrite =
   | { kind: 'commands'; commands: Arg[][] }
-  /** No equivalent on the destination: `what` names the command or type and why. */
-  | { kind: 'unsupported'; what: string };
+  /** No equivalent on the destination: `what` names the command or type and why; keyless: argv[1] is no key (FUNCTION). */
+  | { kind: 'unsupported'; what: string; keyless?: boolean };

@@ -42,7 +42,7 @@ export function translateCommand(argv: Buffer[], d: Dialect, sourceNowMs: number
   if (name === null) return null;
   if (!d.streams && STREAMS.has(name)) return { kind: 'unsupported', what: `${name.toUpperCase()}: streams need Redis 5.0 or later` };
   if (!d.fieldTtls && FIELD_TTLS.has(name)) return { kind: 'unsupported', what: `${name.toUpperCase()}: hash field TTLs need Redis 7.4 or later` };
-  if (!d.functions && FUNCTIONS.has(name)) return { kind: 'unsupported', what: `${name.toUpperCase()}: functions need Redis 7.0 or later` };
+  if (!d.functions && FUNCTIONS.has(name)) return { kind: 'unsupported', what: `${name.toUpperCase()}: functions need Redis 7.0 or later`, keyless: true };
   switch (name) {
     case 'set': return argv.length > 3 ? setRewrite(argv, d, sourceNowMs) : null;
     case 'setex': return expiringSet(argv[1], argv[3], sourceNowMs + Number(argv[2]) * 1000, d);
