@@ -20,6 +20,14 @@ import { isInternalKey } from '../state/task-keys';
 import { StringBatch, STRING_BATCH_VALUE_MAX } from './string-batch';
 import { isFunctionCommand, type FunctionLibraries, type FunctionWrites } from './function-libraries';
 import { type StreamPosition, TxBatch, encodeCheckpoint, decodeCheckpoint, isFullSyncMarker, FULL_SYNC_MARKER, type DestinationCheckpoint, type BatchTarget } from './tx-batch';
+import { dialectForRdbVersion, UNSUPPORTED_DATA_CHECK, type Dialect } from '../writer/dialect/dialect';
+import { serverLabel } from '../writer/dialect/server-info';
+import { UnsupportedValueError } from '../writer/value-commands';
+import { dialectWrites } from './dialect-writes';
+import { SourceClock } from './source-clock';
+import { UnsupportedData } from './unsupported-data';
+import { TtlRepair } from './ttl-repair';
+import { isRelativeExpiry } from '../writer/dialect/translate';
 
 const SET = Buffer.from('SET');
 
@@ -53,6 +61,8 @@ export interface NodeSyncDeps {
   log: Logger;
   openLink: LinkFactory;
   destinationRdbVersion: number;
+  /** What the destination understands (default: the oldest Redis that loads destinationRdbVersion). */
+  destination?: Dialect;
   /** This stream's heartbeat key (with a hash tag into the master's slots for a cluster source); null: none. */
   heartbeatKey: string | null;
   /** Where script bodies seen in the stream are kept for the writer's NOSCRIPT repair. */
@@ -81,6 +91,8 @@ export interface NodeSyncDeps {
   clusterCheckpoint: { value: string | null; save(value: string): Promise<void> } | null;
   /** This process's token (the lease's writer), written into every checkpoint. */
   writerToken: string;
+  /** PTTL of keys on the source (in a source db), for repairing TTLs replayed after an outage; absent: no repair. */
+  readSourcePttls?(db: number, keys: Buffer[]): Promise<number[]>;
   /** Called when the stream stops for good (a destination error, an unsupported command) or the link fails. */
   onFailure(err: Error, retryable: boolean): void;
   onStateChange(): void;
@@ -123,9 +135,18 @@ export class NodeSync implements ReplicaLinkHandler {
   private readonly dbChanges: Array<{ offset: number; db: number }> = [];
   /** The db in effect at the last checkpointed offset. */
   private checkpointDb = -1;
+  private readonly dialect: Dialect;
+  private readonly clock: SourceClock;
+  private readonly unsupported: UnsupportedData;
+  /** Keys of relative expiries replayed with an uncertain clock (null: no heartbeat or no source reads). */
+  private readonly ttlRepair: TtlRepair | null;
 
   constructor(private readonly d: NodeSyncDeps) {
     const t = d.task;
+    this.dialect = d.destination ?? dialectForRdbVersion(d.destinationRdbVersion);
+    this.clock = new SourceClock(t.heartbeat.intervalMs);
+    this.ttlRepair = t.heartbeat.enabled && d.heartbeatKey && d.readSourcePttls ? new TtlRepair(d.readSourcePttls) : null;
+    this.unsupported = new UnsupportedData((t.spec.ignorePrechecks ?? []).includes(UNSUPPORTED_DATA_CHECK), d.log, d.node);
     this.heartbeatKey = t.heartbeat.enabled && d.heartbeatKey ? Buffer.from(d.heartbeatKey) : null;
     this.heartbeatBase = Buffer.from(t.heartbeat.key);
     this.filter = new CommandFilter({ databases: t.databases, mapDb: t.mapDb, heartbeatKey: this.heartbeatKey, forwardPublish: t.forwardPublish });
@@ -288,6 +309,7 @@ export class NodeSync implements ReplicaLinkHandler {
     this.keyOpts = {
       sourceRdbVersion,
       destinationRdbVersion: this.d.destinationRdbVersion,
+      destination: this.dialect,
       bigKeyBytes: this.d.task.tuning.bigKeyBytes,
       rewriteChunkElements: this.d.task.tuning.rewriteChunkElements,
     };
@@ -317,7 +339,7 @@ export class NodeSync implements ReplicaLinkHandler {
           }
         }
         this.strings.flush();
-        for (const cmd of keyEntryCommands(e, this.keyOptions())) this.write(this.d.task.mapDb(e.db), e.key, cmd);
+        for (const cmd of this.keyCommands(e)) this.write(this.d.task.mapDb(e.db), e.key, cmd);
         return;
       case 'bigkey-begin':
       case 'bigkey-part':
@@ -328,6 +350,10 @@ export class NodeSync implements ReplicaLinkHandler {
         for (const cmd of bigKeyEntryCommands(e, this.keyOptions())) this.write(this.d.task.mapDb(e.db), e.key, cmd);
         return;
       case 'function':
+        if (!this.dialect.functions) {
+          if (this.unsupported.trySkip('a function library: functions need Redis 7.0 or later', 0, null, e.offset)) return;
+          throw new StreamError(`the snapshot holds a function library and the destination (${serverLabel(this.dialect.server)}) has no functions (Redis 7.0+): list ${UNSUPPORTED_DATA_CHECK} in ignorePrechecks to skip it`, null);
+        }
         this.strings.flush();
         for (const command of this.functionWrites(this.d.functions.load(this.d.node, e.code), e.offset)) this.write(0, null, command);
         return;
@@ -336,6 +362,19 @@ export class NodeSync implements ReplicaLinkHandler {
         return;
       default:
         return;
+    }
+  }
+
+  /** A key's commands, or none when the destination cannot hold its value and the user chose to skip such keys. */
+  private keyCommands(e: Extract<RdbEntry, { kind: 'key' }>): Iterable<Buffer> {
+    const cmds = keyEntryCommands(e, this.keyOptions());
+    if (Array.isArray(cmds)) return cmds;
+    try {
+      return [...cmds];
+    } catch (err) {
+      if (!(err instanceof UnsupportedValueError)) throw err;
+      if (this.unsupported.trySkip(err.message, e.db, e.key, null)) return [];
+      throw new StreamError(`key "${e.key.toString('utf8')}" (db ${e.db}): ${err.message}; list ${UNSUPPORTED_DATA_CHECK} in ignorePrechecks to skip such keys`, null);
     }
   }
 
@@ -381,17 +420,37 @@ export class NodeSync implements ReplicaLinkHandler {
           void this.flushOwnSlots(cmd.offset);
           return;
         }
+        if (this.unsupported.isSkipped(this.filter.currentDb, cmd.argv[1])) {
+          this.dropped(cmd.offset);
+          return;
+        }
         const writes = isFunctionCommand(cmd.argv)
           ? this.functionWrites(this.d.functions.command(this.d.node, cmd.argv), cmd.offset).map((command) => ({ db: r.writes[0]?.db ?? 0, command }))
           : r.writes;
-        if (writes.length === 0) this.dropped(cmd.offset);
-        else if (this.d.clusterDestination) this.forwardToCluster(cmd, writes);
-        else this.forward(writes, cmd.offset);
+        if (writes.length === 0) {
+          this.dropped(cmd.offset);
+          return;
+        }
+        const t = dialectWrites(cmd, writes, this.dialect, this.clock.now());
+        if (t.kind === 'unsupported') {
+          const key = t.keyless ? null : cmd.argv[1] ?? null;
+          if (this.unsupported.trySkip(t.what, this.filter.currentDb, key, cmd.offset)) {
+            // What earlier commands wrote of the key goes: a skipped key is not on the destination at all.
+            if (key && writes.length) this.forward([{ db: writes[0].db, key, command: encodeCommand(['DEL', key]) }], cmd.offset);
+            else this.dropped(cmd.offset);
+          } else this.fail(new StreamError(`${t.what}: the destination (${serverLabel(this.dialect.server)}) cannot apply it (key "${key?.toString('utf8') ?? ''}", source ${this.d.node}, offset ${cmd.offset}); list ${UNSUPPORTED_DATA_CHECK} in ignorePrechecks to skip such keys`, cmd.offset, cmd.argv[0].toString()), false);
+          return;
+        }
+        if (t.translated && this.ttlRepair && this.clock.uncertain() && isRelativeExpiry(cmd.argv)) this.ttlRepair.note(this.filter.currentDb, cmd.argv[1]);
+        if (this.d.clusterDestination) this.forwardToCluster(cmd, t.writes);
+        else this.forward(t.writes, cmd.offset);
         return;
       }
       case 'heartbeat':
+        this.clock.heartbeat(Number(r.value));
         this.lag.seen(cmd.offset, r.value);
-        this.dropped(cmd.offset);
+        if (this.ttlRepair?.pending && !this.clock.uncertain()) void this.repairTtls(this.ttlRepair, cmd.offset);
+        else this.dropped(cmd.offset);
         return;
       case 'multi':
       case 'exec':
@@ -434,6 +493,27 @@ export class NodeSync implements ReplicaLinkHandler {
     if (w.warning) this.d.log.warn({ node: this.d.node, offset }, w.warning);
     return w.commands;
   }
+
+  /**
+   * Caught up after replaying relative expiries with an uncertain clock: their keys' TTLs as the source has them now
+   * are written at this point of the stream (later commands that change them come after, as on the source).
+   */
+  private async repairTtls(repair: TtlRepair, offset: number): Promise<void> {
+    this.link?.pause();
+    let writes: Array<DbCommand & { key: Buffer }> = [];
+    try {
+      writes = await repair.writes(this.d.task.mapDb);
+      this.d.log.info({ node: this.d.node, offset, keys: writes.length, notRepaired: repair.overflow }, 'relative expiries replayed after an outage: TTLs set again from the source');
+      repair.overflow = 0;
+    } catch (err) {
+      this.d.log.warn({ node: this.d.node, err: (err as Error).message }, 'could not read TTLs back from the source after an outage: replayed expiries keep a TTL based on the last heartbeat');
+    }
+    if (this.failed) return;
+    if (writes.length) this.forward(writes, offset);
+    else this.dropped(offset);
+    if (!this.paused) this.link?.resume();
+  }
+
 
   /** FLUSHALL/FLUSHDB on one master of a cluster source: only its slots are emptied on the destination. */
   private async flushOwnSlots(offset: number): Promise<void> {
@@ -601,3 +681,4 @@ export class NodeSync implements ReplicaLinkHandler {
     this.d.onFailure(err, retryable);
   }
 }
+

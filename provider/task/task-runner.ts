@@ -18,7 +18,8 @@ import { ScriptBodies } from './script-bodies';
 import { FunctionLibraries } from './function-libraries';
 import { withClient, controlClient, clusterClient, errorCause } from '../precheck/node-facts';
 import type { Writer } from '../writer/writer';
-import { maxRdbVersionFor } from '../writer/rdb-version';
+import { dialectFor, type Dialect } from '../writer/dialect/dialect';
+import { parseServerInfo } from '../writer/dialect/server-info';
 import { NodeSync, type LinkFactory } from './node-sync';
 import { Heartbeat } from './heartbeat';
 import { openReplicaLink } from './open-link';
@@ -188,7 +189,7 @@ export class TaskRunner {
     const clusterDest = this.task.spec.destination.mode === 'cluster';
     const checkpointDb = this.task.mapDb(this.task.databases?.[0] ?? 0);
     const keys = streams.map((st) => checkpointKey(this.task.id, st.id));
-    const { rdbVersion: destinationRdbVersion, values } = await readDestination(dest, checkpointDb, clusterDest ? [] : keys);
+    const { dialect: destination, values } = await readDestination(dest, checkpointDb, clusterDest ? [] : keys);
     // After readDestination, whose errors name the node and say whether a retry can help. Every attempt checks the
     // lease again: a daemon that was paused and lost its connections must not come back as a writer.
     await this.acquireLease();
@@ -211,7 +212,7 @@ export class TaskRunner {
       const heartbeatKey = st.slots ? heartbeatKeyForSlots(this.task.heartbeat.key, st.slots) : this.task.heartbeat.key;
       const sync = new NodeSync({
         node: st.name, streamId: st.id, task: this.task, writer, checkpoint: this.checkpoint, status: this.status.nodes[i],
-        log: this.log, openLink, destinationRdbVersion, heartbeatKey, clusterDestination: dumper, sourceSlots: st.slots, scripts: this.scripts, functions,
+        log: this.log, openLink, destinationRdbVersion: destination.rdbVersion, destination, heartbeatKey, clusterDestination: dumper, sourceSlots: st.slots, scripts: this.scripts, functions,
         flushSlots: (slots) => flushSlots({ mode: this.task.spec.destination.mode, nodes: this.task.destinationNodes }, this.task.mapDb(0), slots),
         destinationCheckpoint: clusterDest ? null : {
           key: keys[i], db: checkpointDb, guard: guardKey(this.task.id, this.writer), writer: this.writer,
@@ -222,6 +223,7 @@ export class TaskRunner {
         setDestinationCheckpoint: (value) => withClient(dest, async (c) => { await c.select(checkpointDb); await c.set(keys[i], value); }),
         onFailure: (err, retryable) => this.onFailure(err, retryable),
         onStateChange: () => this.writeStatus(),
+        readSourcePttls: (db, keys) => readPttls(st.address, db, keys),
       });
       attempt.syncs.push(sync);
       await sync.start();
@@ -377,17 +379,17 @@ function errorWhere(err: Error): { node?: string; offset?: number; command?: str
   };
 }
 
-/** The destination's newest RDB version and the checkpoint keys the task keeps there. */
-async function readDestination(node: NodeAddress, db: number, keys: string[]): Promise<{ rdbVersion: number; values: Array<string | null> }> {
+/** What the destination understands (its release, Redis or Valkey) and the checkpoint keys the task keeps there. */
+async function readDestination(node: NodeAddress, db: number, keys: string[]): Promise<{ dialect: Dialect; values: Array<string | null> }> {
   // Bounded: a destination that accepts the connection but never answers must fail the attempt, not hang it.
   const c = controlClient(node, 10_000);
   try {
     await c.connect();
     const info = await c.info('server');
-    const v = /redis_version:([^\r\n]+)/.exec(info)?.[1] ?? '0.0.0';
+    const dialect = dialectFor(parseServerInfo(info));
     await c.select(db);
     const values = keys.length ? await c.mget(...keys) : [];
-    return { rdbVersion: maxRdbVersionFor(v), values };
+    return { dialect, values };
   } catch (err) {
     const message = errorCause(c, err as Error).message;
     // A refused password stays refused: only a lost or refused connection is worth retrying.
@@ -396,4 +398,18 @@ async function readDestination(node: NodeAddress, db: number, keys: string[]): P
   } finally {
     c.disconnect();
   }
+}
+
+/** PTTL of keys in one db of a source node, pipelined (TTLs replayed after an outage are set again from these). */
+async function readPttls(node: NodeAddress, db: number, keys: Buffer[]): Promise<number[]> {
+  return withClient(node, async (c) => {
+    await c.select(db);
+    const out: number[] = [];
+    for (let i = 0; i < keys.length; i += 1000) {
+      const p = c.pipeline();
+      for (const k of keys.slice(i, i + 1000)) p.pttl(k);
+      for (const [err, v] of (await p.exec()) ?? []) out.push(err ? -2 : Number(v));
+    }
+    return out;
+  }, 30_000);
 }

@@ -31,6 +31,10 @@ export interface StartOptions {
   config?: Record<string, string>;
   password?: string;
   port?: number;
+  /** Another redis-server binary (test/compat: a built Redis or Valkey release); default REDIS_SERVER_BIN. */
+  bin?: string;
+  /** The Redis release `bin` speaks ("2.8.24"): base directives it does not know are left out of its config. */
+  version?: string;
 }
 
 const running = new Set<number>();
@@ -108,6 +112,10 @@ function configText(port: number, dir: string, opts: StartOptions): string {
     'enable-debug-command': 'local',
   };
   if (opts.password) base.requirepass = opts.password;
+  // An unknown directive stops an old server at startup.
+  const [major, minor] = (opts.version ?? '99.0').split('.').map(Number);
+  if (major < 7) delete base['enable-debug-command'];
+  if (major < 3 || (major === 3 && minor < 2)) delete base['protected-mode'];
   const all = { ...base, ...(opts.config ?? {}) };
   return Object.entries(all).map(([k, v]) => `${k} ${v === '' ? '""' : v}`).join('\n') + '\n';
 }
@@ -122,8 +130,9 @@ export async function startRedis(opts: StartOptions = {}): Promise<RedisServer> 
 
   const launch = async (): Promise<void> => {
     writeFileSync(confPath, configText(port, dir, opts));
-    const child = spawn(REDIS_SERVER_BIN, [confPath], { stdio: 'ignore', detached: false });
-    if (child.pid === undefined) throw new Error(`could not start ${REDIS_SERVER_BIN}: is redis-server installed?`);
+    const bin = opts.bin ?? REDIS_SERVER_BIN;
+    const child = spawn(bin, [confPath], { stdio: 'ignore', detached: false });
+    if (child.pid === undefined) throw new Error(`could not start ${bin}: is redis-server installed?`);
     pid = child.pid;
     running.add(pid);
     let exited = false;
