@@ -31,6 +31,8 @@ export interface StartOptions {
   config?: Record<string, string>;
   password?: string;
   port?: number;
+  /** Run inside this network namespace, bound to its address (test/harness/netns-host.ts). */
+  netns?: { name: string; address: string };
 }
 
 const running = new Set<number>();
@@ -76,11 +78,11 @@ async function serverPort(cluster: boolean): Promise<number> {
 }
 
 /** Resolves once the port accepts connections; rejects at once if the server exited, or after timeoutMs. */
-async function waitForPort(port: number, timeoutMs: number, exited: () => boolean): Promise<void> {
+async function waitForPort(port: number, timeoutMs: number, exited: () => boolean, host = HOST): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (let i = 0; i < 1000 && Date.now() < deadline && !exited(); i++) {
     const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, HOST);
+      const s = connect(port, host);
       s.once('connect', () => { s.destroy(); resolve(true); });
       s.once('error', () => resolve(false));
     });
@@ -96,7 +98,7 @@ export function sleep(ms: number): Promise<void> {
 
 function configText(port: number, dir: string, opts: StartOptions): string {
   const base: Record<string, string> = {
-    bind: HOST,
+    bind: opts.netns?.address ?? HOST,
     port: String(port),
     dir,
     dbfilename: 'dump.rdb',
@@ -117,12 +119,15 @@ export async function startRedis(opts: StartOptions = {}): Promise<RedisServer> 
   const confPath = join(dir, 'redis.conf');
   const cluster = opts.config?.['cluster-enabled'] === 'yes';
   let port = opts.port ?? (await serverPort(cluster));
+  const host = opts.netns?.address ?? HOST;
   let clientInstance: Redis | undefined;
   let pid = 0;
 
   const launch = async (): Promise<void> => {
     writeFileSync(confPath, configText(port, dir, opts));
-    const child = spawn(REDIS_SERVER_BIN, [confPath], { stdio: 'ignore', detached: false });
+    // `ip netns exec` execs the server, so the pid is still redis-server's.
+    const [cmd, argv] = opts.netns ? ['ip', ['netns', 'exec', opts.netns.name, REDIS_SERVER_BIN, confPath]] : [REDIS_SERVER_BIN, [confPath]];
+    const child = spawn(cmd, argv, { stdio: 'ignore', detached: false });
     if (child.pid === undefined) throw new Error(`could not start ${REDIS_SERVER_BIN}: is redis-server installed?`);
     pid = child.pid;
     running.add(pid);
@@ -130,7 +135,7 @@ export async function startRedis(opts: StartOptions = {}): Promise<RedisServer> 
     child.once('exit', () => { exited = true; running.delete(child.pid!); });
     child.unref();
     try {
-      await waitForPort(port, 10_000, () => exited);
+      await waitForPort(port, 10_000, () => exited, host);
     } catch (err) {
       const log = existsSync(join(dir, 'redis.log')) ? readFileSync(join(dir, 'redis.log'), 'utf8').trim().split('\n').slice(-3).join(' | ') : '';
       throw new Error(`${(err as Error).message}${log ? `; redis.log: ${log}` : ''}`);
@@ -160,14 +165,14 @@ export async function startRedis(opts: StartOptions = {}): Promise<RedisServer> 
     }
   }
   const server: RedisServer = {
-    host: HOST,
+    host,
     port,
-    addr: `${HOST}:${port}`,
+    addr: `${host}:${port}`,
     dir,
     get pid() { return pid; },
     password: opts.password,
     client() {
-      clientInstance ??= new Redis({ host: HOST, port, password: opts.password, lazyConnect: false, maxRetriesPerRequest: 2 });
+      clientInstance ??= new Redis({ host, port, password: opts.password, lazyConnect: false, maxRetriesPerRequest: 2 });
       // A server a test stopped on purpose makes the client retry; that is not a test failure.
       clientInstance.on('error', () => undefined);
       return clientInstance;

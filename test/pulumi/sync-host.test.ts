@@ -1,0 +1,231 @@
+// runner.ssh against a real OpenSSH server on a test host that is not this machine (a network namespace with its own
+// address and host name, the Redis servers inside it), driven by the real Pulumi CLI running examples/ssh-sync-host:
+// `up` whose process group is killed after it exits, refresh from a second clean checkout, a worker killed -9, every
+// daemon process killed (a reboot: the @reboot entry brings the task back), destroy leaving nothing on the host, the
+// secrets nowhere they must not be; and the four ways a host can be wrong, each failing `up` with what to do.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import ts from 'typescript';
+import { startRedis, sleep, type RedisServer } from '../harness/redis';
+import { createProject, pulumiBinDir, taskOutputs, type PulumiProject } from '../harness/pulumi';
+import { createTestHost, hostUnavailable, type TestHost } from '../harness/netns-host';
+import { REPO_ROOT } from '../harness/daemon';
+import { tally, countingLoad } from '../faults/helpers';
+import { readRemoteTask } from '../../provider/state/remote-task';
+import type { TaskSpec } from '../../provider/spec/types';
+
+const SRC_PASS = 'host-src-Pass-5521';
+const DST_PASS = 'host-dst-Pass-7734';
+const KEYS = 20;
+const skip = hostUnavailable();
+if (skip) console.log(`# sync-host tests skipped: ${skip}`);
+
+/** examples/ssh-sync-host as the program, transpiled as ts-node would (examples.test.ts type-checks it). */
+function exampleProgram(): string {
+  const src = readFileSync(join(REPO_ROOT, 'examples', 'ssh-sync-host', 'index.ts'), 'utf8');
+  return ts.transpileModule(src, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true } }).outputText;
+}
+
+let host: TestHost;
+let src: RedisServer;
+let dst: RedisServer;
+before(async () => {
+  if (skip) return;
+  pulumiBinDir();
+  host = await createTestHost();
+  await host.startSshd(22);
+  // The same host as seen by a user whose PATH has no node.
+  await host.startSshd(2222, '/nonexistent');
+  const netns = { name: host.ns, address: host.address };
+  [src, dst] = await Promise.all([
+    startRedis({ password: SRC_PASS, netns, port: 6379, config: { 'repl-backlog-size': '64mb' } }),
+    startRedis({ password: DST_PASS, netns, port: 6380 }),
+  ]);
+});
+after(async () => {
+  await Promise.all([src?.stop(), dst?.stop()]);
+  await host?.stop();
+});
+
+const remoteDir = (): string => join(host.dir, 'remote');
+
+async function project(name: string, overrides: Record<string, string> = {}): Promise<PulumiProject> {
+  const p = createProject(name, exampleProgram());
+  await p.run(['stack', 'init', 'dev']);
+  const plain: Record<string, string> = {
+    sourceNode: src.addr, destinationNode: dst.addr, syncHost: host.address, syncHostPublicKey: host.hostKey,
+    syncHostDir: remoteDir(), createUsers: 'true', heartbeatMs: '100', ...overrides,
+  };
+  for (const [k, v] of Object.entries(plain)) if (v !== '') await p.setConfig(k, v);
+  await p.setConfig('srcPass', SRC_PASS, true);
+  await p.setConfig('dstPass', DST_PASS, true);
+  await p.setConfig('syncHostPrivateKey', overrides.syncHostPrivateKey ?? host.clientKey, true);
+  return p;
+}
+
+async function the(p: PulumiProject): Promise<Record<string, unknown>> {
+  const [out] = await taskOutputs(p);
+  assert.ok(out, 'no RedisSyncTask in the state');
+  return out;
+}
+
+function spec(taskId: string): TaskSpec {
+  return { name: 'near-the-data', id: taskId, source: { mode: 'standalone', nodes: [src.addr], password: SRC_PASS }, destination: { mode: 'standalone', nodes: [dst.addr], password: DST_PASS } };
+}
+
+/** The task's processes on the host: supervisor and worker (their argv names the task or its state dir). */
+function daemonProcesses(taskId: string): number[] {
+  return host.pids().filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(taskId);
+    } catch { return false; }
+  });
+}
+
+async function until<T>(what: string, timeoutMs: number, fn: () => Promise<T | null | false | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn().catch(() => null);
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(200);
+  }
+}
+
+async function assertExact(sent: number): Promise<void> {
+  const s = await tally(src, 'sh', KEYS);
+  assert.equal(s.counters + s.elements, sent);
+  const d = await until('the writes on the destination', 20_000, async () => {
+    const d = await tally(dst, 'sh', KEYS);
+    return JSON.stringify(d) === JSON.stringify(s) ? d : null;
+  });
+  assert.deepEqual(d, s, 'a write was doubled or lost');
+}
+
+function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+}
+
+test('runner.ssh: up runs the task on the host and survives the CI job, refresh from another checkout, kill -9, a reboot, destroy leaves nothing', { skip: skip ?? false }, async () => {
+  const sshTempBefore = new Set(readdirSync(tmpdir()).filter((f) => f.startsWith('redis-sync-ssh-')));
+  const a = await project('sync-host');
+  let b: PulumiProject | null = null;
+  try {
+    // The CI job: `pulumi up` (preview included: it probes the host) in a process group that is killed once it exits.
+    await a.run(['up', '--yes'], { killGroupAfter: true });
+    let out = await the(a);
+    const taskId = String(out.taskId);
+    assert.equal(out.state, 'Synchronizing');
+    const where = out.daemonHost as { hostname: string; addresses: string[] };
+    assert.equal(where.hostname, host.hostname, 'daemonHost is the sync host');
+    assert.ok(where.addresses.includes(host.address), `daemonHost.addresses ${where.addresses} lacks ${host.address}`);
+    assert.ok(host.pids().includes(Number(out.daemonPid)), 'the daemon runs in the host namespace');
+    assert.equal(out.runnerHostKey, host.hostKey.split(' ').slice(0, 2).join(' '));
+    const c = src.client();
+    let sent = await countingLoad(c, 'sh', KEYS, { durationMs: 5000, maxCommands: 200, batch: 10 });
+    await assertExact(sent);
+
+    // Another checkout (its own HOME and state dir, the first one's files hidden) sees the task on the host.
+    b = createProject('sync-host', exampleProgram(), { backendOf: a, hide: [a.stateDir] });
+    await b.run(['stack', 'select', 'dev']);
+    await b.run(['refresh', '--yes', '--skip-preview']);
+    out = await the(b);
+    assert.equal(out.state, 'Synchronizing');
+    assert.equal((out.daemonHost as { hostname: string }).hostname, host.hostname);
+
+    // The worker is killed -9: the supervisor brings it back, from the checkpoint.
+    const stateDir = join(remoteDir(), taskId, 'state');
+    const workerFile = join(stateDir, taskId, 'worker.pid');
+    const worker = (JSON.parse(readFileSync(workerFile, 'utf8')) as { pid: number }).pid;
+    process.kill(worker, 'SIGKILL');
+    await until('a new worker', 20_000, async () => {
+      const w = (JSON.parse(readFileSync(workerFile, 'utf8')) as { pid: number }).pid;
+      return w !== worker && host.pids().includes(w);
+    });
+    sent += await countingLoad(c, 'sh', KEYS, { durationMs: 5000, maxCommands: 200, batch: 10 });
+    await assertExact(sent);
+
+    // A reboot without a service manager: every daemon process dies; the boot entry (as the host's cron would run it
+    // at boot, in the host's namespace and with its name) brings the task back.
+    const cron = host.exec(['crontab', '-l']).split('\n').find((l) => l.includes(`redis-sync task ${taskId}`));
+    assert.ok(cron?.startsWith('@reboot '), `no @reboot entry for the task: ${cron}`);
+    for (const pid of daemonProcesses(taskId)) process.kill(pid, 'SIGKILL');
+    await until('every daemon process gone', 10_000, async () => daemonProcesses(taskId).length === 0);
+    sent += await countingLoad(c, 'sh', KEYS, { durationMs: 3000, maxCommands: 100, batch: 10 });
+    host.exec(['unshare', '--uts', 'sh', '-c', `hostname ${host.hostname} && ${cron!.slice('@reboot '.length)}`]);
+    await until('the task Synchronizing again after the boot entry', 60_000, async () => {
+      const r = await readRemoteTask(spec(taskId));
+      return r.holder && r.holder.host === host.hostname && r.status?.state === 'Synchronizing';
+    });
+    sent += await countingLoad(c, 'sh', KEYS, { durationMs: 3000, maxCommands: 100, batch: 10 });
+    await assertExact(sent);
+
+    // The secrets: never in the state, a process's argv or environment, the crontab, sshd's log, the task's files
+    // on the host (spec.json excepted: the 0600 file the boot entry starts from) or this machine's.
+    const key = host.clientKey.split('\n')[1];
+    const secrets = [SRC_PASS, DST_PASS, key];
+    const places: Array<[string, string]> = [
+      ['stack export (a)', (await a.run(['stack', 'export'])).stdout],
+      ['stack export (b)', (await b.run(['stack', 'export'])).stdout],
+      ['crontab', host.exec(['crontab', '-l'])],
+      ['sshd log', readFileSync(host.sshdLog(22), 'utf8')],
+    ];
+    for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+      for (const f of ['cmdline', 'environ']) {
+        try { places.push([`/proc/${pid}/${f}`, readFileSync(`/proc/${pid}/${f}`, 'latin1')]); } catch { /* gone */ }
+      }
+    }
+    const specFile = join(remoteDir(), taskId, 'spec.json');
+    for (const f of [...filesUnder(join(remoteDir(), taskId)), ...filesUnder(a.stateDir)]) {
+      if (f !== specFile) places.push([f, readFileSync(f, 'latin1')]);
+    }
+    for (const [place, text] of places) for (const s of secrets) assert.ok(!text.includes(s), `a secret (${s.slice(0, 4)}...) in ${place}`);
+    assert.equal(statSync(specFile).mode & 0o777, 0o600);
+    assert.equal(statSync(join(remoteDir(), taskId)).mode & 0o777, 0o700);
+    assert.ok(!readFileSync(specFile, 'utf8').includes(key), 'the SSH key reached the host');
+
+    // Destroy from the second checkout: nothing of the task is left on the host or its servers.
+    await b.run(['destroy', '--yes', '--skip-preview']);
+    assert.deepEqual(daemonProcesses(taskId), [], 'a daemon process is left');
+    assert.ok(!existsSync(join(remoteDir(), taskId)), 'the task directory is left');
+    assert.ok(!existsSync(remoteDir()), 'the runner directory is left');
+    assert.ok(!host.exec(['sh', '-c', 'crontab -l 2>/dev/null || true']).includes(taskId), 'the @reboot entry is left');
+    const keys = await dst.client().keys('*redis-sync*');
+    assert.deepEqual(keys, [], 'redis-sync keys left on the destination');
+    for (const s of [src, dst]) {
+      const users = (await s.client().call('ACL', 'USERS')) as string[];
+      assert.deepEqual(users.filter((u) => u.includes('redis-sync')), [], 'ACL users left');
+    }
+    const sshTempAfter = readdirSync(tmpdir()).filter((f) => f.startsWith('redis-sync-ssh-') && !sshTempBefore.has(f));
+    assert.deepEqual(sshTempAfter, [], 'a temporary SSH key directory is left on this machine');
+  } finally {
+    await b?.run(['destroy', '--yes', '--skip-preview'], { allowFail: true });
+    b?.remove();
+    a.remove();
+  }
+});
+
+test('runner.ssh: a wrong host key, a refused key, an unreachable host, a host without Node fail up with what to do and leave nothing', { skip: skip ?? false }, async () => {
+  const cases: Array<[string, Record<string, string>, RegExp]> = [
+    ['wrong host key', { syncHostPublicKey: host.otherHostKey }, /wrong host key: .*did not show the pinned host key/],
+    ['refused key', { syncHostPrivateKey: host.strangerKey }, /key refused: .*did not accept runner\.ssh\.privateKey.*authorized_keys/],
+    ['unreachable', { syncHostPort: '2299' }, /host unreachable: cannot connect to .*:2299.*Connection refused/],
+    ['no node', { syncHostPort: '2222' }, /no Node\.js on .*:2222.*Nothing was installed/],
+  ];
+  for (const [name, overrides, expected] of cases) {
+    const p = await project('sync-host-bad', overrides);
+    try {
+      const r = await p.run(['up', '--yes'], { allowFail: true });
+      assert.notEqual(r.code, 0, `${name}: up succeeded`);
+      assert.match(r.stdout + r.stderr, expected, name);
+      assert.deepEqual(await taskOutputs(p), [], `${name}: a resource was created`);
+      assert.ok(!existsSync(remoteDir()), `${name}: files were left on the host`);
+    } finally {
+      p.remove();
+    }
+  }
+});
