@@ -83,4 +83,6 @@ export interface SshRunnerSpec {
   jump?: { host: string; port?: number; user: string; hostKey: string };
   dir?: string;
   connectTimeoutSeconds?: number;
+  /** How long create retries a host that is unreachable or has no Node.js yet (a booting VM). */
+  waitForHostSeconds?: number;
 }

@@ -5,7 +5,8 @@
 // secrets nowhere they must not be; and the four ways a host can be wrong, each failing `up` with what to do.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, existsSync, mkdirSync, symlinkSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ts from 'typescript';
@@ -37,8 +38,11 @@ before(async () => {
   pulumiBinDir();
   host = await createTestHost();
   await host.startSshd(22);
-  // The same host as seen by a user whose PATH has no node.
-  await host.startSshd(2222, '/nonexistent');
+  // The same host as seen by a user whose PATH has a shell and its basic tools but no node.
+  const bin = join(host.dir, 'no-node-bin');
+  mkdirSync(bin);
+  for (const tool of ['sh', 'bash', 'env', 'id', 'hostname', 'cat']) symlinkSync(execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim(), join(bin, tool));
+  await host.startSshd(2222, bin);
   const netns = { name: host.ns, address: host.address };
   [src, dst] = await Promise.all([
     startRedis({ password: SRC_PASS, netns, port: 6379, config: { 'repl-backlog-size': '64mb' } }),
@@ -59,10 +63,11 @@ async function project(name: string, overrides: Record<string, string> = {}): Pr
     sourceNode: src.addr, destinationNode: dst.addr, syncHost: host.address, syncHostPublicKey: host.hostKey,
     syncHostDir: remoteDir(), createUsers: 'true', heartbeatMs: '100', ...overrides,
   };
-  for (const [k, v] of Object.entries(plain)) if (v !== '') await p.setConfig(k, v);
+  for (const [k, v] of Object.entries(plain)) if (k !== 'syncHostPrivateKey') await p.setConfig(k, v);
   await p.setConfig('srcPass', SRC_PASS, true);
   await p.setConfig('dstPass', DST_PASS, true);
-  await p.setConfig('syncHostPrivateKey', overrides.syncHostPrivateKey ?? host.clientKey, true);
+  // set-all: `config set` would read the key's leading "-----BEGIN" as a flag.
+  await p.run(['config', 'set-all', '--secret', `syncHostPrivateKey=${overrides.syncHostPrivateKey ?? host.clientKey}`]);
   return p;
 }
 
@@ -130,6 +135,8 @@ test('runner.ssh: up runs the task on the host and survives the CI job, refresh 
     await assertExact(sent);
 
     // Another checkout (its own HOME and state dir, the first one's files hidden) sees the task on the host.
+    // (With runner.ssh the first checkout's state dir stays empty: made here only to hide it.)
+    mkdirSync(a.stateDir, { recursive: true });
     b = createProject('sync-host', exampleProgram(), { backendOf: a, hide: [a.stateDir] });
     await b.run(['stack', 'select', 'dev']);
     await b.run(['refresh', '--yes', '--skip-preview']);

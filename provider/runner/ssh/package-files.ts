@@ -43,7 +43,7 @@ export function runtimeFiles(root = PACKAGE_ROOT): string[] {
     for (const dep of Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies })) queue.push([dep, dir]);
   }
   const rel = (p: string): string => p.slice(root.length + 1);
-  return ['package.json', 'bin', join('dist', 'provider'), join('dist', 'schema.json'), ...[...modules].map(rel).sort()];
+  return ['package.json', 'schema.json', 'bin', join('dist', 'provider'), join('dist', 'schema.json'), ...[...modules].map(rel).sort()];
 }
 
 /** The package's name, version and a digest of its runtime files (size and mtime), so an unchanged install is kept. */

@@ -31,8 +31,19 @@ export class SshRunner implements Runner {
     return scripts.taskDirExpr(this.target.dir, taskId);
   }
 
+  /** A host that is booting (unreachable, or cloud-init still installing Node.js) gets waitForHostSeconds. */
   async probe(): Promise<void> {
-    await this.hostFacts();
+    const deadline = Date.now() + (this.target.waitForHostSeconds ?? 0) * 1000;
+    for (;;) {
+      try {
+        await this.hostFacts();
+        return;
+      } catch (err) {
+        const kind = (err as SshError).kind;
+        if ((kind !== 'unreachable' && kind !== 'noNode') || Date.now() >= deadline) throw err;
+        await new Promise((r) => setTimeout(r, 5000));
+      }
+    }
   }
 
   private async hostFacts(): Promise<HostFacts> {
