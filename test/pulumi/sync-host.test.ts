@@ -174,7 +174,12 @@ test('runner.ssh: up runs the task on the host and survives the CI job, refresh 
     // The secrets: never in the state, a process's argv or environment, the crontab, sshd's log, the task's files
     // on the host (spec.json excepted: the 0600 file the boot entry starts from) or this machine's.
     const key = host.clientKey.split('\n')[1];
-    const secrets = [SRC_PASS, DST_PASS, key];
+    const specFile = join(remoteDir(), taskId, 'spec.json');
+    // The daemon's own passwords too: with access.createUsers they are the ACL users' generated ones.
+    const daemonSpec = JSON.parse(readFileSync(specFile, 'utf8')) as TaskSpec;
+    const generated = [daemonSpec.source.password, daemonSpec.destination.password].map((p) => p!.slice(p!.indexOf(':') + 1));
+    assert.ok(generated.every((p) => p.length >= 16), 'the daemon runs with generated passwords');
+    const secrets = [SRC_PASS, DST_PASS, key, ...generated];
     const places: Array<[string, string]> = [
       ['stack export (a)', (await a.run(['stack', 'export'])).stdout],
       ['stack export (b)', (await b.run(['stack', 'export'])).stdout],
@@ -186,7 +191,6 @@ test('runner.ssh: up runs the task on the host and survives the CI job, refresh 
         try { places.push([`/proc/${pid}/${f}`, readFileSync(`/proc/${pid}/${f}`, 'latin1')]); } catch { /* gone */ }
       }
     }
-    const specFile = join(remoteDir(), taskId, 'spec.json');
     for (const f of [...filesUnder(join(remoteDir(), taskId)), ...filesUnder(a.stateDir)]) {
       if (f !== specFile) places.push([f, readFileSync(f, 'latin1')]);
     }
