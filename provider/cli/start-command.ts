@@ -1,14 +1,20 @@
-// `redis-sync start --config FILE [--state-dir DIR] [--skip-prechecks]`: starts the task's detached daemon unless one
-// runs already, and prints its pid. A sync host's boot entry runs it, so it must be harmless when the task runs.
+// `redis-sync start --config FILE [--state-dir DIR] [--skip-prechecks] [--unless-stopped]`: starts the task's detached
+// daemon unless one runs already, and prints its pid. A sync host's crontab runs it at boot and, with --unless-stopped,
+// every minute (a daemon killed outright comes back; one stopped on purpose, or failed, stays so), so it must be
+// harmless when the task runs.
 import { parseArgs } from 'node:util';
 import { loadSpecFile } from './main';
-import { defaultStateDir } from '../state/files';
+import { defaultStateDir, readJson, taskPaths } from '../state/files';
 import { spawnDaemon, daemonPid } from '../daemon/daemon-process';
+import { endedPath } from '../daemon/supervisor';
 
 export async function startCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { config: { type: 'string' }, 'state-dir': { type: 'string' }, 'skip-prechecks': { type: 'boolean', default: false } },
+    options: {
+      config: { type: 'string' }, 'state-dir': { type: 'string' },
+      'skip-prechecks': { type: 'boolean', default: false }, 'unless-stopped': { type: 'boolean', default: false },
+    },
   });
   const spec = loadSpecFile(values.config);
   const stateDir = values['state-dir'] ?? spec.stateDir ?? defaultStateDir();
@@ -16,6 +22,11 @@ export async function startCommand(argv: string[]): Promise<number> {
   const running = daemonPid(stateDir, id);
   if (running) {
     process.stdout.write(`pid ${running} (already running)\n`);
+    return 0;
+  }
+  const ended = readJson<{ state: string }>(endedPath(taskPaths(stateDir, id)));
+  if (values['unless-stopped'] && ended) {
+    process.stdout.write(`not started: the task's daemon ended it (${ended.state}); start it without --unless-stopped, or run pulumi up\n`);
     return 0;
   }
   const { runner: _runner, ...daemon } = spec;

@@ -16,6 +16,7 @@ import { createTestHost, hostUnavailable, type TestHost } from '../harness/netns
 import { REPO_ROOT } from '../harness/daemon';
 import { tally, countingLoad } from '../faults/helpers';
 import { readRemoteTask } from '../../provider/state/remote-task';
+import { SshRunner } from '../../provider/runner/ssh/ssh-runner';
 import type { TaskSpec } from '../../provider/spec/types';
 
 const SRC_PASS = 'host-src-Pass-5521';
@@ -156,18 +157,46 @@ test('runner.ssh: up runs the task on the host and survives the CI job, refresh 
     sent += await countingLoad(c, 'sh', KEYS, { durationMs: 5000, maxCommands: 200, batch: 10 });
     await assertExact(sent);
 
-    // A reboot without a service manager: every daemon process dies; the boot entry (as the host's cron would run it
-    // at boot, in the host's namespace and with its name) brings the task back.
-    const cron = host.exec(['crontab', '-l']).split('\n').find((l) => l.includes(`redis-sync task ${taskId}`));
-    assert.ok(cron?.startsWith('@reboot '), `no @reboot entry for the task: ${cron}`);
+    // No service manager on this host: the crontab has an @reboot entry and a keeper that runs every minute. Each is
+    // run here as the host's cron would run it: in the host's namespace, with its name.
+    const cron = host.exec(['crontab', '-l']).split('\n').filter((l) => l.includes(`redis-sync task ${taskId}`));
+    const boot = cron.find((l) => l.startsWith('@reboot '));
+    const keeper = cron.find((l) => l.startsWith('* * * * * '));
+    assert.ok(boot && keeper, `no @reboot and keeper entries for the task: ${cron.join(' | ')}`);
+    const asCron = (line: string, schedule: string): void => {
+      host.exec(['unshare', '--uts', 'sh', '-c', `hostname ${host.hostname} && ${line.slice(schedule.length)}`]);
+    };
+    const backAfter = (old: number, what: string): Promise<unknown> => until(what, 60_000, async () => {
+      const r = await readRemoteTask(spec(taskId));
+      return r.holder && r.holder.host === host.hostname && r.holder.pid !== old && r.status?.state === 'Synchronizing';
+    });
+
+    // The supervisor is killed -9 (its worker follows it): the keeper brings the daemon back.
+    const supervisor = daemonProcesses(taskId).find((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('supervisor.js'))!;
+    process.kill(supervisor, 'SIGKILL');
+    await until('every daemon process gone', 20_000, async () => daemonProcesses(taskId).length === 0);
+    asCron(keeper!, '* * * * * ');
+    await backAfter(supervisor, 'the task back after the keeper');
+    sent += await countingLoad(c, 'sh', KEYS, { durationMs: 3000, maxCommands: 100, batch: 10 });
+    await assertExact(sent);
+
+    // A reboot: every daemon process dies at once; the @reboot entry brings the task back.
+    const before = (await readRemoteTask(spec(taskId))).holder!.pid;
     for (const pid of daemonProcesses(taskId)) process.kill(pid, 'SIGKILL');
     await until('every daemon process gone', 10_000, async () => daemonProcesses(taskId).length === 0);
     sent += await countingLoad(c, 'sh', KEYS, { durationMs: 3000, maxCommands: 100, batch: 10 });
-    host.exec(['unshare', '--uts', 'sh', '-c', `hostname ${host.hostname} && ${cron!.slice('@reboot '.length)}`]);
-    await until('the task Synchronizing again after the boot entry', 60_000, async () => {
-      const r = await readRemoteTask(spec(taskId));
-      return r.holder && r.holder.host === host.hostname && r.status?.state === 'Synchronizing';
-    });
+    asCron(boot!, '@reboot ');
+    await backAfter(before, 'the task back after the boot entry');
+    sent += await countingLoad(c, 'sh', KEYS, { durationMs: 3000, maxCommands: 100, batch: 10 });
+    await assertExact(sent);
+
+    // An update from the first checkout restarts the daemon on the host with the new configuration.
+    await a.setConfig('heartbeatMs', '200');
+    await a.run(['up', '--yes', '--skip-preview']);
+    out = await the(a);
+    assert.equal(out.state, 'Synchronizing');
+    assert.equal((out.daemonHost as { hostname: string }).hostname, host.hostname);
+    assert.ok(host.pids().includes(Number(out.daemonPid)), 'the updated daemon runs on the host');
     sent += await countingLoad(c, 'sh', KEYS, { durationMs: 3000, maxCommands: 100, batch: 10 });
     await assertExact(sent);
 
@@ -239,4 +268,18 @@ test('runner.ssh: a wrong host key, a refused key, an unreachable host, a host w
       p.remove();
     }
   }
+});
+
+test('runner.ssh.jump: the host through a bastion that has its own pinned key', { skip: skip ?? false }, async () => {
+  // The test host is its own bastion: the hop is real (ssh -W through the first connection), the machine the same.
+  const target = { host: host.address, user: 'root', privateKey: host.clientKey, hostKey: host.hostKey, jump: { host: host.address, user: 'root', hostKey: host.hostKey } };
+  const ok = new SshRunner(target, null);
+  try {
+    await ok.probe();
+    assert.match(ok.where, /via root@/);
+  } finally { ok.close(); }
+  const wrong = new SshRunner({ ...target, jump: { ...target.jump, hostKey: host.otherHostKey } }, null);
+  try {
+    await assert.rejects(wrong.probe(), /wrong host key/);
+  } finally { wrong.close(); }
 });

@@ -3,6 +3,8 @@
 //   state/      the daemon's state dir (status, log, checkpoint), as `redis-sync status --state-dir` reads it
 //   spec.json   the task spec with its passwords, 0600: what the daemon is started with at boot (systemd unit or
 //               @reboot crontab entry) without anyone running `pulumi up`. It never holds the SSH key.
+// Without systemd the crontab also has a keeper line, every minute: `start --unless-stopped` brings back a supervisor
+// that was killed outright (the supervisor itself restarts a crashed worker) and leaves a stopped or failed task be.
 // Destroy removes the directory, the unit or the crontab entry. Nothing here holds a secret: the secret spec arrives
 // on the command's standard input.
 
@@ -103,14 +105,11 @@ ${write}
 D_ABS=$(cd "$D" && pwd)
 if command -v crontab >/dev/null; then
   { crontab -l 2>/dev/null | grep -vF ${sh(tag)} || true
-    printf '@reboot %s %s/pkg/bin/redis-sync start --config %s/spec.json --state-dir %s/state --skip-prechecks >/dev/null 2>&1 %s\\n' "$NODE" "$D_ABS" "$D_ABS" "$D_ABS" ${sh(tag)}; } | crontab -
+    CMD="$NODE $D_ABS/pkg/bin/redis-sync start --config $D_ABS/spec.json --state-dir $D_ABS/state --skip-prechecks"
+    printf '@reboot %s >/dev/null 2>&1 %s\\n' "$CMD" ${sh(tag)}
+    printf '* * * * * %s --unless-stopped >/dev/null 2>&1 %s\\n' "$CMD" ${sh(tag)}; } | crontab -
 fi
 ${startCommand()}`;
-}
-
-/** The boot entry's command as the host's crontab holds it (tests run it to simulate a reboot). */
-export function bootEntryScript(taskId: string): string {
-  return `crontab -l 2>/dev/null | grep -F ${sh(cronTag(taskId))} | sed 's/^@reboot //' || true`;
 }
 
 /** status.json and whether the daemon's pid (given, else daemon.pid's, else the status's) is alive, in one round trip. */
