@@ -15,7 +15,8 @@ const vm = new aws.ec2.Instance('sync-host', {
   subnetId: cfg.require('subnetId'),
   vpcSecurityGroupIds: [cfg.require('securityGroupId')],
   keyName: keyPair.keyName,
-  userData: '#cloud-config\npackages: [nodejs]\n',
+  // cron: as admin (not root) the daemon runs under the project's supervisor with an @reboot crontab entry.
+  userData: '#cloud-config\npackages: [nodejs, cron]\n',
 });
 
 const task = new RedisSyncTask('orders', {

@@ -134,6 +134,13 @@ export async function createTestHost(): Promise<TestHost> {
       }
       spawnSync('ip', ['netns', 'delete', ns]);
       spawnSync('ip', ['link', 'delete', vethOut]);
+      // The namespace shares this machine's crontab: a boot entry a failed test left behind names this host's dir.
+      const cron = spawnSync('crontab', ['-l'], { encoding: 'utf8' });
+      if (cron.status === 0 && cron.stdout.includes(dir)) {
+        const rest = cron.stdout.split('\n').filter((l) => l && !l.includes(dir));
+        if (rest.length) spawnSync('crontab', ['-'], { input: rest.join('\n') + '\n' });
+        else spawnSync('crontab', ['-r']);
+      }
       rmSync(dir, { recursive: true, force: true });
     },
   };

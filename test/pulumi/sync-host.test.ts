@@ -57,19 +57,20 @@ after(async () => {
 
 const remoteDir = (): string => join(host.dir, 'remote');
 
-async function project(name: string, overrides: Record<string, string> = {}): Promise<PulumiProject> {
+async function project(name: string): Promise<PulumiProject> {
   const p = createProject(name, exampleProgram());
   await p.run(['stack', 'init', 'dev']);
-  const plain: Record<string, string> = {
+  await configure(p, {
     sourceNode: src.addr, destinationNode: dst.addr, syncHost: host.address, syncHostPublicKey: host.hostKey,
-    syncHostDir: remoteDir(), createUsers: 'true', heartbeatMs: '100', ...overrides,
-  };
-  for (const [k, v] of Object.entries(plain)) if (k !== 'syncHostPrivateKey') await p.setConfig(k, v);
-  await p.setConfig('srcPass', SRC_PASS, true);
-  await p.setConfig('dstPass', DST_PASS, true);
-  // set-all: `config set` would read the key's leading "-----BEGIN" as a flag.
-  await p.run(['config', 'set-all', '--secret', `syncHostPrivateKey=${overrides.syncHostPrivateKey ?? host.clientKey}`]);
+    syncHostDir: remoteDir(), createUsers: 'true', heartbeatMs: '100',
+  }, { srcPass: SRC_PASS, dstPass: DST_PASS, syncHostPrivateKey: host.clientKey });
   return p;
+}
+
+/** One `config set-all` for all of them (`config set` would also read a key's leading "-----BEGIN" as a flag). */
+async function configure(p: PulumiProject, plain: Record<string, string>, secret: Record<string, string> = {}): Promise<void> {
+  const args = [...Object.entries(plain).flatMap(([k, v]) => ['--plaintext', `${k}=${v}`]), ...Object.entries(secret).flatMap(([k, v]) => ['--secret', `${k}=${v}`])];
+  await p.run(['config', 'set-all', ...args]);
 }
 
 async function the(p: PulumiProject): Promise<Record<string, unknown>> {
@@ -244,30 +245,32 @@ test('runner.ssh: up runs the task on the host and survives the CI job, refresh 
     const sshTempAfter = readdirSync(tmpdir()).filter((f) => f.startsWith('redis-sync-ssh-') && !sshTempBefore.has(f));
     assert.deepEqual(sshTempAfter, [], 'a temporary SSH key directory is left on this machine');
   } finally {
-    await b?.run(['destroy', '--yes', '--skip-preview'], { allowFail: true });
+    await (b ?? a).run(['destroy', '--yes', '--skip-preview'], { allowFail: true });
     b?.remove();
     a.remove();
   }
 });
 
 test('runner.ssh: a wrong host key, a refused key, an unreachable host, a host without Node fail up with what to do and leave nothing', { skip: skip ?? false }, async () => {
-  const cases: Array<[string, Record<string, string>, RegExp]> = [
-    ['wrong host key', { syncHostPublicKey: host.otherHostKey }, /wrong host key: .*did not show the pinned host key/],
-    ['refused key', { syncHostPrivateKey: host.strangerKey }, /key refused: .*did not accept runner\.ssh\.privateKey.*authorized_keys/],
-    ['unreachable', { syncHostPort: '2299' }, /host unreachable: cannot connect to .*:2299.*Connection refused/],
-    ['no node', { syncHostPort: '2222' }, /no Node\.js on .*:2222.*Nothing was installed/],
+  const cases: Array<[string, Record<string, string>, Record<string, string>, RegExp]> = [
+    ['wrong host key', { syncHostPublicKey: host.otherHostKey }, {}, /wrong host key: .*did not show the pinned host key/],
+    ['refused key', {}, { syncHostPrivateKey: host.strangerKey }, /key refused: .*did not accept runner\.ssh\.privateKey.*authorized_keys/],
+    ['unreachable', { syncHostPort: '2299' }, {}, /host unreachable: cannot connect to .*:2299.*Connection refused/],
+    ['no node', { syncHostPort: '2222' }, {}, /no Node\.js on .*:2222.*Nothing was installed/],
   ];
-  for (const [name, overrides, expected] of cases) {
-    const p = await project('sync-host-bad', overrides);
-    try {
+  const p = await project('sync-host-bad');
+  try {
+    for (const [name, plain, secret, expected] of cases) {
+      // Each case from the good configuration with one thing wrong.
+      await configure(p, { syncHostPublicKey: host.hostKey, syncHostPort: '22', ...plain }, { syncHostPrivateKey: host.clientKey, ...secret });
       const r = await p.run(['up', '--yes'], { allowFail: true });
       assert.notEqual(r.code, 0, `${name}: up succeeded`);
       assert.match(r.stdout + r.stderr, expected, name);
       assert.deepEqual(await taskOutputs(p), [], `${name}: a resource was created`);
       assert.ok(!existsSync(remoteDir()), `${name}: files were left on the host`);
-    } finally {
-      p.remove();
     }
+  } finally {
+    p.remove();
   }
 });
 
