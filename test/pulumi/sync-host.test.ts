@@ -59,12 +59,17 @@ const remoteDir = (): string => join(host.dir, 'remote');
 
 async function project(name: string): Promise<PulumiProject> {
   const p = createProject(name, exampleProgram());
-  await p.run(['stack', 'init', 'dev']);
-  await configure(p, {
-    sourceNode: src.addr, destinationNode: dst.addr, syncHost: host.address, syncHostPublicKey: host.hostKey,
-    syncHostDir: remoteDir(), createUsers: 'true', heartbeatMs: '100',
-  }, { srcPass: SRC_PASS, dstPass: DST_PASS, syncHostPrivateKey: host.clientKey });
-  return p;
+  try {
+    await p.run(['stack', 'init', 'dev']);
+    await configure(p, {
+      sourceNode: src.addr, destinationNode: dst.addr, syncHost: host.address, syncHostPublicKey: host.hostKey,
+      syncHostDir: remoteDir(), createUsers: 'true', heartbeatMs: '100',
+    }, { srcPass: SRC_PASS, dstPass: DST_PASS, syncHostPrivateKey: host.clientKey });
+    return p;
+  } catch (err) {
+    p.remove();
+    throw err;
+  }
 }
 
 /** One `config set-all` for all of them (`config set` would also read a key's leading "-----BEGIN" as a flag). */
