@@ -6,6 +6,8 @@ const USAGE = `redis-sync: keep one Redis in sync with another
 
 Usage:
   redis-sync run --config task.json [--state-dir DIR]      run a task in the foreground (the daemon's body)
+  redis-sync start --config task.json [--state-dir DIR]    start a task's detached daemon unless it runs (prints its pid)
+  redis-sync precheck --config task.json [--json]          run the prechecks only, from this machine
   redis-sync verify --config task.json [--json]            compare source and destination key by key
   redis-sync status [TASK] [--watch [--count N]] [--json]  a task's state, offsets, lag and full-sync progress
                                                            (--watch redraws every 0.5 s until Ctrl-C)
@@ -22,6 +24,8 @@ type Command = (argv: string[]) => Promise<number>;
 
 const commands: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./run-command')).runCommand,
+  start: async () => (await import('./start-command')).startCommand,
+  precheck: async () => (await import('./precheck-command')).precheckCommand,
   verify: async () => (await import('./verify-command')).verifyCli,
   status: async () => (await import('./status-command')).statusCommand,
   list: async () => (await import('./list-command')).listCommand,
