@@ -51,3 +51,17 @@ export function peakRssMb(pid: number): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
 }
+
+/**
+ * VmHWM of a process that may exit on its own (a failing task): read every 20 ms, the last reading kept, since
+ * /proc forgets the process when it exits. stop() ends the polling and gives the figure.
+ */
+export function watchPeakRss(pid: number): { stop(): number } {
+  let peak = NaN;
+  const read = (): void => {
+    try { peak = peakRssMb(pid); } catch { /* exited */ }
+  };
+  read();
+  const t = setInterval(read, 20);
+  return { stop: () => { read(); clearInterval(t); return peak; } };
+}
