@@ -27,8 +27,9 @@ export class Acc {
 
   constructor(readonly kind: ValueKind) {}
 
+  /** Decoded items gathered, weighted by their objects: a stream entry (id with two BigInts, field pairs) counts 4. */
   count(): number {
-    return this.elements.length + this.members.length + this.fields.length + this.streamEntries.length;
+    return this.elements.length + this.members.length + this.fields.length + this.streamEntries.length * 4;
   }
 
   /** Hands out what was gathered and starts empty again; a stream's entries before its trailer as a part of their own. */
