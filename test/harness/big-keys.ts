@@ -59,7 +59,11 @@ export function peakRssMb(pid: number): number {
 export function watchPeakRss(pid: number): { stop(): number } {
   let peak = NaN;
   const read = (): void => {
-    try { peak = peakRssMb(pid); } catch { /* exited */ }
+    // A zombie's status has no VmHWM line (NaN): the last real reading stands.
+    try {
+      const now = peakRssMb(pid);
+      if (Number.isFinite(now)) peak = now;
+    } catch { /* exited */ }
   };
   read();
   const t = setInterval(read, 20);
