@@ -3,6 +3,8 @@ import type { EndpointSpec, NodeAddress, TaskSpec } from './types';
 import { parseHostPort } from './address';
 import { SpecError, type SpecProblem } from './validate';
 import { defaultHeartbeatKey } from '../state/task-keys';
+import { DEFAULT_MAX_ARRAY_LENGTH } from '../resp/command-parser';
+import { DEFAULT_BIG_KEY_BYTES } from '../writer/key-commands';
 
 /** The task's identity: unique per task (Pulumi generates one per resource), unlike the display name. */
 export function taskIdOf(spec: Pick<TaskSpec, 'id' | 'name'>): string {
@@ -22,7 +24,7 @@ export interface ResolvedTask {
   databases: number[] | null;
   mapDb(sourceDb: number): number;
   heartbeat: { enabled: boolean; key: string; intervalMs: number; db: number | null };
-  tuning: { pipelineCommands: number; pipelineBytes: number; bigKeyBytes: number; rewriteChunkElements: number };
+  tuning: { pipelineCommands: number; pipelineBytes: number; bigKeyBytes: number; rewriteChunkElements: number; maxCommandArgs: number };
   connectionRetryMs: number;
   forwardPublish: boolean;
 }
@@ -108,8 +110,9 @@ export function resolveTask(spec: TaskSpec): ResolvedTask {
     tuning: {
       pipelineCommands: spec.tuning?.pipelineCommands ?? 2000,
       pipelineBytes: spec.tuning?.pipelineBytes ?? 4 * 1024 * 1024,
-      bigKeyBytes: spec.tuning?.bigKeyBytes ?? 64 * 1024 * 1024,
+      bigKeyBytes: spec.tuning?.bigKeyBytes ?? DEFAULT_BIG_KEY_BYTES,
       rewriteChunkElements: spec.tuning?.rewriteChunkElements ?? 512,
+      maxCommandArgs: spec.tuning?.maxCommandArgs ?? DEFAULT_MAX_ARRAY_LENGTH,
     },
     connectionRetryMs: (spec.connectionRetryMinutes ?? 720) * 60_000,
     forwardPublish: spec.forwardPublish ?? false,

@@ -36,6 +36,8 @@ export interface TuningSpec {
   bigKeyBytes?: number;
   /** Elements per command when a key is rewritten as commands. */
   rewriteChunkElements?: number;
+  /** Most arguments in one command of the replication stream; a command declaring more fails the task. */
+  maxCommandArgs?: number;
 }
 
 export interface TaskSpec {

@@ -126,6 +126,13 @@ export class NodeSync implements ReplicaLinkHandler {
   /** Where the stream stood before the command being processed. */
   private before: StreamPosition = { offset: 0, db: 0 };
   private checkpointFix: Promise<void> = Promise.resolve();
+  /** Stops the reader while the writer is over its bounds: a big value then waits in its RDB bytes, not in commands. */
+  private readonly rdbSink = (e: RdbEntry): boolean => {
+    this.applyRdbEntry(e);
+    return !this.paused;
+  };
+  /** The RDB ended while the reader was stopped with bytes left: finished once it has caught up. */
+  private rdbEndPending = false;
   private readonly strings = new StringBatch((db, cmd) => this.write(db, null, cmd));
   private hadCheckpoint = false;
   private keyOpts: KeyCommandOptions | null = null;
@@ -272,7 +279,8 @@ export class NodeSync implements ReplicaLinkHandler {
     if (this.failed || !this.reader) return;
     this.d.status.fullSync.bytesDone += chunk.length;
     try {
-      for (const e of this.reader.push(chunk)) this.applyRdbEntry(e);
+      // Through the sink, so a value that turns big is written part by part rather than decoded whole first.
+      this.reader.push(chunk, this.rdbSink);
       // Each chunk's strings go out now: holding them for the next chunk would only add latency.
       this.strings.flush();
     } catch (err) {
@@ -282,6 +290,11 @@ export class NodeSync implements ReplicaLinkHandler {
 
   onRdbEnd(): void {
     if (this.failed || !this.reader) return;
+    if (this.reader.isStalled) {
+      this.rdbEndPending = true;
+      return;
+    }
+    this.rdbEndPending = false;
     try {
       for (const e of this.reader.end()) this.applyRdbEntry(e);
       this.strings.flush();
@@ -617,6 +630,17 @@ export class NodeSync implements ReplicaLinkHandler {
   private resumeIfPaused(): void {
     if (!this.paused) return;
     this.paused = false;
+    if (this.reader?.isStalled && !this.failed) {
+      try {
+        this.reader.resume(this.rdbSink);
+        this.strings.flush();
+      } catch (err) {
+        this.fail(err as Error, false);
+        return;
+      }
+      if (this.paused) return;
+      if (this.rdbEndPending) this.onRdbEnd();
+    }
     this.link?.resume();
   }
 

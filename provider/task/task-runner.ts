@@ -208,7 +208,7 @@ export class TaskRunner {
       const writer = await openWriter(this.task.spec.destination, { tuning: this.task.tuning, scriptBody: this.scripts.lookup, clientName: writerClientName(this.task.id, this.writer) });
       writer.on('failed', (f) => this.onFailure(f, isRetryable(f)));
       attempt.writers.push(writer);
-      const openLink: LinkFactory = (handler, position) => openReplicaLink(st.address, handler, position);
+      const openLink: LinkFactory = (handler, position) => openReplicaLink(st.address, handler, position, { maxArrayLength: this.task.tuning.maxCommandArgs });
       const heartbeatKey = st.slots ? heartbeatKeyForSlots(this.task.heartbeat.key, st.slots) : this.task.heartbeat.key;
       const sync = new NodeSync({
         node: st.name, streamId: st.id, task: this.task, writer, checkpoint: this.checkpoint, status: this.status.nodes[i],

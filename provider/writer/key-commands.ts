@@ -6,6 +6,7 @@ import { encodeCommand } from '../resp/encode';
 import { valueCommands, type ValueCommandOptions } from './value-commands';
 import { canRestore } from './rdb-version';
 import { dialectForRdbVersion, type Dialect } from './dialect/dialect';
+import { streamEntryCommands } from './stream-commands';
 
 export const DEFAULT_BIG_KEY_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_REWRITE_CHUNK_ELEMENTS = 128;
@@ -63,7 +64,8 @@ export function* bigKeyEntryCommands(entry: BigKeyEntry, opts: KeyCommandOptions
       yield encodeCommand(['DEL', entry.key]);
       return;
     case 'bigkey-part':
-      yield* valueCommands(entry.key, entry.part, valueOptions(opts, now, true));
+      if (entry.part.kind === 'stream-entries') yield* streamEntryCommands(entry.key, entry.part.entries);
+      else yield* valueCommands(entry.key, entry.part, valueOptions(opts, now, true));
       return;
     case 'bigkey-end':
       if (entry.expireAtMs === null) return;

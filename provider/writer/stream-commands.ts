@@ -18,12 +18,18 @@ export interface StreamCommandOptions {
   dialect: Dialect;
 }
 
-export function* streamCommands(key: Buffer, stream: StreamValue, opts: StreamCommandOptions): Generator<Buffer> {
-  for (const [id, fields] of stream.entries) {
+/** XADD of each entry with its own id: all of a small stream, or one part of a big one. */
+export function* streamEntryCommands(key: Buffer, entries: StreamValue['entries']): Generator<Buffer> {
+  for (const [id, fields] of entries) {
     const args: Arg[] = ['XADD', key, formatStreamId(id)];
     for (const [f, v] of fields) args.push(f, v);
     yield encodeCommand(args);
   }
+}
+
+/** A stream as commands. The last part of a big stream goes through here too: MKSTREAM then does nothing harmful. */
+export function* streamCommands(key: Buffer, stream: StreamValue, opts: StreamCommandOptions): Generator<Buffer> {
+  yield* streamEntryCommands(key, stream.entries);
   if (stream.entries.length === 0) {
     yield encodeCommand(['XGROUP', 'CREATE', key, MKSTREAM_GROUP, '0-0', 'MKSTREAM']);
     yield encodeCommand(['XGROUP', 'DESTROY', key, MKSTREAM_GROUP]);
