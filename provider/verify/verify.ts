@@ -67,9 +67,12 @@ export async function verify(source: EndpointSpec, destination: EndpointSpec, op
     const dst = await EndpointReader.open(destination, 'destination');
     readers.push(dst);
     const [hs, hd] = await Promise.all([src.hasCommand('HPEXPIRETIME'), dst.hasCommand('HPEXPIRETIME')]);
-    const progress = opts.taskId ? await TaskProgress.open(dst, opts.taskId, !src.isCluster) : null;
-    const ctx: WatchContext = { source: src, destination: dst, progress, fieldTtls: hs && hd, applyTimeoutMs: opts.applyTimeoutMs ?? 30_000 };
     const mapDb = opts.mapDb ?? (dst.isCluster ? () => 0 : (db: number) => db);
+    const progress = opts.taskId ? await TaskProgress.open(dst, {
+      taskId: opts.taskId, standaloneSource: !src.isCluster, checkpointDb: dst.isCluster ? 0 : mapDb(opts.databases?.[0] ?? 0),
+      streamOf: async (node) => (src.isCluster ? asBuffer(await (await src.client(node, 0)).call('CLUSTER', 'MYID')).toString('latin1') : 'standalone'),
+    }) : null;
+    const ctx: WatchContext = { source: src, destination: dst, progress, fieldTtls: hs && hd, applyTimeoutMs: opts.applyTimeoutMs ?? 30_000 };
     const dbs = await databases(ctx, opts);
     const run: Run = { ctx, opts, tally, fraction: 1, limit: Infinity, expected: null, differences: [] };
     await planSample(run, dbs);
