@@ -42,6 +42,20 @@ export interface SyncStreamOutput {
 
 export interface PrecheckOutput { id: string; result: string; message: string; node?: string }
 
+/** The daemon's last periodic verify (input `verify`): drift of the destination. */
+export interface VerifyOutput {
+  at: string;
+  durationMs: number;
+  consistent: boolean;
+  keysCompared: number;
+  sampled: number | null;
+  differences: number;
+  inFlight: number;
+  unsettled: number;
+  firstDifferences: Array<{ db: number; key: string; problem: string; detail: string }>;
+  error: string | null;
+}
+
 /** The real implementation is loaded when a method runs, so the serialized provider stays a few lines long. */
 function impl(): typeof import('../provider/pulumi/provider') {
   try {
@@ -101,6 +115,8 @@ export class RedisSyncTask extends pulumi.dynamic.Resource {
   declare readonly lastError: pulumi.Output<string | null>;
   declare readonly prechecks: pulumi.Output<PrecheckOutput[]>;
   declare readonly warnings: pulumi.Output<string[]>;
+  /** The last periodic verify (with the `verify` input), null before the first: `pulumi refresh` shows drift here. */
+  declare readonly lastVerify: pulumi.Output<VerifyOutput | null>;
 
   constructor(name: string, args: RedisSyncTaskArgs, opts?: pulumi.CustomResourceOptions) {
     const { source, destination, ...rest } = args;
@@ -112,7 +128,7 @@ export class RedisSyncTask extends pulumi.dynamic.Resource {
       sourcePassword: passwordOf(source),
       destinationPassword: passwordOf(destination),
       taskId: undefined, state: undefined, daemonPid: undefined, daemonRunning: undefined, daemonHost: undefined, lagMs: undefined,
-      streams: undefined, lastError: undefined, prechecks: undefined, warnings: undefined,
+      streams: undefined, lastError: undefined, prechecks: undefined, warnings: undefined, lastVerify: undefined,
     };
     super(provider, name, props, {
       ...opts,

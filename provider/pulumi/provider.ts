@@ -215,6 +215,8 @@ async function outputs(id: string, inputs: Props, stateDir: string, prechecks: P
     prechecks: prechecks ?? (inputs.prechecks as PrecheckItem[] | undefined) ?? status?.prechecks ?? [],
     warnings: (prechecks ?? status?.prechecks ?? []).filter((p) => p.result === 'warning').map((p) => `${p.id}: ${p.message}`),
     statusUpdatedAt: status?.updatedAt ?? null,
+    // The daemon's last periodic verify (input verify): drift, as `pulumi refresh` shows it.
+    lastVerify: status?.lastVerify ?? null,
   };
 }
 

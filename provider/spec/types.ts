@@ -60,6 +60,8 @@ export interface TaskSpec {
   waitFor?: 'started' | 'synchronizing';
   waitTimeoutSeconds?: number;
   metrics?: { port: number };
+  /** A periodic sampled verify in the daemon (provider/task/drift-check.ts). */
+  verify?: { everyMinutes: number; sample?: number };
   access?: { createUsers?: boolean };
   stateDir?: string;
   clearDestinationOnUpdate?: boolean;

@@ -29,6 +29,7 @@ import { openMetaClient, type MetaClient } from '../state/meta-client';
 import { WriteError } from '../writer/write-error';
 import { killFormerWriters, writerClientName } from '../state/fence-clients';
 import { startMetricsServer } from '../metrics/server';
+import { DriftCheck } from './drift-check';
 
 export interface RunOptions {
   stateDir: string;
@@ -151,6 +152,8 @@ export class TaskRunner {
     this.statusTimer = setInterval(() => this.writeStatus(), 250);
     this.statusTimer.unref();
     const metrics = this.task.spec.metrics ? await startMetricsServer(() => this.status, this.task.spec.metrics.port, this.log) : null;
+    const drift = new DriftCheck(this.task.spec, this.status, this.log);
+    drift.start();
     let retryStartedAt: number | null = null;
     let backoff = BACKOFF_MIN_MS;
     for (let attemptNo = 1; !this.stopping; attemptNo++) {
@@ -180,6 +183,7 @@ export class TaskRunner {
       await this.sleep(backoff);
       backoff = Math.min(backoff * 2, BACKOFF_MAX_MS);
     }
+    await drift.stop();
     await this.checkpoint.close();
     if (this.leaseTimer) clearInterval(this.leaseTimer);
     if (this.status.state !== 'Failed') this.status.state = 'Stopped';
