@@ -85,3 +85,11 @@ export class TaskProgress {
     return { stuck: 'gave up waiting' };
   }
 }
+
+/** The progress of task taskId from source to destination; null when the destination holds no status of it. */
+export function openTaskProgress(source: EndpointReader, destination: EndpointReader, taskId: string, checkpointDb: number): Promise<TaskProgress | null> {
+  return TaskProgress.open(destination, {
+    taskId, standaloneSource: !source.isCluster, checkpointDb,
+    streamOf: async (node) => (source.isCluster ? asBuffer(await (await source.client(node, 0)).call('CLUSTER', 'MYID')).toString('latin1') : 'standalone'),
+  });
+}

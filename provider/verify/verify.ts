@@ -9,7 +9,7 @@ import { keyDiffs, summarize } from './key-diff';
 import { Tally, type VerifyReport } from './report';
 import { asArray, asBuffer, asNumber } from './redis-calls';
 import { settle, type Difference } from './settle';
-import { TaskProgress } from './task-progress';
+import { openTaskProgress } from './task-progress';
 import type { KeyGroup, WatchContext } from './watched-read';
 import { repairDifferences } from './repair';
 
@@ -68,10 +68,7 @@ export async function verify(source: EndpointSpec, destination: EndpointSpec, op
     readers.push(dst);
     const [hs, hd] = await Promise.all([src.hasCommand('HPEXPIRETIME'), dst.hasCommand('HPEXPIRETIME')]);
     const mapDb = opts.mapDb ?? (dst.isCluster ? () => 0 : (db: number) => db);
-    const progress = opts.taskId ? await TaskProgress.open(dst, {
-      taskId: opts.taskId, standaloneSource: !src.isCluster, checkpointDb: dst.isCluster ? 0 : mapDb(opts.databases?.[0] ?? 0),
-      streamOf: async (node) => (src.isCluster ? asBuffer(await (await src.client(node, 0)).call('CLUSTER', 'MYID')).toString('latin1') : 'standalone'),
-    }) : null;
+    const progress = opts.taskId ? await openTaskProgress(src, dst, opts.taskId, dst.isCluster ? 0 : mapDb(opts.databases?.[0] ?? 0)) : null;
     const ctx: WatchContext = { source: src, destination: dst, progress, fieldTtls: hs && hd, applyTimeoutMs: opts.applyTimeoutMs ?? 30_000 };
     const dbs = await databases(ctx, opts);
     const run: Run = { ctx, opts, tally, fraction: 1, limit: Infinity, expected: null, differences: [] };
