@@ -42,6 +42,17 @@ export interface SyncStreamOutput {
 
 export interface PrecheckOutput { id: string; result: string; message: string; node?: string }
 
+/** What the cutover input did (state CutOver): the paused source's offsets, the destination's, the pause, the verify. */
+export interface CutoverOutput {
+  state: 'CutOver';
+  at: string;
+  sourceOffsets: Record<string, number>;
+  appliedOffsets: Record<string, number>;
+  pauseMs: number;
+  pausedUntil: string;
+  verify: VerifyOutput;
+}
+
 /** The daemon's last periodic verify (input `verify`): drift of the destination. */
 export interface VerifyOutput {
   at: string;
@@ -117,6 +128,8 @@ export class RedisSyncTask extends pulumi.dynamic.Resource {
   declare readonly warnings: pulumi.Output<string[]>;
   /** The last periodic verify (with the `verify` input), null before the first: `pulumi refresh` shows drift here. */
   declare readonly lastVerify: pulumi.Output<VerifyOutput | null>;
+  /** Set once the cutover input cut the task over (state CutOver); null otherwise. */
+  declare readonly cutoverResult: pulumi.Output<CutoverOutput | null>;
 
   constructor(name: string, args: RedisSyncTaskArgs, opts?: pulumi.CustomResourceOptions) {
     const { source, destination, ...rest } = args;
@@ -128,7 +141,7 @@ export class RedisSyncTask extends pulumi.dynamic.Resource {
       sourcePassword: passwordOf(source),
       destinationPassword: passwordOf(destination),
       taskId: undefined, state: undefined, daemonPid: undefined, daemonRunning: undefined, daemonHost: undefined, lagMs: undefined,
-      streams: undefined, lastError: undefined, prechecks: undefined, warnings: undefined, lastVerify: undefined,
+      streams: undefined, lastError: undefined, prechecks: undefined, warnings: undefined, lastVerify: undefined, cutoverResult: undefined,
     };
     super(provider, name, props, {
       ...opts,

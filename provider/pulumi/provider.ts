@@ -18,6 +18,7 @@ import { destinationHasCheckpoint } from '../precheck/run-prechecks';
 import { spawnDaemon, stopDaemon, daemonPid, readStatus, isAlive } from '../daemon/daemon-process';
 import { grantAccess, revokeAccess } from '../access/acl-users';
 import { propsToSpec, containsUnknown, OUTPUT_KEYS, type TaskProps } from './props';
+import { runCutover, type CutoverResult } from '../cutover/cutover';
 
 type Props = Record<string, unknown>;
 
@@ -70,6 +71,8 @@ export async function diff(id: string, olds: Props, news: Props): Promise<{ chan
   const keys = new Set([...Object.keys(olds), ...Object.keys(news)].filter((k) => !OUTPUT_KEYS.has(k) && k !== '__provider'));
   const changed = [...keys].filter((k) => JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null));
   if (changed.length > 0 || containsUnknown(news)) return { changes: true, replaces: [], deleteBeforeReplace: false };
+  // A task cut over stopped on purpose: its daemon is not restarted.
+  if (olds.cutoverResult) return { changes: false, replaces: [], deleteBeforeReplace: false };
   // Unchanged inputs, but a task whose daemon is gone (anywhere: its lease expired) is restarted by this `up`.
   const why = await whyNotRunning(id, olds);
   if (why) info(`${String(olds.name)}: ${why}: pulumi up restarts it from its checkpoint`);
@@ -202,7 +205,7 @@ async function outputs(id: string, inputs: Props, stateDir: string, prechecks: P
   return {
     ...Object.fromEntries(Object.entries(inputs).filter(([k]) => !OUTPUT_KEYS.has(k))),
     taskId: id,
-    state: running ? status?.state ?? 'Starting' : status?.state === 'Failed' ? 'Failed' : 'DaemonNotRunning',
+    state: inputs.cutoverResult ? 'CutOver' : running ? status?.state ?? 'Starting' : status?.state === 'Failed' ? 'Failed' : 'DaemonNotRunning',
     daemonPid: holder?.pid ?? localPid ?? 0,
     daemonRunning: running,
     daemonHost: here ? daemonHost() : { hostname: holder!.host, addresses: status?.addresses ?? [] },
@@ -217,6 +220,8 @@ async function outputs(id: string, inputs: Props, stateDir: string, prechecks: P
     statusUpdatedAt: status?.updatedAt ?? null,
     // The daemon's last periodic verify (input verify): drift, as `pulumi refresh` shows it.
     lastVerify: status?.lastVerify ?? null,
+    // A task cut over keeps that result (and state) until its cutover input is removed.
+    cutoverResult: inputs.cutoverResult ?? null,
   };
 }
 
@@ -253,6 +258,7 @@ export async function update(id: string, olds: Props, news: Props): Promise<{ ou
   const spec = withId(propsToSpec(news), id);
   const oldSpec = withId(propsToSpec(olds), id);
   const stateDir = stateDirOf(news);
+  if (isCutover(olds, news)) return { outs: await cutover(id, spec, news, stateDir) };
   const resync = news.clearDestinationOnUpdate === true || layoutChanged(olds, news);
   // Resuming only where the destination holds this task's checkpoint: another server, or one that came back empty or
   // with foreign keys, gets the existing-data precheck and a full sync.
@@ -274,6 +280,24 @@ export async function update(id: string, olds: Props, news: Props): Promise<{ ou
   if (movedAway(olds, news, 'destination')) await removeDestinationKeys(oldSpec);
   if (movedAway(olds, news, 'source')) await removeHeartbeats(oldSpec);
   return { outs: await outputs(id, news, stateDir, prechecks) };
+}
+
+/** A cutover was added (or changed) and nothing else: the running task is cut over, not restarted. */
+function isCutover(olds: Props, news: Props): boolean {
+  if (!news.cutover || olds.cutoverResult) return false;
+  const keys = new Set([...Object.keys(olds), ...Object.keys(news)].filter((k) => !OUTPUT_KEYS.has(k) && k !== '__provider' && k !== 'cutover'));
+  return [...keys].every((k) => JSON.stringify(olds[k] ?? null) === JSON.stringify(news[k] ?? null));
+}
+
+/**
+ * The migration moment: pause the source's writes, wait for the task to apply them, verify; then stop the task (the
+ * destination is the primary now). A failure leaves the task running and the source unpaused (runCutover).
+ */
+async function cutover(id: string, spec: TaskSpec, news: Props, stateDir: string): Promise<Props> {
+  const result: CutoverResult = await runCutover(spec, spec.cutover ?? {});
+  info(`${spec.name}: cut over: source offsets ${JSON.stringify(result.sourceOffsets)} applied, verify consistent (${result.verify.keysCompared} keys), writes paused ${result.pauseMs} ms so far, until ${result.pausedUntil}`);
+  await stopTask(spec, stateDir);
+  return outputs(id, { ...news, cutoverResult: result }, stateDir, null);
 }
 
 function movedAway(olds: Props, news: Props, side: 'source' | 'destination'): boolean {

@@ -62,6 +62,8 @@ export interface TaskSpec {
   metrics?: { port: number };
   /** A periodic sampled verify in the daemon (provider/task/drift-check.ts). */
   verify?: { everyMinutes: number; sample?: number };
+  /** Cut over to the destination at the next update (provider/cutover/cutover.ts). */
+  cutover?: { pauseSeconds?: number; waitSeconds?: number; verifySample?: number };
   access?: { createUsers?: boolean };
   stateDir?: string;
   clearDestinationOnUpdate?: boolean;
