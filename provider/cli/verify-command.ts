@@ -4,7 +4,7 @@
 // Output names endpoints by their node addresses only: never a password.
 import { parseArgs } from 'node:util';
 import type { TaskSpec } from '../spec/types';
-import { loadSpecFile, UsageError } from './main';
+import { loadSpecFile, UsageError } from './spec-file';
 import { verifyTask } from '../verify/verify-task';
 import type { VerifyReport } from '../verify/report';
 import type { VerifyProgress } from '../verify/verify';

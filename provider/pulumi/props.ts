@@ -10,10 +10,12 @@ export interface TaskProps extends Omit<TaskSpec, 'source' | 'destination'> {
   destination: Omit<EndpointSpec, 'password'>;
   sourcePassword?: string;
   destinationPassword?: string;
+  /** runner.ssh.privateKey, taken out of runner so that Pulumi keeps exactly it a secret. */
+  runnerPrivateKey?: string;
 }
 
 /** Inputs that are not part of the task spec itself. */
-const RESOURCE_ONLY = ['sourcePassword', 'destinationPassword', '__provider'] as const;
+const RESOURCE_ONLY = ['sourcePassword', 'destinationPassword', 'runnerPrivateKey', '__provider'] as const;
 
 export function propsToSpec(props: Record<string, unknown>): TaskSpec {
   const spec: Record<string, unknown> = {};
@@ -24,12 +26,14 @@ export function propsToSpec(props: Record<string, unknown>): TaskSpec {
     ep && typeof ep === 'object' && typeof pw === 'string' ? { ...(ep as object), password: pw } : ep;
   spec.source = withPassword(props.source, props.sourcePassword);
   spec.destination = withPassword(props.destination, props.destinationPassword);
+  const runner = props.runner as { ssh?: Record<string, unknown> } | undefined;
+  if (runner?.ssh && typeof props.runnerPrivateKey === 'string') spec.runner = { ...runner, ssh: { ...runner.ssh, privateKey: props.runnerPrivateKey } };
   return spec as unknown as TaskSpec;
 }
 
 /** The outputs a refresh reads from the daemon; never inputs, so they never make a diff. */
 export const OUTPUT_KEYS = new Set([
-  'taskId', 'state', 'daemonPid', 'daemonRunning', 'daemonHost', 'lagMs', 'streams', 'lastError', 'prechecks', 'warnings', 'statusUpdatedAt', 'lastVerify', 'cutoverResult',
+  'taskId', 'state', 'daemonPid', 'daemonRunning', 'daemonHost', 'lagMs', 'streams', 'lastError', 'prechecks', 'warnings', 'statusUpdatedAt', 'lastVerify', 'cutoverResult', 'runnerHostKey',
 ]);
 
 export function containsUnknown(value: unknown): boolean {

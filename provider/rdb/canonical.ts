@@ -1,4 +1,4 @@
-// The canonical JSON dataset of /work/shared/fixtures/rdb/README.md: what Redis would report after loading the
+// The canonical JSON dataset of test/fixtures/rdb/README.md: what Redis would report after loading the
 // RDB, so the reader can be compared with real servers. Used by tests and by `redis-sync rdb dump`.
 import { isUtf8 } from 'node:buffer';
 import type { DecodedValue, RdbEntry, Score, StreamId, StreamValue } from './entry';

@@ -65,6 +65,28 @@ export interface TaskSpec {
   /** Cut over to the destination at the next update (provider/cutover/cutover.ts). */
   cutover?: { pauseSeconds?: number; waitSeconds?: number; verifySample?: number };
   access?: { createUsers?: boolean };
+  /** Where the daemon runs (the Pulumi resource only): this machine (absent, local) or a sync host over SSH. */
+  runner?: RunnerSpec;
   stateDir?: string;
   clearDestinationOnUpdate?: boolean;
+}
+
+export interface RunnerSpec {
+  local?: Record<string, never>;
+  ssh?: SshRunnerSpec;
+}
+
+export interface SshRunnerSpec {
+  host: string;
+  port?: number;
+  user: string;
+  /** A secret: written to a 0600 temporary file for each operation, never sent to the host. */
+  privateKey: string;
+  /** "ssh-ed25519 AAAA..."; absent: trusted on first use and pinned in the state. */
+  hostKey?: string;
+  jump?: { host: string; port?: number; user: string; hostKey: string };
+  dir?: string;
+  connectTimeoutSeconds?: number;
+  /** How long create retries a host that is unreachable or has no Node.js yet (a booting VM). */
+  waitForHostSeconds?: number;
 }

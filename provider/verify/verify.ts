@@ -8,6 +8,7 @@ import { readStates, readExists } from './key-state';
 import { keyDiffs, summarize } from './key-diff';
 import { Tally, type VerifyReport } from './report';
 import { asArray, asBuffer, asNumber } from './redis-calls';
+import { valueForm } from './value-form';
 import { settle, type Difference } from './settle';
 import { openTaskProgress } from './task-progress';
 import type { KeyGroup, WatchContext } from './watched-read';
@@ -66,10 +67,10 @@ export async function verify(source: EndpointSpec, destination: EndpointSpec, op
     readers.push(src);
     const dst = await EndpointReader.open(destination, 'destination');
     readers.push(dst);
-    const [hs, hd] = await Promise.all([src.hasCommand('HPEXPIRETIME'), dst.hasCommand('HPEXPIRETIME')]);
+    const [hs, hd, ss, ds] = await Promise.all([src.hasCommand('HPEXPIRETIME'), dst.hasCommand('HPEXPIRETIME'), src.server(), dst.server()]);
     const mapDb = opts.mapDb ?? (dst.isCluster ? () => 0 : (db: number) => db);
     const progress = opts.taskId ? await openTaskProgress(src, dst, opts.taskId, dst.isCluster ? 0 : mapDb(opts.databases?.[0] ?? 0)) : null;
-    const ctx: WatchContext = { source: src, destination: dst, progress, fieldTtls: hs && hd, applyTimeoutMs: opts.applyTimeoutMs ?? 30_000 };
+    const ctx: WatchContext = { source: src, destination: dst, progress, form: valueForm(ss, ds, hs && hd), applyTimeoutMs: opts.applyTimeoutMs ?? 30_000 };
     const dbs = await databases(ctx, opts);
     const run: Run = { ctx, opts, tally, fraction: 1, limit: Infinity, expected: null, differences: [] };
     await planSample(run, dbs);
@@ -154,7 +155,7 @@ async function scanAll(run: Run, reader: EndpointReader, db: number, pool: Batch
 async function compareBatch(run: Run, srcDb: number, dstDb: number, keys: Buffer[]): Promise<void> {
   const { ctx, tally } = run;
   const tolerance = run.opts.ttlToleranceMs ?? DEFAULT_TTL_TOLERANCE_MS;
-  const [ss, ds] = await Promise.all([readStates(ctx.source, srcDb, keys, ctx.fieldTtls), readStates(ctx.destination, dstDb, keys, ctx.fieldTtls)]);
+  const [ss, ds] = await Promise.all([readStates(ctx.source, srcDb, keys, ctx.form), readStates(ctx.destination, dstDb, keys, ctx.form)]);
   const candidates: Buffer[] = [];
   keys.forEach((key, i) => {
     if (ss[i].type === 'none') return; // expired or deleted on the source since SCAN

@@ -6,6 +6,7 @@ import type { EndpointReader } from './endpoint-reader';
 import type { RespClient } from './resp-client';
 import { readStates, type KeyReader, type KeyState } from './key-state';
 import type { TaskProgress } from './task-progress';
+import type { ValueForm } from './value-form';
 import { asBuffer, type Call } from './redis-calls';
 
 export interface WatchContext {
@@ -13,7 +14,8 @@ export interface WatchContext {
   destination: EndpointReader;
   /** Null: no task runs into the destination (it is compared as it is). */
   progress: TaskProgress | null;
-  fieldTtls: boolean;
+  /** How values are read on both sides so that they compare across releases. */
+  form: ValueForm;
   /** Longest wait for the destination to apply an offset. */
   applyTimeoutMs: number;
 }
@@ -67,10 +69,10 @@ export async function watchedRead(ctx: WatchContext, g: KeyGroup): Promise<Watch
   const conn = await ctx.source.dedicated(g.node, g.srcDb);
   try {
     const sourceOffset = await watchKeys(conn, g.keys);
-    const source = await readStates(pinned(conn), g.srcDb, g.keys, ctx.fieldTtls);
+    const source = await readStates(pinned(conn), g.srcDb, g.keys, ctx.form);
     const at = await destinationAt(ctx, g.node, sourceOffset);
     if ('stuck' in at) return { kind: 'stuck', reason: at.stuck };
-    const destination = await readStates(ctx.destination, g.dstDb, g.keys, ctx.fieldTtls);
+    const destination = await readStates(ctx.destination, g.dstDb, g.keys, ctx.form);
     const stable = await unchangedSinceWatch(conn);
     return { kind: 'read', stable, source, destination, sourceOffset, destinationOffset: at.offset };
   } finally {
