@@ -42,6 +42,31 @@ export interface SyncStreamOutput {
 
 export interface PrecheckOutput { id: string; result: string; message: string; node?: string }
 
+/** What the cutover input did (state CutOver): the paused source's offsets, the destination's, the pause, the verify. */
+export interface CutoverOutput {
+  state: 'CutOver';
+  at: string;
+  sourceOffsets: Record<string, number>;
+  appliedOffsets: Record<string, number>;
+  pauseMs: number;
+  pausedUntil: string;
+  verify: VerifyOutput;
+}
+
+/** The daemon's last periodic verify (input `verify`): drift of the destination. */
+export interface VerifyOutput {
+  at: string;
+  durationMs: number;
+  consistent: boolean;
+  keysCompared: number;
+  sampled: number | null;
+  differences: number;
+  inFlight: number;
+  unsettled: number;
+  firstDifferences: Array<{ db: number; key: string; problem: string; detail: string }>;
+  error: string | null;
+}
+
 /** The real implementation is loaded when a method runs, so the serialized provider stays a few lines long. */
 function impl(): typeof import('../provider/pulumi/provider') {
   try {
@@ -125,6 +150,10 @@ export class RedisSyncTask extends pulumi.dynamic.Resource {
   declare readonly lastError: pulumi.Output<string | null>;
   declare readonly prechecks: pulumi.Output<PrecheckOutput[]>;
   declare readonly warnings: pulumi.Output<string[]>;
+  /** The last periodic verify (with the `verify` input), null before the first: `pulumi refresh` shows drift here. */
+  declare readonly lastVerify: pulumi.Output<VerifyOutput | null>;
+  /** Set once the cutover input cut the task over (state CutOver); null otherwise. */
+  declare readonly cutoverResult: pulumi.Output<CutoverOutput | null>;
 
   constructor(name: string, args: RedisSyncTaskArgs, opts?: pulumi.CustomResourceOptions) {
     const { source, destination, runner, ...rest } = args;
@@ -138,7 +167,7 @@ export class RedisSyncTask extends pulumi.dynamic.Resource {
       runner: withoutPrivateKey(runner),
       runnerPrivateKey: privateKeyOf(runner),
       taskId: undefined, state: undefined, daemonPid: undefined, daemonRunning: undefined, daemonHost: undefined, lagMs: undefined,
-      streams: undefined, lastError: undefined, prechecks: undefined, warnings: undefined, runnerHostKey: undefined,
+      streams: undefined, lastError: undefined, prechecks: undefined, warnings: undefined, lastVerify: undefined, cutoverResult: undefined, runnerHostKey: undefined,
     };
     super(provider, name, props, {
       ...opts,

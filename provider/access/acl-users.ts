@@ -16,10 +16,16 @@ export function escapeGlob(key: string): string {
   return key.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
 }
 
-function sourceRules(heartbeatKey: string): string[] {
+/**
+ * The periodic verify (spec.verify) reads every key and WATCHes it: read-only access to all keys (%R~*, Redis 7+),
+ * writes still only to the heartbeat key.
+ */
+const VERIFY_SOURCE_RULES = ['%R~*', '+@read', '+scan', '+dbsize', '+dump', '+watch', '+multi', '+exec'];
+
+export function sourceRules(heartbeatKey: string, verify = false): string[] {
   const exact = escapeGlob(heartbeatKey);
   return ['+psync', '+replconf', '+sync', '+ping', '+info', '+select', '+set', '+del', '+cluster|slots', '+cluster|shards',
-    '+cluster|nodes', '+cluster|myid', '+command|info', `~${exact}`, `~${exact}:*`];
+    '+cluster|nodes', '+cluster|myid', '+command|info', `~${exact}`, `~${exact}:*`, ...(verify ? VERIFY_SOURCE_RULES : [])];
 }
 
 // The replication stream may carry any write, FLUSHALL, SWAPDB and FUNCTION included; only administration is withheld.
@@ -40,7 +46,7 @@ export async function grantAccess(spec: TaskSpec): Promise<TaskSpec> {
     endpointNodesExpanded(spec.destination.mode, task.destinationNodes),
   ]);
   // The heartbeat keys of a cluster source carry a hash tag: the rule covers the base and every tagged form.
-  await Promise.all(sources.map((n) => setUser(n, name, sourcePassword, sourceRules(task.heartbeat.key))));
+  await Promise.all(sources.map((n) => setUser(n, name, sourcePassword, sourceRules(task.heartbeat.key, spec.verify !== undefined))));
   await Promise.all(destinations.map((n) => setUser(n, name, destinationPassword, DESTINATION_RULES)));
   return {
     ...spec,

@@ -131,6 +131,11 @@ export function formatStatus(s: TaskStatus, now: number, opts: FormatOptions = {
   if (s.lastError && !s.nodes.some((n) => n.lastError?.message === s.lastError!.message && n.lastError?.at === s.lastError!.at)) {
     lines.push(paint(errorLine('  last error ', s.lastError, now), '31', c));
   }
+  const v = s.lastVerify;
+  if (v) {
+    const what = v.error ? `could not run: ${v.error}` : v.consistent ? `consistent, ${v.keysCompared} keys compared` : `${v.differences} differences in ${v.keysCompared} keys (first: db${v.firstDifferences[0]?.db} ${JSON.stringify(v.firstDifferences[0]?.key)} ${v.firstDifferences[0]?.problem})`;
+    lines.push(paint(`  verify     ${what}, ${age(v.at, now)}`, v.consistent && !v.error ? '32' : '31', c));
+  }
   const counts = new Map<string, number>();
   for (const p of s.prechecks) counts.set(p.result, (counts.get(p.result) ?? 0) + 1);
   if (s.prechecks.length) {

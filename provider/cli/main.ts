@@ -8,7 +8,9 @@ Usage:
   redis-sync run --config task.json [--state-dir DIR]      run a task in the foreground (the daemon's body)
   redis-sync start --config task.json [--state-dir DIR]    start a task's detached daemon unless it runs (prints its pid)
   redis-sync precheck --config task.json [--json]          run the prechecks only, from this machine
-  redis-sync verify --config task.json [--json]            compare source and destination key by key
+  redis-sync verify --config task.json [--json]            compare source and destination key by key, while the
+                    [--sample SHARE|KEYS] [--repair]       task runs at its applied offsets (writes in flight are
+                    [--quiet]                              no difference); --repair copies differing keys again
   redis-sync status [TASK] [--watch [--count N]] [--json]  a task's state, offsets, lag and full-sync progress
                                                            (--watch redraws every 0.5 s until Ctrl-C)
   redis-sync list [--json]                                 one line per task: state, daemon alive, lag, updated

@@ -1,6 +1,6 @@
 // The daemon's metrics, read from its live TaskStatus at each scrape (nothing is kept twice), plus error counters
 // that count each new lastError the status shows. docs/metrics.md documents every name of METRICS.
-import type { NodeStatus, TaskState, TaskStatus } from '../state/status';
+import type { NodeStatus, TaskState, TaskStatus, VerifyResult } from '../state/status';
 import type { Family, MetricType } from './exposition';
 
 export const STATES: TaskState[] = ['Prechecking', 'Initializing', 'Synchronizing', 'Retrying', 'Failed', 'Stopped'];
@@ -51,9 +51,22 @@ export const STATE_METRIC = 'redis_sync_state';
 export const TASK_STATE_METRIC = 'redis_sync_task_state';
 export const START_METRIC = 'redis_sync_start_time_seconds';
 
+/** The last periodic verify (spec.verify), per task; no sample before the first. */
+const VERIFY_METRICS: Array<{ name: string; help: string; value: (v: VerifyResult) => number }> = [
+  { name: 'redis_sync_verify_consistent', help: 'Whether the last periodic verify found the sampled keys equal on both sides: 1 or 0 (0 too when it could not run).',
+    value: (v) => (v.consistent && v.error === null ? 1 : 0) },
+  { name: 'redis_sync_verify_differences', help: 'Differences the last periodic verify found (keys changed on the destination behind the task\'s back).',
+    value: (v) => v.differences },
+  { name: 'redis_sync_verify_keys_compared', help: 'Keys the last periodic verify compared.',
+    value: (v) => v.keysCompared },
+  { name: 'redis_sync_verify_timestamp_seconds', help: 'When the last periodic verify finished, in seconds since the Unix epoch.',
+    value: (v) => Math.floor(Date.parse(v.at) / 1000) },
+];
+
 /** Every metric name the endpoint serves, for the docs and their test. */
 export const METRIC_NAMES: string[] = [
   ...NODE_METRICS.map((m) => m.name), ERRORS_METRIC, STATE_METRIC, TASK_STATE_METRIC, TASK_ERRORS_METRIC, START_METRIC,
+  ...VERIFY_METRICS.map((m) => m.name),
 ];
 
 /**
@@ -113,5 +126,7 @@ export function taskFamilies(s: TaskStatus, errors: ErrorCounter): Family[] {
     name: START_METRIC, type: 'gauge', help: 'When the daemon started, in seconds since the Unix epoch.',
     samples: [{ labels: { task }, value: Math.floor(Date.parse(s.startedAt) / 1000) }],
   });
+  const v = s.lastVerify;
+  for (const m of VERIFY_METRICS) families.push({ name: m.name, type: 'gauge', help: m.help, samples: v ? [{ labels: { task }, value: m.value(v) }] : [] });
   return families;
 }

@@ -12,6 +12,8 @@ import { parseHolder, describeHolder } from '../state/lease';
 import { formatHostPort } from '../spec/address';
 import type { NodeAddress } from '../spec/types';
 import { discoverCluster, formatSlots, slotRangesOf } from '../cluster/topology';
+import { measureCapacity } from './capacity-facts';
+import { capacityItems } from './capacity-check';
 
 export async function runPrechecks(spec: TaskSpec, opts: { resuming: boolean }): Promise<PrecheckItem[]> {
   const task = resolveTask(spec);
@@ -24,10 +26,20 @@ export async function runPrechecks(spec: TaskSpec, opts: { resuming: boolean }):
     Promise.all(dst.nodes.map((n) => readNodeFacts(n))),
   ]);
   const ignored = new Set(spec.ignorePrechecks ?? []);
-  const owned = (await ownershipItems(task.id, spec.destination.mode === 'cluster' ? dst.nodes : task.destinationNodes))
-    .map((i) => (ignored.has(i.id) ? { ...i, result: 'ignored' as const, message: `${i.message} (ignored by ignorePrechecks)` } : i));
+  const capacity = source.some((f) => f.error) ? [] : await capacityChecks(task.id, src.masters, spec.destination.mode === 'cluster' ? null : task.destinationNodes[0]);
+  const owned = [...(await ownershipItems(task.id, spec.destination.mode === 'cluster' ? dst.nodes : task.destinationNodes)), ...capacity]
+    .map((i) => (ignored.has(i.id) && i.result !== 'passed' ? { ...i, result: 'ignored' as const, message: `${i.message} (ignored by ignorePrechecks)` } : i));
   const unsupported = await inventory(src.nodes, source, destination);
   return [...src.items, ...dst.items, ...evaluate({ spec, source, destination, resuming: opts.resuming, unsupported }), ...owned];
+}
+
+/** Capacity planning (capacity-check.ts); a measurement that fails (CONFIG or DUMP refused) only skips it. */
+async function capacityChecks(taskId: string, masters: NodeAddress[], destination: NodeAddress | null): Promise<PrecheckItem[]> {
+  try {
+    return capacityItems(await measureCapacity(masters, destination, taskId));
+  } catch (err) {
+    return [{ id: 'source-capacity', result: 'warning', message: `could not estimate the full sync's duration and the source's write rate: ${(err as Error).message}` }];
+  }
 }
 
 /**
@@ -68,13 +80,13 @@ async function inventory(nodes: NodeAddress[], source: NodeFacts[], destination:
  * For a cluster, the prechecks run on every node it reports (all must accept the task's password; every master
  * must answer PSYNC), and its slots must all be served with none migrating or importing.
  */
-async function expandCluster(side: 'source' | 'destination', mode: string, seeds: NodeAddress[]): Promise<{ nodes: NodeAddress[]; items: PrecheckItem[] }> {
-  if (mode !== 'cluster') return { nodes: seeds, items: [] };
+async function expandCluster(side: 'source' | 'destination', mode: string, seeds: NodeAddress[]): Promise<{ nodes: NodeAddress[]; masters: NodeAddress[]; items: PrecheckItem[] }> {
+  if (mode !== 'cluster') return { nodes: seeds, masters: seeds.slice(0, 1), items: [] };
   let topology;
   try {
     topology = await discoverCluster(seeds);
   } catch {
-    return { nodes: seeds, items: [] }; // the connectivity and mode checks say why
+    return { nodes: seeds, masters: [], items: [] }; // the connectivity and mode checks say why
   }
   const items: PrecheckItem[] = [];
   const id = `${side}-cluster-slots`;
@@ -94,7 +106,7 @@ async function expandCluster(side: 'source' | 'destination', mode: string, seeds
     const key = `${n.host}:${n.port}`;
     return !seen.has(key) && seen.add(key);
   });
-  return { nodes, items };
+  return { nodes, masters: topology.masters.map((m) => m.address), items };
 }
 
 /** A readable table of the items that did not pass (all items when verbose). */

@@ -19,6 +19,7 @@ import { runnerFor, sameRunner } from '../runner/select-runner';
 import type { Runner } from '../runner/runner';
 import { grantAccess, revokeAccess } from '../access/acl-users';
 import { propsToSpec, containsUnknown, OUTPUT_KEYS } from './props';
+import { runCutover, type CutoverResult } from '../cutover/cutover';
 
 type Props = Record<string, unknown>;
 
@@ -91,6 +92,8 @@ export async function diff(id: string, olds: Props, news: Props): Promise<{ chan
   const keys = new Set([...Object.keys(olds), ...Object.keys(news)].filter((k) => !OUTPUT_KEYS.has(k) && k !== '__provider'));
   const changed = [...keys].filter((k) => JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null));
   if (changed.length > 0 || containsUnknown(news)) return { changes: true, replaces: [], deleteBeforeReplace: false };
+  // A task cut over stopped on purpose: its daemon is not restarted.
+  if (olds.cutoverResult) return { changes: false, replaces: [], deleteBeforeReplace: false };
   // Unchanged inputs, but a task whose daemon is gone (anywhere: its lease expired) is restarted by this `up`.
   const why = await whyNotRunning(id, olds);
   if (why) info(`${String(olds.name)}: ${why}: pulumi up restarts it from its checkpoint`);
@@ -239,7 +242,7 @@ async function outputs(id: string, inputs: Props, runner: Runner, prechecks: Pre
   return {
     ...Object.fromEntries(Object.entries(inputs).filter(([k]) => !OUTPUT_KEYS.has(k))),
     taskId: id,
-    state: running ? status?.state ?? 'Starting' : status?.state === 'Failed' ? 'Failed' : 'DaemonNotRunning',
+    state: inputs.cutoverResult ? 'CutOver' : running ? status?.state ?? 'Starting' : status?.state === 'Failed' ? 'Failed' : 'DaemonNotRunning',
     daemonPid: holder?.pid ?? localPid ?? 0,
     daemonRunning: running,
     daemonHost: here ? daemonHost() : { hostname: host, addresses: status?.addresses ?? [] },
@@ -252,6 +255,10 @@ async function outputs(id: string, inputs: Props, runner: Runner, prechecks: Pre
     prechecks: prechecks ?? (inputs.prechecks as PrecheckItem[] | undefined) ?? status?.prechecks ?? [],
     warnings: (prechecks ?? status?.prechecks ?? []).filter((p) => p.result === 'warning').map((p) => `${p.id}: ${p.message}`),
     statusUpdatedAt: status?.updatedAt ?? null,
+    // The daemon's last periodic verify (input verify): drift, as `pulumi refresh` shows it.
+    lastVerify: status?.lastVerify ?? null,
+    // A task cut over keeps that result (and state) until its cutover input is removed.
+    cutoverResult: inputs.cutoverResult ?? null,
     runnerHostKey: runner.hostKey() ?? (typeof inputs.runnerHostKey === 'string' ? inputs.runnerHostKey : null),
   };
 }
@@ -291,6 +298,8 @@ export async function update(id: string, olds: Props, news: Props): Promise<{ ou
   const moved = !sameRunner(oldSpec, spec);
   // The same host keeps the host key it was pinned to at create; a new host is trusted on first use (or its hostKey).
   const newProps = { ...news, runnerHostKey: moved ? undefined : olds.runnerHostKey };
+  // A cutover alone (isCutover: no other input changed, so the same runner): the running task is cut over, not restarted.
+  if (isCutover(olds, news)) return { outs: await withRunner(newProps, (runner) => cutover(id, spec, newProps, runner)) };
   return withRunner(olds, (oldRunner) => withRunner(newProps, async (runner) => {
     const resync = news.clearDestinationOnUpdate === true || layoutChanged(olds, news);
     // Resuming only where the destination holds this task's checkpoint: another server, or one that came back empty or
@@ -318,6 +327,24 @@ export async function update(id: string, olds: Props, news: Props): Promise<{ ou
     if (movedAway(olds, news, 'source')) await removeHeartbeats(oldSpec);
     return { outs: await outputs(id, { ...newProps, runnerHostKey: runner.hostKey() }, runner, prechecks) };
   }));
+}
+
+/** A cutover was added (or changed) and nothing else: the running task is cut over, not restarted. */
+function isCutover(olds: Props, news: Props): boolean {
+  if (!news.cutover || olds.cutoverResult) return false;
+  const keys = new Set([...Object.keys(olds), ...Object.keys(news)].filter((k) => !OUTPUT_KEYS.has(k) && k !== '__provider' && k !== 'cutover'));
+  return [...keys].every((k) => JSON.stringify(olds[k] ?? null) === JSON.stringify(news[k] ?? null));
+}
+
+/**
+ * The migration moment: pause the source's writes, wait for the task to apply them, verify; then stop the task (the
+ * destination is the primary now). A failure leaves the task running and the source unpaused (runCutover).
+ */
+async function cutover(id: string, spec: TaskSpec, news: Props, runner: Runner): Promise<Props> {
+  const result: CutoverResult = await runCutover(spec, spec.cutover ?? {});
+  info(`${spec.name}: cut over: source offsets ${JSON.stringify(result.sourceOffsets)} applied, verify consistent (${result.verify.keysCompared} keys), writes paused ${result.pauseMs} ms so far, until ${result.pausedUntil}`);
+  await stopTask(spec, runner);
+  return outputs(id, { ...news, cutoverResult: result, runnerHostKey: runner.hostKey() }, runner, null);
 }
 
 function movedAway(olds: Props, news: Props, side: 'source' | 'destination'): boolean {

@@ -62,6 +62,10 @@ export interface TaskSpec {
   waitFor?: 'started' | 'synchronizing';
   waitTimeoutSeconds?: number;
   metrics?: { port: number };
+  /** A periodic sampled verify in the daemon (provider/task/drift-check.ts). */
+  verify?: { everyMinutes: number; sample?: number };
+  /** Cut over to the destination at the next update (provider/cutover/cutover.ts). */
+  cutover?: { pauseSeconds?: number; waitSeconds?: number; verifySample?: number };
   access?: { createUsers?: boolean };
   /** Where the daemon runs (the Pulumi resource only): this machine (absent, local) or a sync host over SSH. */
   runner?: RunnerSpec;

@@ -44,6 +44,24 @@ export interface PrecheckItem {
   node?: string;
 }
 
+/** The last periodic verify (spec.verify): drift of the destination, as `pulumi refresh` and the metrics show it. */
+export interface VerifyResult {
+  at: string; // ISO time it finished
+  durationMs: number;
+  consistent: boolean;
+  keysCompared: number;
+  /** The share of the keys compared. */
+  sampled: number | null;
+  /** Keys that differ at a settled point (each counted once per kind of difference). */
+  differences: number;
+  /** Different in the first pass, equal once the destination applied the offset: writes in flight. */
+  inFlight: number;
+  unsettled: number;
+  firstDifferences: Array<{ db: number; key: string; problem: string; detail: string }>;
+  /** Why the verify could not run (a server unreachable, a command refused); null when it ran. */
+  error: string | null;
+}
+
 export interface TaskStatus {
   task: string;
   /** The task id (state/task-keys.ts); absent in a status written before ids existed. */
@@ -60,6 +78,8 @@ export interface TaskStatus {
   prechecks: PrecheckItem[];
   /** Set when a cluster source's masters or slots changed since the task started: the task needs reconfiguring. */
   topologyChanged?: string | null;
+  /** The last periodic verify; absent without spec.verify or before the first. */
+  lastVerify?: VerifyResult | null;
 }
 
 /** The largest replication lag over the streams that measured one; null when none has (or no status). */

@@ -32,6 +32,7 @@ import { writerClientName } from '../state/fence-clients';
 import { LeaseKeeper } from './lease-keeper';
 import { Takeover } from './takeover';
 import { startMetricsServer } from '../metrics/server';
+import { DriftCheck } from './drift-check';
 
 export interface RunOptions {
   stateDir: string;
@@ -124,6 +125,8 @@ export class TaskRunner {
     this.statusTimer = setInterval(() => this.writeStatus(), 250);
     this.statusTimer.unref();
     const metrics = this.task.spec.metrics ? await startMetricsServer(() => this.status, this.task.spec.metrics.port, this.log) : null;
+    const drift = new DriftCheck(this.task.spec, this.status, this.log);
+    drift.start();
     let retryStartedAt: number | null = null;
     let backoff = BACKOFF_MIN_MS;
     for (let attemptNo = 1; !this.stopping; attemptNo++) {
@@ -153,6 +156,7 @@ export class TaskRunner {
       await this.sleep(backoff);
       backoff = Math.min(backoff * 2, BACKOFF_MAX_MS);
     }
+    await drift.stop();
     await this.checkpoint.close();
     if (this.status.state !== 'Failed') this.status.state = 'Stopped';
     for (const n of this.status.nodes) if (n.state !== 'Failed') n.state = this.status.state;

@@ -47,6 +47,11 @@ export class EndpointReader {
     return c;
   }
 
+  /** A connection of its own (the caller closes it): for WATCH, which is per connection. */
+  dedicated(addr: string, db: number): Promise<RespClient> {
+    return RespClient.connect(parseNodeAddress(addr, this.spec), db);
+  }
+
   /** The master that owns key. */
   nodeFor(key: Buffer): string {
     if (!this.slotOwner) return this.masterAddrs[0];

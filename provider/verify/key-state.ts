@@ -1,6 +1,6 @@
 // What verification reads of each key on one side: type and PTTL in one pipelined pass, then, for the keys that
 // need comparing, the whole value in a second pass, each pass one pipeline per owning node.
-import type { EndpointReader } from './endpoint-reader';
+import type { RespClient } from './resp-client';
 import { printableBytes } from '../writer/command-text';
 import { asBuffer, asNumber, type Call, type Reply } from './redis-calls';
 import { stringCanonical, listCanonical, setCanonical, zsetCanonical, hashCanonical, hashFields, type Canonical } from './canonical';
@@ -15,8 +15,14 @@ export interface KeyHead {
   pttl: number;
 }
 
+/** Where reads go: an EndpointReader (routed, shared clients), or one pinned connection (a WATCHing recheck). */
+export interface KeyReader {
+  nodeFor(key: Buffer): string;
+  client(addr: string, db: number): Promise<RespClient>;
+}
+
 /** Groups batch positions by owning node so each pipeline goes to one node. */
-function byNode(reader: EndpointReader, keys: readonly Buffer[]): Map<string, number[]> {
+function byNode(reader: KeyReader, keys: readonly Buffer[]): Map<string, number[]> {
   const groups = new Map<string, number[]>();
   keys.forEach((k, i) => {
     const node = reader.nodeFor(k);
@@ -26,7 +32,7 @@ function byNode(reader: EndpointReader, keys: readonly Buffer[]): Map<string, nu
 }
 
 /** Runs per-key calls (callsFor returns the calls of one key) grouped by node; replies per key, in key order. */
-async function perKey(reader: EndpointReader, db: number, keys: readonly Buffer[], callsFor: (k: Buffer, i: number) => Call[]): Promise<Reply[][]> {
+async function perKey(reader: KeyReader, db: number, keys: readonly Buffer[], callsFor: (k: Buffer, i: number) => Call[]): Promise<Reply[][]> {
   const out: Reply[][] = new Array(keys.length);
   await Promise.all([...byNode(reader, keys)].map(async ([node, idx]) => {
     const calls: Call[] = [];
@@ -43,12 +49,12 @@ async function perKey(reader: EndpointReader, db: number, keys: readonly Buffer[
   return out;
 }
 
-export async function readHeads(reader: EndpointReader, db: number, keys: readonly Buffer[]): Promise<KeyHead[]> {
+export async function readHeads(reader: KeyReader, db: number, keys: readonly Buffer[]): Promise<KeyHead[]> {
   const replies = await perKey(reader, db, keys, (k) => [['TYPE', k], ['PTTL', k]]);
   return replies.map(([t, p]) => ({ type: asBuffer(t).toString('latin1'), pttl: asNumber(p) }));
 }
 
-export async function readExists(reader: EndpointReader, db: number, keys: readonly Buffer[]): Promise<boolean[]> {
+export async function readExists(reader: KeyReader, db: number, keys: readonly Buffer[]): Promise<boolean[]> {
   const replies = await perKey(reader, db, keys, (k) => [['EXISTS', k]]);
   return replies.map(([r]) => asNumber(r) === 1);
 }
@@ -78,7 +84,7 @@ function canonicalOf(type: string, r: Reply, form: ValueForm): Canonical {
 }
 
 /** Values of keys (types[i] is the type both sides agree on); null where the key vanished meanwhile. */
-export async function readValues(reader: EndpointReader, db: number, keys: readonly Buffer[], types: readonly string[], form: ValueForm): Promise<Array<Canonical | null>> {
+export async function readValues(reader: KeyReader, db: number, keys: readonly Buffer[], types: readonly string[], form: ValueForm): Promise<Array<Canonical | null>> {
   const portable = (i: number): boolean => types[i] === 'stream' && !form.streamFull;
   const replies = await perKey(reader, db, keys, (k, i) => (portable(i) ? portableStreamCalls(k) : valueCall(types[i], k)));
   const values = replies.map(([r], i) => {
@@ -91,7 +97,7 @@ export async function readValues(reader: EndpointReader, db: number, keys: reado
 }
 
 /** Streams read without XINFO STREAM FULL: a second pass per group for its pending entries and consumers. */
-async function addPortableStreams(reader: EndpointReader, db: number, keys: readonly Buffer[], types: readonly string[], replies: Reply[][], values: Array<Canonical | null>): Promise<void> {
+async function addPortableStreams(reader: KeyReader, db: number, keys: readonly Buffer[], types: readonly string[], replies: Reply[][], values: Array<Canonical | null>): Promise<void> {
   const streams = keys.map((_, i) => i).filter((i) => types[i] === 'stream' && !(replies[i][0] instanceof Error) && replies[i][0] !== null);
   const groups = new Map(streams.map((i) => [i, groupNames(replies[i][2])]));
   const more = await perKey(reader, db, streams.map((i) => keys[i]), (k, j) => groups.get(streams[j])!.flatMap((g) => portableGroupCalls(k, g)));
@@ -103,7 +109,7 @@ async function addPortableStreams(reader: EndpointReader, db: number, keys: read
   });
 }
 
-async function addFieldTtls(reader: EndpointReader, db: number, keys: readonly Buffer[], types: readonly string[], replies: Reply[][], values: Array<Canonical | null>): Promise<void> {
+async function addFieldTtls(reader: KeyReader, db: number, keys: readonly Buffer[], types: readonly string[], replies: Reply[][], values: Array<Canonical | null>): Promise<void> {
   const hashes = keys.map((_, i) => i).filter((i) => types[i] === 'hash' && values[i] !== null);
   const fieldsOf = new Map(hashes.map((i) => [i, hashFields(replies[i][0])]));
   const sub = hashes.map((i) => keys[i]);
@@ -112,4 +118,21 @@ async function addFieldTtls(reader: EndpointReader, db: number, keys: readonly B
     return [['HPEXPIRETIME', k, 'FIELDS', fields.length, ...fields]];
   });
   hashes.forEach((i, j) => { values[i] = hashCanonical(replies[i][0], ttls[j][0]); });
+}
+
+/** Everything compared of one key on one side: value null when the key does not exist (or vanished while read). */
+export interface KeyState {
+  type: string;
+  pttl: number;
+  value: Canonical | null;
+}
+
+/** Head and value of each key, each read by its own type on this side. */
+export async function readStates(reader: KeyReader, db: number, keys: readonly Buffer[], form: ValueForm): Promise<KeyState[]> {
+  const heads = await readHeads(reader, db, keys);
+  const present = keys.map((_, i) => i).filter((i) => heads[i].type !== 'none');
+  const values = await readValues(reader, db, present.map((i) => keys[i]), present.map((i) => heads[i].type), form);
+  const out: KeyState[] = heads.map((h) => ({ ...h, value: null }));
+  present.forEach((i, j) => { out[i].value = values[j]; });
+  return out;
 }

@@ -14,8 +14,13 @@ export function taskKeyFilter(spec: TaskSpec): (key: Buffer) => boolean {
   return (key) => isHeartbeatKey(heartbeat, key) || isInternalKey(key);
 }
 
-/** The task's databases, through its databaseMapping when it has one, without the keys the task adds. */
-export function verifyTask(spec: TaskSpec, opts: Omit<VerifyOptions, 'ignoreKeys' | 'databases' | 'mapDb'> = {}): Promise<VerifyReport> {
-  const mapDb = spec.databaseMapping ? resolveTask(spec).mapDb : undefined;
-  return verify(spec.source, spec.destination, { ...opts, databases: spec.databases, mapDb, ignoreKeys: taskKeyFilter(spec) });
+/**
+ * The task's databases, through its databaseMapping when it has one, without the keys the task adds. While the task
+ * runs, differences are rechecked once its destination applied the source's offset (online: no false alarm from
+ * writes in flight).
+ */
+export function verifyTask(spec: TaskSpec, opts: Omit<VerifyOptions, 'ignoreKeys' | 'databases' | 'mapDb' | 'taskId'> = {}): Promise<VerifyReport> {
+  const task = resolveTask(spec);
+  const mapDb = spec.databaseMapping ? task.mapDb : undefined;
+  return verify(spec.source, spec.destination, { ...opts, databases: spec.databases, mapDb, ignoreKeys: taskKeyFilter(spec), taskId: task.id });
 }

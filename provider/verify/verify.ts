@@ -1,12 +1,25 @@
-// The verify oracle: walks every key of the source (SCAN on each master), compares it with the destination type-,
-// TTL- and value-wise in pipelined batches, then walks the destination for keys the source lacks.
+// The verify oracle: walks every key of the source (SCAN on each master, masters in parallel), compares it with the
+// destination type-, TTL- and value-wise in pipelined batches, then walks the destination for keys the source lacks.
+// What differs in that first pass is rechecked under WATCH once the destination has applied the source's offset
+// (settle.ts), so writes in flight are not reported; with repair, what still differs is copied again (repair.ts).
 import type { EndpointSpec } from '../spec/types';
 import { EndpointReader } from './endpoint-reader';
-import { readHeads, readValues, readExists } from './key-state';
-import { valueDifference, ttlDifference } from './compare';
+import { readStates, readExists } from './key-state';
+import { keyDiffs, summarize } from './key-diff';
 import { Tally, type VerifyReport } from './report';
-import { asArray, asBuffer } from './redis-calls';
-import { valueForm, type ValueForm } from './value-form';
+import { asArray, asBuffer, asNumber } from './redis-calls';
+import { valueForm } from './value-form';
+import { settle, type Difference } from './settle';
+import { openTaskProgress } from './task-progress';
+import type { KeyGroup, WatchContext } from './watched-read';
+import { repairDifferences } from './repair';
+
+export interface VerifyProgress {
+  phase: 'compare' | 'extra' | 'repair';
+  keysCompared: number;
+  /** Source keys to compare (sampled share included); null until counted. */
+  keysExpected: number | null;
+}
 
 export interface VerifyOptions {
   /** Source databases to compare; default: every db with keys on either side (db 0 only for a cluster source). */
@@ -22,15 +35,27 @@ export interface VerifyOptions {
   batchKeys?: number;
   /** Batches compared at once. */
   concurrency?: number;
+  /** The task writing into the destination: differences are rechecked once it applied the source's offset. */
+  taskId?: string;
+  /** Longest wait for the destination to apply an offset (default 30 s). */
+  applyTimeoutMs?: number;
+  /** A share of the keys (0 < x <= 1) or about that many keys (x > 1), picked at random; default every key. */
+  sample?: number;
+  /** Copy every differing key again from the source, fenced against the task's writes, and recheck it. */
+  repair?: boolean;
+  onProgress?: (p: VerifyProgress) => void;
 }
 
 export const DEFAULT_TTL_TOLERANCE_MS = 1000;
 
-interface Sides {
-  source: EndpointReader;
-  destination: EndpointReader;
-  /** How values are read on both sides so that they compare across releases. */
-  form: ValueForm;
+interface Run {
+  ctx: WatchContext;
+  opts: VerifyOptions;
+  tally: Tally;
+  fraction: number;
+  limit: number;
+  expected: number | null;
+  differences: Difference[];
 }
 
 export async function verify(source: EndpointSpec, destination: EndpointSpec, opts: VerifyOptions = {}): Promise<VerifyReport> {
@@ -43,14 +68,24 @@ export async function verify(source: EndpointSpec, destination: EndpointSpec, op
     const dst = await EndpointReader.open(destination, 'destination');
     readers.push(dst);
     const [hs, hd, ss, ds] = await Promise.all([src.hasCommand('HPEXPIRETIME'), dst.hasCommand('HPEXPIRETIME'), src.server(), dst.server()]);
-    const sides: Sides = { source: src, destination: dst, form: valueForm(ss, ds, hs && hd) };
     const mapDb = opts.mapDb ?? (dst.isCluster ? () => 0 : (db: number) => db);
+    const progress = opts.taskId ? await openTaskProgress(src, dst, opts.taskId, dst.isCluster ? 0 : mapDb(opts.databases?.[0] ?? 0)) : null;
+    const ctx: WatchContext = { source: src, destination: dst, progress, form: valueForm(ss, ds, hs && hd), applyTimeoutMs: opts.applyTimeoutMs ?? 30_000 };
+    const dbs = await databases(ctx, opts);
+    const run: Run = { ctx, opts, tally, fraction: 1, limit: Infinity, expected: null, differences: [] };
+    await planSample(run, dbs);
+    tally.report.online = progress !== null;
+    tally.report.sampled = opts.sample === undefined ? null : run.fraction;
     const targets = new Map<number, number[]>();
-    for (const db of await databases(sides, opts)) {
-      await compareDb(sides, db, mapDb(db), opts, tally);
+    for (const db of dbs) {
+      await compareDb(run, db, mapDb(db));
       targets.set(mapDb(db), [...(targets.get(mapDb(db)) ?? []), db]);
     }
-    for (const [dstDb, srcDbs] of targets) await findExtraInDb(sides, dstDb, srcDbs, opts, tally);
+    for (const [dstDb, srcDbs] of targets) await findExtraInDb(run, dstDb, srcDbs);
+    if (opts.repair && run.differences.length > 0) {
+      opts.onProgress?.({ phase: 'repair', keysCompared: tally.report.keysCompared, keysExpected: run.expected });
+      tally.report.repair = await repairDifferences(ctx, run.differences, opts.ttlToleranceMs ?? DEFAULT_TTL_TOLERANCE_MS, opts.maxMismatches ?? 100);
+    }
   } finally {
     await Promise.all(readers.map((r) => r.close()));
   }
@@ -58,13 +93,31 @@ export async function verify(source: EndpointSpec, destination: EndpointSpec, op
   return tally.report;
 }
 
-async function databases(sides: Sides, opts: VerifyOptions): Promise<number[]> {
-  if (sides.source.isCluster) return [0];
+async function databases(ctx: WatchContext, opts: VerifyOptions): Promise<number[]> {
+  if (ctx.source.isCluster) return [0];
   if (opts.databases) return opts.databases;
-  const a = await sides.source.databasesWithKeys();
+  const a = await ctx.source.databasesWithKeys();
   // Without a mapping, a destination db the source lacks entirely is compared too (all its keys are extra).
-  const b = opts.mapDb || sides.destination.isCluster ? [] : await sides.destination.databasesWithKeys();
+  const b = opts.mapDb || ctx.destination.isCluster ? [] : await ctx.destination.databasesWithKeys();
   return [...new Set([...a, ...b])].sort((x, y) => x - y);
+}
+
+/** The share of keys to keep and, for a number of keys, when to stop; counts the source's keys for the progress. */
+async function planSample(run: Run, dbs: number[]): Promise<void> {
+  let total = 0;
+  for (const node of run.ctx.source.masters) {
+    for (const db of dbs) total += asNumber(await (await run.ctx.source.client(node, db)).call('DBSIZE'));
+  }
+  const s = run.opts.sample;
+  if (s !== undefined && s > 1) {
+    run.fraction = total === 0 ? 1 : Math.min(1, s / total);
+    run.limit = s;
+  } else if (s !== undefined && s > 0) run.fraction = Math.min(1, s);
+  run.expected = Math.min(run.limit, Math.round(total * run.fraction));
+}
+
+function progress(run: Run, phase: VerifyProgress['phase']): void {
+  run.opts.onProgress?.({ phase, keysCompared: run.tally.report.keysCompared, keysExpected: run.expected });
 }
 
 /**
@@ -72,68 +125,76 @@ async function databases(sides: Sides, opts: VerifyOptions): Promise<number[]> {
  * rather than remembering the source's keys: memory stays flat and a 1M-key Set cost more in GC than the EXISTS
  * pass (26 s vs 17 s for 1M keys). A key SCAN returns twice (only if the table is resized mid-walk) is compared twice.
  */
-async function compareDb(sides: Sides, srcDb: number, dstDb: number, opts: VerifyOptions, tally: Tally): Promise<void> {
-  const pool = new BatchPool(opts.concurrency ?? 16);
-  await scanAll(sides.source, srcDb, opts, (keys) => pool.run(() => compareBatch(sides, { src: srcDb, dst: dstDb }, keys, opts, tally)));
-  await pool.drain();
+async function compareDb(run: Run, srcDb: number, dstDb: number): Promise<void> {
+  const pool = new BatchPool(run.opts.concurrency ?? 16);
+  await scanAll(run, run.ctx.source, srcDb, pool, (keys) => compareBatch(run, srcDb, dstDb, keys), 'compare');
 }
 
 /** Destination keys of dstDb found in none of the source dbs copied into it. */
-async function findExtraInDb(sides: Sides, dstDb: number, srcDbs: number[], opts: VerifyOptions, tally: Tally): Promise<void> {
-  const pool = new BatchPool(opts.concurrency ?? 16);
-  await scanAll(sides.destination, dstDb, opts, (keys) => pool.run(() => findExtra(sides, dstDb, srcDbs, keys, tally)));
-  await pool.drain();
+async function findExtraInDb(run: Run, dstDb: number, srcDbs: number[]): Promise<void> {
+  const pool = new BatchPool(run.opts.concurrency ?? 16);
+  await scanAll(run, run.ctx.destination, dstDb, pool, (keys) => findExtra(run, dstDb, srcDbs, keys), 'extra');
 }
 
-/** Calls onBatch with each SCAN page (ignored keys removed) of every master of the endpoint. */
-async function scanAll(reader: EndpointReader, db: number, opts: VerifyOptions, onBatch: (keys: Buffer[]) => Promise<void>): Promise<void> {
-  const count = opts.batchKeys ?? 1000;
-  for (const node of reader.masters) {
+/** Runs onBatch on each SCAN page (ignored and unsampled keys removed) of every master of the endpoint, in parallel. */
+async function scanAll(run: Run, reader: EndpointReader, db: number, pool: BatchPool, onBatch: (keys: Buffer[]) => Promise<void>, phase: VerifyProgress['phase']): Promise<void> {
+  const count = run.opts.batchKeys ?? 1000;
+  await Promise.all(reader.masters.map(async (node) => {
     const client = await reader.client(node, db);
     let cursor = '0';
     do {
       const [next, page] = asArray(await client.call('SCAN', cursor, 'COUNT', count));
       cursor = asBuffer(next).toString('latin1');
-      const keys = asArray(page).map(asBuffer).filter((k) => !opts.ignoreKeys?.(k));
-      if (keys.length > 0) await onBatch(keys);
-    } while (cursor !== '0');
-  }
+      const keys = asArray(page).map(asBuffer).filter((k) => !run.opts.ignoreKeys?.(k) && (run.fraction >= 1 || Math.random() < run.fraction));
+      if (keys.length > 0) await pool.run(() => onBatch(keys).then(() => progress(run, phase)));
+    } while (cursor !== '0' && run.tally.report.keysCompared < run.limit);
+  }));
+  await pool.drain();
 }
 
-async function compareBatch(sides: Sides, dbs: { src: number; dst: number }, keys: Buffer[], opts: VerifyOptions, tally: Tally): Promise<void> {
-  const db = dbs.src;
-  const [sh, dh] = await Promise.all([readHeads(sides.source, dbs.src, keys), readHeads(sides.destination, dbs.dst, keys)]);
-  const both: number[] = [];
+async function compareBatch(run: Run, srcDb: number, dstDb: number, keys: Buffer[]): Promise<void> {
+  const { ctx, tally } = run;
+  const tolerance = run.opts.ttlToleranceMs ?? DEFAULT_TTL_TOLERANCE_MS;
+  const [ss, ds] = await Promise.all([readStates(ctx.source, srcDb, keys, ctx.form), readStates(ctx.destination, dstDb, keys, ctx.form)]);
+  const candidates: Buffer[] = [];
   keys.forEach((key, i) => {
-    if (sh[i].type === 'none') return; // expired or deleted on the source since SCAN
+    if (ss[i].type === 'none') return; // expired or deleted on the source since SCAN
     tally.report.keysCompared++;
-    if (dh[i].type === 'none') return tally.add(db, key, 'missing on destination', `${sh[i].type} key`);
-    if (sh[i].type !== dh[i].type) return tally.add(db, key, 'type', `${sh[i].type} on source, ${dh[i].type} on destination`);
-    const ttl = ttlDifference(sh[i], dh[i], opts.ttlToleranceMs ?? DEFAULT_TTL_TOLERANCE_MS);
-    if (ttl) tally.add(db, key, 'ttl', ttl);
-    both.push(i);
+    if (keyDiffs(ss[i], ds[i], tolerance).length > 0) candidates.push(key);
   });
-  const sub = both.map((i) => keys[i]);
-  const types = both.map((i) => sh[i].type);
-  const [sv, dv] = await Promise.all([
-    readValues(sides.source, dbs.src, sub, types, sides.form),
-    readValues(sides.destination, dbs.dst, sub, types, sides.form),
-  ]);
-  sub.forEach((key, j) => {
-    const s = sv[j];
-    const d = dv[j];
-    if (!s) return;
-    if (!d) return tally.add(db, key, 'missing on destination', `${types[j]} key vanished while reading`);
-    const diff = valueDifference(s, d);
-    if (diff) tally.add(db, key, 'value', `${types[j]}: ${diff}`);
-  });
+  await recheck(run, srcDb, dstDb, srcDb, candidates);
 }
 
-async function findExtra(sides: Sides, dstDb: number, srcDbs: number[], keys: Buffer[], tally: Tally): Promise<void> {
-  const found = await Promise.all(srcDbs.map((db) => readExists(sides.source, db, keys)));
-  keys.forEach((key, i) => {
-    if (!found.some((f) => f[i])) tally.add(dstDb, key, 'extra on destination', `not on source db ${srcDbs.join(',')}`);
-  });
+async function findExtra(run: Run, dstDb: number, srcDbs: number[], keys: Buffer[]): Promise<void> {
+  const found = await Promise.all(srcDbs.map((db) => readExists(run.ctx.source, db, keys)));
+  const extra = keys.filter((_, i) => !found.some((f) => f[i]));
+  // Several source dbs copied into one: a key is extra only if none has it, which one WATCHed read cannot tell.
+  if (srcDbs.length > 1) {
+    for (const key of extra) run.tally.add(dstDb, key, 'extra on destination', `not on source db ${srcDbs.join(',')}`);
+    return;
+  }
+  await recheck(run, srcDbs[0], dstDb, dstDb, extra);
+}
+
+/** Settles the candidates per source master (settle.ts) and tallies what really differs. */
+async function recheck(run: Run, srcDb: number, dstDb: number, reportDb: number, candidates: Buffer[]): Promise<void> {
+  const byNode = new Map<string, Buffer[]>();
+  for (const key of candidates) {
+    const node = run.ctx.source.nodeFor(key);
+    (byNode.get(node) ?? byNode.set(node, []).get(node)!).push(key);
+  }
+  const tolerance = run.opts.ttlToleranceMs ?? DEFAULT_TTL_TOLERANCE_MS;
+  await Promise.all([...byNode].map(async ([node, keys]) => {
+    const group: KeyGroup = { node, srcDb, dstDb, keys };
+    const r = await settle(run.ctx, group, tolerance);
+    run.tally.report.inFlight = (run.tally.report.inFlight ?? 0) + r.settled;
+    for (const u of r.unsettled) run.tally.unsettled(reportDb, u.key, u.reason);
+    for (const d of r.differences) {
+      run.differences.push(d);
+      const more = { source: summarize(d.source), destination: summarize(d.destination), sourceOffset: d.sourceOffset, destinationOffset: d.destinationOffset };
+      for (const x of d.diffs) run.tally.add(x.problem === 'extra on destination' ? dstDb : srcDb, d.key, x.problem, x.problem === 'extra on destination' ? `${x.detail} db ${srcDb}` : x.detail, more);
+    }
+  }));
 }
 
 /** Runs up to `limit` batches at once; run() waits for a free slot, so SCAN never races far ahead. */

@@ -75,3 +75,35 @@ test('verify command ignores the heartbeat key and follows databaseMapping; "use
     await a.stop();
   }
 });
+
+test('verify --repair copies the differing keys again (values, TTLs, extra keys deleted) and says what it repaired', async () => {
+  const a = await startRedis();
+  try {
+    const b = await startRedis();
+    try {
+      await a.client().set('same', '1');
+      await b.client().set('same', '1');
+      await a.client().set('changed', 'source value', 'PX', 600_000);
+      await b.client().set('changed', 'other');
+      await a.client().rpush('missing', 'x', 'y');
+      await b.client().set('extra', 'z');
+      const spec: TaskSpec = { name: 't3', source: { mode: 'standalone', nodes: [a.addr] }, destination: { mode: 'standalone', nodes: [b.addr] } };
+      const r = await captured(() => verifyCommand(spec, { json: false, repair: true }));
+      assert.equal(r.code, 0, r.out);
+      assert.match(r.out, /source: +string 12 bytes "source value" PTTL \d+/);
+      assert.match(r.out, /repair: 3 keys repaired/);
+      assert.match(r.out, /db0 "extra": deleted/);
+      assert.equal(await b.client().get('changed'), 'source value');
+      assert.ok((await b.client().pttl('changed')) > 590_000);
+      assert.deepEqual(await b.client().lrange('missing', 0, -1), ['x', 'y']);
+      assert.equal(await b.client().exists('extra'), 0);
+      const again = await captured(() => verifyCommand(spec, { json: false }));
+      assert.equal(again.code, 0, again.out);
+      assert.match(again.out, /CONSISTENT: 3 keys compared/);
+    } finally {
+      await b.stop();
+    }
+  } finally {
+    await a.stop();
+  }
+});
