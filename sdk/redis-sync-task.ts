@@ -2,6 +2,9 @@
 // refresh` reads the daemon's status into the outputs, `pulumi destroy` stops it and removes what it added.
 import * as pulumi from '@pulumi/pulumi';
 import type { TaskSpec, EndpointSpec, RunnerSpec } from '../provider/spec/types';
+// Types only: the outputs as the daemon writes them; nothing of the provider is loaded at import.
+import type { FullSyncProgress, VerifyResult } from '../provider/state/status';
+import type { CutoverResult } from '../provider/cutover/cutover';
 
 /**
  * Every level may be an Output of another resource (`heartbeat: { intervalMs: cfg.requireNumber('hb') }`, a VM's
@@ -37,35 +40,16 @@ export interface SyncStreamOutput {
   lagMs: number | null;
   commandsApplied: number;
   reconnects: number;
-  fullSync: { bytesDone: number; bytesTotal: number | null; keysDone: number; keysExpected: number | null; startedAt: string | null; finishedAt: string | null };
+  fullSync: FullSyncProgress;
 }
 
 export interface PrecheckOutput { id: string; result: string; message: string; node?: string }
 
 /** What the cutover input did (state CutOver): the paused source's offsets, the destination's, the pause, the verify. */
-export interface CutoverOutput {
-  state: 'CutOver';
-  at: string;
-  sourceOffsets: Record<string, number>;
-  appliedOffsets: Record<string, number>;
-  pauseMs: number;
-  pausedUntil: string;
-  verify: VerifyOutput;
-}
+export type CutoverOutput = CutoverResult;
 
 /** The daemon's last periodic verify (input `verify`): drift of the destination. */
-export interface VerifyOutput {
-  at: string;
-  durationMs: number;
-  consistent: boolean;
-  keysCompared: number;
-  sampled: number | null;
-  differences: number;
-  inFlight: number;
-  unsettled: number;
-  firstDifferences: Array<{ db: number; key: string; problem: string; detail: string }>;
-  error: string | null;
-}
+export type VerifyOutput = VerifyResult;
 
 /** The real implementation is loaded when a method runs, so the serialized provider stays a few lines long. */
 function impl(): typeof import('../provider/pulumi/provider') {

@@ -13,7 +13,7 @@ const GROUP_FIELDS = ['last-delivered-id', 'pel-count'];
 const GROUP_FIELDS_IF_KNOWN = ['entries-read', 'lag'];
 
 /** A flat [name, value, name, value...] reply as a map by name. */
-function mapOf(r: Reply): Map<string, Reply> {
+export function mapOf(r: Reply): Map<string, Reply> {
   const flat = asArray(r);
   const m = new Map<string, Reply>();
   for (let i = 0; i + 1 < flat.length; i += 2) m.set(asBuffer(flat[i]).toString('latin1'), flat[i + 1]);
@@ -21,7 +21,7 @@ function mapOf(r: Reply): Map<string, Reply> {
 }
 
 /** Any nested reply as unambiguous bytes. */
-function flatten(r: Reply | undefined): Buffer {
+export function flatten(r: Reply | undefined): Buffer {
   if (r === undefined || r === null) return Buffer.from('-');
   if (Array.isArray(r)) return Buffer.concat([Buffer.from(`*${r.length}:`), joinParts(r.map(flatten))]);
   return Buffer.concat([Buffer.from('$'), asBuffer(r)]);

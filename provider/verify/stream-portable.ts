@@ -4,6 +4,7 @@
 // either lacks FULL, so the parts compare.
 import { asArray, asBuffer, asNumber, type Call, type Reply } from './redis-calls';
 import { joinParts, type Canonical } from './canonical';
+import { mapOf, flatten } from './stream-canonical';
 
 /** First pass, per stream key. */
 export function portableStreamCalls(key: Buffer): Call[] {
@@ -18,19 +19,6 @@ export function groupNames(groups: Reply): Buffer[] {
 /** Second pass, per group. */
 export function portableGroupCalls(key: Buffer, group: Buffer): Call[] {
   return [['XPENDING', key, group, '-', '+', 1_000_000_000], ['XINFO', 'CONSUMERS', key, group]];
-}
-
-function mapOf(r: Reply): Map<string, Reply> {
-  const flat = asArray(r);
-  const m = new Map<string, Reply>();
-  for (let i = 0; i + 1 < flat.length; i += 2) m.set(asBuffer(flat[i]).toString('latin1'), flat[i + 1]);
-  return m;
-}
-
-function flatten(r: Reply | undefined): Buffer {
-  if (r === undefined || r === null) return Buffer.from('-');
-  if (Array.isArray(r)) return Buffer.concat([Buffer.from(`*${r.length}:`), joinParts(r.map(flatten))]);
-  return Buffer.concat([Buffer.from('$'), asBuffer(r)]);
 }
 
 export function portableStreamCanonical(info: Reply, range: Reply, groups: Reply, perGroup: Array<[pending: Reply, consumers: Reply]>): Canonical {
