@@ -112,6 +112,11 @@ export function slotRangesOf(slots: number[]): Array<[number, number]> {
 }
 
 /** For a cluster endpoint, every node it reports (ACL users live on each node); otherwise the nodes as given. */
+/** Every master of a cluster (from its seeds), or the standalone node as given; throws when discovery fails. */
+export async function endpointMasters(mode: string, seeds: NodeAddress[]): Promise<NodeAddress[]> {
+  return mode === 'cluster' ? (await discoverCluster(seeds)).masters.map((m) => m.address) : seeds;
+}
+
 export async function endpointNodesExpanded(mode: string, seeds: NodeAddress[]): Promise<NodeAddress[]> {
   if (mode !== 'cluster') return seeds;
   try {

@@ -11,7 +11,7 @@ import { checkpointKey } from '../state/task-keys';
 import { parseHolder, describeHolder } from '../state/lease';
 import { formatHostPort } from '../spec/address';
 import type { NodeAddress } from '../spec/types';
-import { discoverCluster, formatSlots, slotRangesOf } from '../cluster/topology';
+import { discoverCluster, endpointMasters, formatSlots, slotRangesOf } from '../cluster/topology';
 import { measureCapacity } from './capacity-facts';
 import { capacityItems } from './capacity-check';
 
@@ -122,13 +122,11 @@ export async function destinationHasCheckpoint(spec: TaskSpec): Promise<boolean>
   const task = resolveTask(spec);
   const cluster = spec.destination.mode === 'cluster';
   const db = cluster ? 0 : task.mapDb(task.databases?.[0] ?? 0);
-  let nodes = task.destinationNodes;
-  if (cluster) {
-    try {
-      nodes = (await discoverCluster(nodes)).masters.map((m) => m.address);
-    } catch {
-      return false; // unreachable: the connectivity precheck reports it
-    }
+  let nodes: NodeAddress[];
+  try {
+    nodes = await endpointMasters(spec.destination.mode, task.destinationNodes);
+  } catch {
+    return false; // unreachable: the connectivity precheck reports it
   }
   for (const node of nodes) {
     try {

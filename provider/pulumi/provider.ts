@@ -1,6 +1,7 @@
 // The RedisSyncTask dynamic provider's implementation. The SDK's serialized provider only loads this module and calls
 // it, so what Pulumi stores in the state stays a few lines long whatever this file grows into.
-import { hostname, networkInterfaces } from 'node:os';
+import { hostname } from 'node:os';
+import { hostAddresses } from '../state/host';
 import { randomBytes } from 'node:crypto';
 import type { TaskSpec } from '../spec/types';
 import { specProblems } from '../spec/validate';
@@ -9,7 +10,7 @@ import { defaultStateDir } from '../state/files';
 import { maxLagMs, type PrecheckItem, type TaskStatus } from '../state/status';
 import { formatPrecheckTable } from '../precheck/run-prechecks';
 import { withClient, scanMatch } from '../precheck/node-facts';
-import { discoverCluster } from '../cluster/topology';
+import { endpointMasters } from '../cluster/topology';
 import type { NodeAddress } from '../spec/types';
 import { destinationKeyPatterns, TASK_META_DB } from '../state/task-keys';
 import { readRemoteTask, stopRemoteTask, type RemoteTask } from '../state/remote-task';
@@ -274,10 +275,6 @@ function daemonHost(): { hostname: string; addresses: string[] } {
   return { hostname: hostname(), addresses: hostAddresses() };
 }
 
-function hostAddresses(): string[] {
-  return Object.values(networkInterfaces()).flat().filter((a) => a && !a.internal).map((a) => a!.address);
-}
-
 // ---- update ----
 
 /** A layout change: the destination's copy no longer matches what the new spec synchronizes, so it is re-copied. */
@@ -427,12 +424,7 @@ async function removeDestinationKeys(spec: TaskSpec): Promise<void> {
 
 /** Every master of a cluster (heartbeat keys live on each), or the nodes as given. */
 async function nodesOf(mode: string, seeds: NodeAddress[]): Promise<NodeAddress[]> {
-  if (mode !== 'cluster') return seeds;
-  try {
-    return (await discoverCluster(seeds)).masters.map((m) => m.address);
-  } catch {
-    return seeds;
-  }
+  return endpointMasters(mode, seeds).catch(() => seeds);
 }
 
 async function bestEffort(fn: () => Promise<unknown>): Promise<void> {

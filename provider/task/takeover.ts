@@ -7,7 +7,7 @@ import { formatHostPort } from '../spec/address';
 import type { Logger } from '../state/logger';
 import { INTERNAL_KEY_PREFIX } from '../state/task-keys';
 import { killFormerWriters } from '../state/fence-clients';
-import { discoverCluster } from '../cluster/topology';
+import { endpointMasters } from '../cluster/topology';
 import { withClient, scanMatch } from '../precheck/node-facts';
 import { CLAIM_SCRIPT } from './fence';
 import { decodeCheckpoint, encodeCheckpoint, isFullSyncMarker, FULL_SYNC_MARKER } from './tx-batch';
@@ -18,9 +18,8 @@ export class Takeover {
   constructor(private readonly task: ResolvedTask, private readonly writer: string, private readonly log: Logger) {}
 
   /** Every master of a cluster destination, or the standalone one. */
-  private async destinationMasters(): Promise<NodeAddress[]> {
-    if (this.task.spec.destination.mode !== 'cluster') return this.task.destinationNodes;
-    return (await discoverCluster(this.task.destinationNodes)).masters.map((m) => m.address);
+  private destinationMasters(): Promise<NodeAddress[]> {
+    return endpointMasters(this.task.spec.destination.mode, this.task.destinationNodes);
   }
 
   /** No connection of a former writer of the task stays open (fence-clients.ts). */

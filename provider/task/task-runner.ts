@@ -1,7 +1,8 @@
 // Runs one task in this process: the daemon's body. Opens the destination writer and one NodeSync per source master,
 // publishes the status, and on a lost connection retries with capped exponential backoff until the retry window
 // (connectionRetryMinutes) runs out; every attempt resumes from the checkpoints.
-import { hostname, networkInterfaces } from 'node:os';
+import { hostname } from 'node:os';
+import { hostAddresses } from '../state/host';
 import type { TaskSpec, NodeAddress } from '../spec/types';
 import { resolveTask, type ResolvedTask } from '../spec/resolve';
 import { formatHostPort } from '../spec/address';
@@ -356,10 +357,6 @@ export class TaskRunner {
       this.lease.renew();
     }
   }
-}
-
-function hostAddresses(): string[] {
-  return Object.values(networkInterfaces()).flat().filter((a) => a && !a.internal).map((a) => a!.address);
 }
 
 function fencedError(task: string, why: string): Error {
