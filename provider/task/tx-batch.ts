@@ -141,7 +141,11 @@ export class TxBatch {
   close(replid: string, db?: number): number | null {
     if (!this.open) return null;
     const value = this.valueFor(replid, this.offset, db);
-    this.write(this.target.db, encodeCommand(['SET', this.target.key, value]));
+    const set = encodeCommand(['SET', this.target.key, value]);
+    // Refused itself (OOM while queueing), the checkpoint SET is named with its batch's offset: everything before it ran.
+    this.positions.set(set, { offset: this.offset, db: db ?? -1 });
+    this.current.push(set);
+    this.write(this.target.db, set);
     this.write(this.target.db, EXEC, this.offset);
     this.expected = value;
     this.open = false;
