@@ -239,7 +239,7 @@ function hostAddresses(): string[] {
 function layoutChanged(olds: Props, news: Props): boolean {
   const same = (k: string): boolean => JSON.stringify(olds[k] ?? null) === JSON.stringify(news[k] ?? null);
   const mode = (p: Props, side: string): unknown => (p[side] as { mode?: unknown } | undefined)?.mode;
-  return !same('databases') || !same('databaseMapping') || mode(olds, 'source') !== mode(news, 'source') || mode(olds, 'destination') !== mode(news, 'destination');
+  return !same('databases') || !same('databaseMapping') || !same('keyFilter') || !same('keyRenames') || mode(olds, 'source') !== mode(news, 'source') || mode(olds, 'destination') !== mode(news, 'destination');
 }
 
 /**

@@ -3,6 +3,7 @@ import type { EndpointSpec, NodeAddress, TaskSpec } from './types';
 import { parseHostPort } from './address';
 import { SpecError, type SpecProblem } from './validate';
 import { defaultHeartbeatKey } from '../state/task-keys';
+import { keyFilterProblems } from './key-filter-problems';
 
 /** The task's identity: unique per task (Pulumi generates one per resource), unlike the display name. */
 export function taskIdOf(spec: Pick<TaskSpec, 'id' | 'name'>): string {
@@ -58,7 +59,7 @@ function addressProblems(spec: TaskSpec): SpecProblem[] {
 
 /** Rules a JSON schema cannot say; each problem names its property path. */
 export function staticProblems(spec: TaskSpec): SpecProblem[] {
-  const problems: SpecProblem[] = [...addressProblems(spec)];
+  const problems: SpecProblem[] = [...addressProblems(spec), ...keyFilterProblems(spec.keyFilter)];
   const dbs = spec.databases ?? null;
   const mapping = spec.databaseMapping ?? {};
   if (spec.source.mode === 'standalone' && spec.source.nodes.length > 1) {

@@ -38,6 +38,29 @@ export interface TuningSpec {
   rewriteChunkElements?: number;
 }
 
+/** One key-name rule of keyFilter: exactly one of prefix, glob or regex. */
+export interface KeyPatternSpec {
+  prefix?: string;
+  /** Redis glob (KEYS / SCAN MATCH), matched byte by byte. */
+  glob?: string;
+  /** JavaScript regular expression, matched against the key as UTF-8 text. */
+  regex?: string;
+  /** Source databases the rule applies to; absent: all. */
+  databases?: number[];
+}
+
+export interface KeyFilterSpec {
+  include?: KeyPatternSpec[];
+  exclude?: KeyPatternSpec[];
+}
+
+/** A synchronized key starting with `from` is written as `to` + the rest of its name. */
+export interface KeyRenameSpec {
+  from: string;
+  to: string;
+  databases?: number[];
+}
+
 export interface TaskSpec {
   name: string;
   /**
@@ -55,6 +78,8 @@ export interface TaskSpec {
   tuning?: TuningSpec;
   /** Source db -> destination db; keys are decimal strings as JSON object keys must be. */
   databaseMapping?: Record<string, number>;
+  keyFilter?: KeyFilterSpec;
+  keyRenames?: KeyRenameSpec[];
   forwardPublish?: boolean;
   ignorePrechecks?: string[];
   waitFor?: 'started' | 'synchronizing';

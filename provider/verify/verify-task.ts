@@ -6,6 +6,7 @@ import { verify, type VerifyOptions } from './verify';
 import type { VerifyReport } from './report';
 import { isHeartbeatKey } from '../cluster/heartbeat-key';
 import { isInternalKey } from '../state/task-keys';
+import { KeyFilter } from '../filter/key-filter';
 
 /** Keys left out: the task's heartbeat, and redis-sync's own keys of any task (checkpoints, leases, statuses). */
 export function taskKeyFilter(spec: TaskSpec): (key: Buffer) => boolean {
@@ -14,8 +15,9 @@ export function taskKeyFilter(spec: TaskSpec): (key: Buffer) => boolean {
   return (key) => isHeartbeatKey(heartbeat, key) || isInternalKey(key);
 }
 
-/** The task's databases, through its databaseMapping when it has one, without the keys the task adds. */
+/** The task's databases and keys, through its databaseMapping and keyRenames, without the keys the task adds. */
 export function verifyTask(spec: TaskSpec, opts: Omit<VerifyOptions, 'ignoreKeys' | 'databases' | 'mapDb'> = {}): Promise<VerifyReport> {
   const mapDb = spec.databaseMapping ? resolveTask(spec).mapDb : undefined;
-  return verify(spec.source, spec.destination, { ...opts, databases: spec.databases, mapDb, ignoreKeys: taskKeyFilter(spec) });
+  const keys = new KeyFilter(spec.keyFilter, spec.keyRenames);
+  return verify(spec.source, spec.destination, { ...opts, databases: spec.databases, mapDb, ignoreKeys: taskKeyFilter(spec), keys });
 }

@@ -6,6 +6,7 @@ import { readHeads, readValues, readExists } from './key-state';
 import { valueDifference, ttlDifference } from './compare';
 import { Tally, type VerifyReport } from './report';
 import { asArray, asBuffer } from './redis-calls';
+import type { KeyFilter } from '../filter/key-filter';
 
 export interface VerifyOptions {
   /** Source databases to compare; default: every db with keys on either side (db 0 only for a cluster source). */
@@ -17,6 +18,8 @@ export interface VerifyOptions {
   /** How many mismatches the report lists (all are counted). */
   maxMismatches?: number;
   ignoreKeys?: (key: Buffer) => boolean;
+  /** keyFilter and keyRenames: only the source keys it wants are compared, each with its destination name. */
+  keys?: KeyFilter;
   /** Keys per SCAN COUNT and per compare batch. */
   batchKeys?: number;
   /** Batches compared at once. */
@@ -73,14 +76,18 @@ async function databases(sides: Sides, opts: VerifyOptions): Promise<number[]> {
  */
 async function compareDb(sides: Sides, srcDb: number, dstDb: number, opts: VerifyOptions, tally: Tally): Promise<void> {
   const pool = new BatchPool(opts.concurrency ?? 16);
-  await scanAll(sides.source, srcDb, opts, (keys) => pool.run(() => compareBatch(sides, { src: srcDb, dst: dstDb }, keys, opts, tally)));
+  const filter = opts.keys && !opts.keys.identity ? opts.keys : null;
+  await scanAll(sides.source, srcDb, opts, (page) => {
+    const keys = filter ? page.filter((k) => filter.wants(srcDb, k)) : page;
+    return keys.length ? pool.run(() => compareBatch(sides, { src: srcDb, dst: dstDb }, keys, opts, tally)) : Promise.resolve();
+  });
   await pool.drain();
 }
 
 /** Destination keys of dstDb found in none of the source dbs copied into it. */
 async function findExtraInDb(sides: Sides, dstDb: number, srcDbs: number[], opts: VerifyOptions, tally: Tally): Promise<void> {
   const pool = new BatchPool(opts.concurrency ?? 16);
-  await scanAll(sides.destination, dstDb, opts, (keys) => pool.run(() => findExtra(sides, dstDb, srcDbs, keys, tally)));
+  await scanAll(sides.destination, dstDb, opts, (keys) => pool.run(() => findExtra(sides, dstDb, srcDbs, keys, opts, tally)));
   await pool.drain();
 }
 
@@ -101,7 +108,8 @@ async function scanAll(reader: EndpointReader, db: number, opts: VerifyOptions, 
 
 async function compareBatch(sides: Sides, dbs: { src: number; dst: number }, keys: Buffer[], opts: VerifyOptions, tally: Tally): Promise<void> {
   const db = dbs.src;
-  const [sh, dh] = await Promise.all([readHeads(sides.source, dbs.src, keys), readHeads(sides.destination, dbs.dst, keys)]);
+  const named = destinationNames(opts, db, keys);
+  const [sh, dh] = await Promise.all([readHeads(sides.source, dbs.src, keys), readHeads(sides.destination, dbs.dst, named)]);
   const both: number[] = [];
   keys.forEach((key, i) => {
     if (sh[i].type === 'none') return; // expired or deleted on the source since SCAN
@@ -113,10 +121,11 @@ async function compareBatch(sides: Sides, dbs: { src: number; dst: number }, key
     both.push(i);
   });
   const sub = both.map((i) => keys[i]);
+  const dsub = both.map((i) => named[i]);
   const types = both.map((i) => sh[i].type);
   const [sv, dv] = await Promise.all([
     readValues(sides.source, dbs.src, sub, types, sides.fieldTtls),
-    readValues(sides.destination, dbs.dst, sub, types, sides.fieldTtls),
+    readValues(sides.destination, dbs.dst, dsub, types, sides.fieldTtls),
   ]);
   sub.forEach((key, j) => {
     const s = sv[j];
@@ -128,10 +137,31 @@ async function compareBatch(sides: Sides, dbs: { src: number; dst: number }, key
   });
 }
 
-async function findExtra(sides: Sides, dstDb: number, srcDbs: number[], keys: Buffer[], tally: Tally): Promise<void> {
-  const found = await Promise.all(srcDbs.map((db) => readExists(sides.source, db, keys)));
+function destinationNames(opts: VerifyOptions, db: number, keys: Buffer[]): Buffer[] {
+  return opts.keys?.renames ? keys.map((k) => opts.keys!.rename(db, k)) : keys;
+}
+
+async function findExtra(sides: Sides, dstDb: number, srcDbs: number[], keys: Buffer[], opts: VerifyOptions, tally: Tally): Promise<void> {
+  const filter = opts.keys && !opts.keys.identity ? opts.keys : null;
+  if (!filter) {
+    const found = await Promise.all(srcDbs.map((db) => readExists(sides.source, db, keys)));
+    keys.forEach((key, i) => {
+      if (!found.some((f) => f[i])) tally.add(dstDb, key, 'extra on destination', `not on source db ${srcDbs.join(',')}`);
+    });
+    return;
+  }
+  // Through the filter a destination key stands for the source keys that would be written under its name.
+  const origins = keys.map((key) => srcDbs.map((db) => filter.sourcesOf(db, key)));
+  const found = await Promise.all(srcDbs.map((db, d) => readExists(sides.source, db, origins.flatMap((o) => o[d]))));
+  const at = srcDbs.map(() => 0);
   keys.forEach((key, i) => {
-    if (!found.some((f) => f[i])) tally.add(dstDb, key, 'extra on destination', `not on source db ${srcDbs.join(',')}`);
+    let hit = false;
+    srcDbs.forEach((_, d) => {
+      for (let j = 0; j < origins[i][d].length; j++) if (found[d][at[d]++]) hit = true;
+    });
+    if (hit) return;
+    const none = origins[i].every((o) => o.length === 0);
+    tally.add(dstDb, key, 'extra on destination', none ? 'outside the task\'s keyFilter/keyRenames: the task never writes this key' : `not on source db ${srcDbs.join(',')}`);
   });
 }
 
