@@ -41,8 +41,11 @@ const sourceVersion: Check = ({ source }) => reachable(source).map((f) =>
 
 const sourcePsync: Check = ({ source }) => reachable(source).map((f) =>
   f.psyncAvailable === false
-    ? fail('source-psync', `PSYNC is disabled or renamed on source ${f.node} (rename-command): restore it so the task can replicate`, f.node)
-    : pass('source-psync', `PSYNC is available on ${f.node}`, f.node));
+    ? fail('source-psync', f.psyncCommand === 'PSYNC'
+      ? `PSYNC is disabled or renamed on source ${f.node} (rename-command): set source.psyncCommand to its new name (managed services tell it), or restore it`
+      : `source ${f.node} has no command "${f.psyncCommand}" (source.psyncCommand): use the name PSYNC was renamed to there`, f.node)
+    : pass('source-psync', f.psyncCommand === 'PSYNC' ? `PSYNC is available on ${f.node}`
+      : `${f.psyncCommand} is available on ${f.node} (Redis serves a renamed PSYNC as SYNC: unless the service changed that, every reconnection is a full sync)`, f.node));
 
 const destinationVersion: Check = ({ source, destination }) => {
   const src = reachable(source);

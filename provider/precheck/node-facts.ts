@@ -20,6 +20,8 @@ export interface NodeFacts {
   /** Keys per db from INFO keyspace. */
   keyspace: Map<number, number>;
   psyncAvailable: boolean | null;
+  /** The name the node was asked about for psyncAvailable. */
+  psyncCommand: string;
 }
 
 function field(info: string, name: string): string | null {
@@ -42,9 +44,10 @@ async function configGet(c: Redis, name: string): Promise<string | null> {
   }
 }
 
-async function psyncAvailable(c: Redis): Promise<boolean | null> {
+/** name: what the source calls PSYNC (source.psyncCommand). */
+async function psyncAvailable(c: Redis, name: string): Promise<boolean | null> {
   try {
-    const r = (await c.call('COMMAND', 'INFO', 'PSYNC')) as unknown[];
+    const r = (await c.call('COMMAND', 'INFO', name)) as unknown[];
     return Array.isArray(r) && r[0] !== null;
   } catch {
     return null; // COMMAND INFO unknown (Redis < 2.8.13) or forbidden
@@ -110,6 +113,7 @@ export async function readNodeFacts(addr: NodeAddress, timeoutMs = 5000): Promis
   const facts: NodeFacts = {
     node, error: null, version: '0.0.0', runId: '', clusterEnabled: false, role: 'master', masterHost: null, masterPort: null,
     usedMemory: 0, maxmemory: 0, maxmemoryPolicy: null, replTimeout: null, replBacklogSize: null, keyspace: new Map(), psyncAvailable: null,
+    psyncCommand: addr.psyncCommand ?? 'PSYNC',
   };
   const c = controlClient(addr, timeoutMs);
   try {
@@ -129,7 +133,7 @@ export async function readNodeFacts(addr: NodeAddress, timeoutMs = 5000): Promis
     facts.replTimeout = rt === null ? null : Number(rt);
     const bl = await configGet(c, 'repl-backlog-size');
     facts.replBacklogSize = bl === null ? null : Number(bl);
-    facts.psyncAvailable = await psyncAvailable(c);
+    facts.psyncAvailable = await psyncAvailable(c, addr.psyncCommand ?? 'PSYNC');
   } catch (err) {
     facts.error = connectionError(errorCause(c, err as Error), node);
   } finally {

@@ -39,7 +39,8 @@ export function credentials(ep: EndpointSpec): Credentials {
 
 export function endpointNodes(ep: EndpointSpec, where: string): NodeAddress[] {
   const cred = credentials(ep);
-  return ep.nodes.map((n, i) => ({ ...parseHostPort(n, `${where}.nodes[${i}]`), ...cred, tls: ep.tls ?? false }));
+  const psync = ep.psyncCommand !== undefined ? { psyncCommand: ep.psyncCommand } : {};
+  return ep.nodes.map((n, i) => ({ ...parseHostPort(n, `${where}.nodes[${i}]`), ...cred, tls: ep.tls ?? false, ...psync }));
 }
 
 /** Ports above 65535 pass the schema's pattern; parsing catches them. */
@@ -64,6 +65,9 @@ export function staticProblems(spec: TaskSpec): SpecProblem[] {
   const mapping = spec.databaseMapping ?? {};
   if (spec.source.mode === 'standalone' && spec.source.nodes.length > 1) {
     problems.push({ path: 'source.nodes', message: 'a standalone source has one master: list only its "host:port" (replicas are not needed)' });
+  }
+  if (spec.destination.psyncCommand !== undefined) {
+    problems.push({ path: 'destination.psyncCommand', message: 'only the source is replicated from: set psyncCommand on the source' });
   }
   if (spec.destination.mode === 'standalone' && spec.destination.nodes.length > 1) {
     problems.push({ path: 'destination.nodes', message: 'a standalone destination has one master: list only its "host:port"' });

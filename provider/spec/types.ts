@@ -9,6 +9,8 @@ export interface EndpointSpec {
   username?: string;
   password?: string;
   tls?: boolean;
+  /** Source only: the name PSYNC was renamed to (rename-command). */
+  psyncCommand?: string;
 }
 
 /** One resolved server to connect to: what the connection code needs, with the password kept out of logs. */
@@ -18,6 +20,8 @@ export interface NodeAddress {
   username?: string;
   password?: string;
   tls?: boolean;
+  /** What the replica handshake sends as PSYNC (source nodes; absent: PSYNC). */
+  psyncCommand?: string;
 }
 
 export interface HeartbeatSpec {

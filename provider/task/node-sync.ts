@@ -589,6 +589,10 @@ export class NodeSync implements ReplicaLinkHandler {
     this.d.clusterCheckpoint?.save(value).catch((err: Error) => this.d.log.warn({ node: this.d.node, err: err.message }, 'could not save the checkpoint on the destination cluster'));
   }
 
+  onNotice(message: string): void {
+    this.d.log.warn({ node: this.d.node }, message);
+  }
+
   onError(err: Error & { retryable?: boolean }): void {
     this.fail(err, err.retryable ?? false);
   }
