@@ -70,21 +70,21 @@ const provider: pulumi.dynamic.ResourceProvider = {
   delete: (id, props) => impl().deleteTask(id, props),
 };
 
-function withoutPassword(ep: pulumi.Input<EndpointArgs>): pulumi.Input<unknown> {
-  // Taken apart before pulumi.output() so that a secret password does not make the whole endpoint secret.
+function withoutSecrets(ep: pulumi.Input<EndpointArgs>): pulumi.Input<unknown> {
+  // Taken apart before pulumi.output() so that a secret password or key does not make the whole endpoint secret.
   if (!pulumi.Output.isInstance(ep) && !(ep instanceof Promise)) {
-    const { password: _password, ...rest } = ep as EndpointArgs;
+    const { password: _password, tlsKey: _key, ...rest } = ep as EndpointArgs;
     return rest;
   }
   return pulumi.output(ep).apply((e) => {
-    const { password: _password, ...rest } = e as EndpointSpec;
+    const { password: _password, tlsKey: _key, ...rest } = e as EndpointSpec;
     return rest;
   });
 }
 
-function passwordOf(ep: pulumi.Input<EndpointArgs>): pulumi.Output<string | undefined> {
+function secretOf(ep: pulumi.Input<EndpointArgs>, field: 'password' | 'tlsKey'): pulumi.Output<string | undefined> {
   // Always a secret, even when the program passed a plain string: it must never reach the state in plaintext.
-  return pulumi.secret(pulumi.output(ep).apply((e) => (e as EndpointSpec).password));
+  return pulumi.secret(pulumi.output(ep).apply((e) => (e as EndpointSpec)[field]));
 }
 
 export class RedisSyncTask extends pulumi.dynamic.Resource {
@@ -107,16 +107,18 @@ export class RedisSyncTask extends pulumi.dynamic.Resource {
     const props: Record<string, unknown> = {
       ...rest,
       name: args.name ?? name,
-      source: withoutPassword(source),
-      destination: withoutPassword(destination),
-      sourcePassword: passwordOf(source),
-      destinationPassword: passwordOf(destination),
+      source: withoutSecrets(source),
+      destination: withoutSecrets(destination),
+      sourcePassword: secretOf(source, 'password'),
+      destinationPassword: secretOf(destination, 'password'),
+      sourceTlsKey: secretOf(source, 'tlsKey'),
+      destinationTlsKey: secretOf(destination, 'tlsKey'),
       taskId: undefined, state: undefined, daemonPid: undefined, daemonRunning: undefined, daemonHost: undefined, lagMs: undefined,
       streams: undefined, lastError: undefined, prechecks: undefined, warnings: undefined,
     };
     super(provider, name, props, {
       ...opts,
-      additionalSecretOutputs: ['sourcePassword', 'destinationPassword', ...(opts?.additionalSecretOutputs ?? [])],
+      additionalSecretOutputs: ['sourcePassword', 'destinationPassword', 'sourceTlsKey', 'destinationTlsKey', ...(opts?.additionalSecretOutputs ?? [])],
     }, 'redis-sync', 'RedisSyncTask');
   }
 }

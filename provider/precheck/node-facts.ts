@@ -2,6 +2,7 @@
 import Redis, { type Cluster } from 'ioredis';
 import type { NodeAddress } from '../spec/types';
 import { formatHostPort } from '../spec/address';
+import { explainTlsError, tlsOptions } from '../spec/tls-options';
 
 export interface NodeFacts {
   node: string;
@@ -54,7 +55,9 @@ async function psyncAvailable(c: Redis, name: string): Promise<boolean | null> {
   }
 }
 
-export function connectionError(err: Error, node: string): string {
+export function connectionError(err: Error, node: string, side = 'the endpoint', addr?: NodeAddress): string {
+  const tls = explainTlsError(err, side, node, addr ?? { tls: false });
+  if (tls) return tls;
   const m = err.message;
   if (/WRONGPASS|invalid password|invalid username-password/i.test(m)) return `authentication failed on ${node}: check the username and password`;
   if (/NOAUTH/i.test(m)) return `${node} requires a password: set "password" in the spec`;
@@ -77,7 +80,7 @@ export function errorCause(c: Redis, err: Error): Error {
 /** A short-lived control-plane client that fails fast instead of retrying. */
 export function controlClient(addr: NodeAddress, timeoutMs = 5000): Redis {
   const c = new Redis({
-    host: addr.host, port: addr.port, username: addr.username, password: addr.password, tls: addr.tls ? {} : undefined,
+    host: addr.host, port: addr.port, username: addr.username, password: addr.password, tls: tlsOptions(addr),
     lazyConnect: true, connectTimeout: timeoutMs, commandTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null,
   });
   // A client that does not retry rejects connect() with "Connection is closed."; the reason (WRONGPASS, ECONNREFUSED)
@@ -92,7 +95,7 @@ export function controlClient(addr: NodeAddress, timeoutMs = 5000): Redis {
  */
 export function clusterClient(seeds: NodeAddress[]): Cluster {
   const c = new Redis.Cluster(seeds.map((n) => ({ host: n.host, port: n.port })), {
-    redisOptions: { username: seeds[0].username, password: seeds[0].password, tls: seeds[0].tls ? {} : undefined },
+    redisOptions: { username: seeds[0].username, password: seeds[0].password, tls: tlsOptions(seeds[0]) },
   });
   c.on('error', () => undefined);
   return c;
@@ -108,7 +111,7 @@ export async function withClient<T>(addr: NodeAddress, fn: (c: Redis) => Promise
   }
 }
 
-export async function readNodeFacts(addr: NodeAddress, timeoutMs = 5000): Promise<NodeFacts> {
+export async function readNodeFacts(addr: NodeAddress, timeoutMs = 5000, side?: string): Promise<NodeFacts> {
   const node = formatHostPort(addr);
   const facts: NodeFacts = {
     node, error: null, version: '0.0.0', runId: '', clusterEnabled: false, role: 'master', masterHost: null, masterPort: null,
@@ -135,7 +138,7 @@ export async function readNodeFacts(addr: NodeAddress, timeoutMs = 5000): Promis
     facts.replBacklogSize = bl === null ? null : Number(bl);
     facts.psyncAvailable = await psyncAvailable(c, addr.psyncCommand ?? 'PSYNC');
   } catch (err) {
-    facts.error = connectionError(errorCause(c, err as Error), node);
+    facts.error = connectionError(errorCause(c, err as Error), node, side, addr);
   } finally {
     c.disconnect();
   }

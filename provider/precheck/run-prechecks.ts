@@ -18,8 +18,8 @@ export async function runPrechecks(spec: TaskSpec, opts: { resuming: boolean }):
     expandCluster('destination', spec.destination.mode, task.destinationNodes),
   ]);
   const [source, destination] = await Promise.all([
-    Promise.all(src.nodes.map((n) => readNodeFacts(n))),
-    Promise.all(dst.nodes.map((n) => readNodeFacts(n))),
+    Promise.all(src.nodes.map((n) => readNodeFacts(n, undefined, 'source'))),
+    Promise.all(dst.nodes.map((n) => readNodeFacts(n, undefined, 'destination'))),
   ]);
   const ignored = new Set(spec.ignorePrechecks ?? []);
   const owned = (await ownershipItems(task.id, spec.destination.mode === 'cluster' ? dst.nodes : task.destinationNodes))

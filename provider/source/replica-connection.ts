@@ -35,7 +35,7 @@
 // (an RDB chunk being delivered is finished); resume() delivers what is buffered, then reads again. ACKs
 // continue while paused. The read timeout does not run while paused, but the master still drops a replica
 // whose output buffer exceeds client-output-buffer-limit, or a diskless transfer stalled over repl-timeout.
-import { connect as netConnect, isIP, type Socket } from 'node:net';
+import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { inspect } from 'node:util';
 import { randomBytes } from 'node:crypto';
@@ -49,6 +49,7 @@ import { LineReader, LineTooLongError } from './line-reader';
 import { checkStepReply, handshakeSteps, parsePsyncReply, type HandshakeStep, type PsyncPosition } from './handshake';
 import { RdbPreambleError, RdbTransfer } from './rdb-transfer';
 import { SyncPrelude, type PreludeResult } from './sync-prelude';
+import { explainTlsError, tlsOptions } from '../spec/tls-options';
 import { isName } from '../resp/command-name';
 
 export type { PsyncPosition } from './handshake';
@@ -176,7 +177,7 @@ export class ReplicaConnection {
     const timeout = this.opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     this.connectTimer = setTimeout(() => this.onConnectTimeout(timeout), timeout);
     const socket = this.opts.node.tls
-      ? tlsConnect({ host, port, servername: isIP(host) === 0 ? host : undefined, ...this.opts.tls })
+      ? tlsConnect({ host, port, ...tlsOptions(this.opts.node), ...this.opts.tls })
       : netConnect({ host, port });
     this.socket = socket;
     socket.once(this.opts.node.tls ? 'secureConnect' : 'connect', () => this.onConnected());
@@ -448,8 +449,10 @@ export class ReplicaConnection {
     if (this.state === 'closed') return;
     const cause = this.socketError ?? undefined;
     const detail = cause ? `: ${cause.message}` : '';
-    if (this.state === 'connecting' && cause !== undefined && isTlsFailure(cause)) {
-      this.fail(new ReplicationError('TLS_FAILED', this.node, `TLS with source ${this.node} failed${detail}: check the CA given in the TLS options and the server certificate`, { cause }));
+    const tlsWhy = cause !== undefined && (this.state === 'connecting' || this.state === 'handshake') ? explainTlsError(cause, 'source', this.node, this.opts.node) : null;
+    if (tlsWhy !== null || ((this.state === 'connecting' || this.state === 'handshake') && cause !== undefined && isTlsFailure(cause))) {
+      const why = tlsWhy ?? `TLS with source ${this.node} failed${detail}: check source.tlsCa, source.tlsServerName and source.tlsCert/tlsKey`;
+      this.fail(new ReplicationError('TLS_FAILED', this.node, why, { cause }));
       return;
     }
     if (this.state === 'connecting') {

@@ -4,6 +4,7 @@ import { parseHostPort } from './address';
 import { SpecError, type SpecProblem } from './validate';
 import { defaultHeartbeatKey } from '../state/task-keys';
 import { keyFilterProblems } from './key-filter-problems';
+import { tlsSettingsOf } from './tls-options';
 
 /** The task's identity: unique per task (Pulumi generates one per resource), unlike the display name. */
 export function taskIdOf(spec: Pick<TaskSpec, 'id' | 'name'>): string {
@@ -40,7 +41,8 @@ export function credentials(ep: EndpointSpec): Credentials {
 export function endpointNodes(ep: EndpointSpec, where: string): NodeAddress[] {
   const cred = credentials(ep);
   const psync = ep.psyncCommand !== undefined ? { psyncCommand: ep.psyncCommand } : {};
-  return ep.nodes.map((n, i) => ({ ...parseHostPort(n, `${where}.nodes[${i}]`), ...cred, tls: ep.tls ?? false, ...psync }));
+  const tlsSettings = tlsSettingsOf(ep, where);
+  return ep.nodes.map((n, i) => ({ ...parseHostPort(n, `${where}.nodes[${i}]`), ...cred, tls: ep.tls ?? false, ...(tlsSettings ? { tlsSettings } : {}), ...psync }));
 }
 
 /** Ports above 65535 pass the schema's pattern; parsing catches them. */
@@ -65,6 +67,12 @@ export function staticProblems(spec: TaskSpec): SpecProblem[] {
   const mapping = spec.databaseMapping ?? {};
   if (spec.source.mode === 'standalone' && spec.source.nodes.length > 1) {
     problems.push({ path: 'source.nodes', message: 'a standalone source has one master: list only its "host:port" (replicas are not needed)' });
+  }
+  for (const side of ['source', 'destination'] as const) {
+    const ep = spec[side];
+    const set = (['tlsCa', 'tlsCert', 'tlsKey', 'tlsServerName', 'tlsVerify'] as const).filter((k) => ep[k] !== undefined);
+    if (set.length && !ep.tls) problems.push({ path: `${side}.tls`, message: `must be true when ${set.join(', ')} ${set.length > 1 ? 'are' : 'is'} set` });
+    if ((ep.tlsCert === undefined) !== (ep.tlsKey === undefined)) problems.push({ path: `${side}.${ep.tlsCert === undefined ? 'tlsCert' : 'tlsKey'}`, message: 'is required with tlsCert/tlsKey: a client certificate needs its key and the key its certificate' });
   }
   if (spec.destination.psyncCommand !== undefined) {
     problems.push({ path: 'destination.psyncCommand', message: 'only the source is replicated from: set psyncCommand on the source' });

@@ -9,8 +9,27 @@ export interface EndpointSpec {
   username?: string;
   password?: string;
   tls?: boolean;
+  /** CA bundle to verify the server with: PEM text or the path of a PEM file. */
+  tlsCa?: string;
+  /** Client certificate for mutual TLS: PEM text or a file path. */
+  tlsCert?: string;
+  /** The client certificate's private key: PEM text or a file path; a secret like the password. */
+  tlsKey?: string;
+  /** The name the server's certificate must carry (SNI); default the host of each node. */
+  tlsServerName?: string;
+  /** false: accept any server certificate (testing only). */
+  tlsVerify?: boolean;
   /** Source only: the name PSYNC was renamed to (rename-command). */
   psyncCommand?: string;
+}
+
+/** An endpoint's TLS settings, files read: what every connection to its nodes is made with. */
+export interface TlsSettings {
+  ca?: string;
+  cert?: string;
+  key?: string;
+  servername?: string;
+  verify: boolean;
 }
 
 /** One resolved server to connect to: what the connection code needs, with the password kept out of logs. */
@@ -20,6 +39,7 @@ export interface NodeAddress {
   username?: string;
   password?: string;
   tls?: boolean;
+  tlsSettings?: TlsSettings;
   /** What the replica handshake sends as PSYNC (source nodes; absent: PSYNC). */
   psyncCommand?: string;
 }

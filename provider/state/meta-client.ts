@@ -2,12 +2,13 @@
 // client, db 0, or a cluster client for a cluster destination (the lease and status keys share a hash tag).
 import Redis, { type Cluster } from 'ioredis';
 import type { NodeAddress } from '../spec/types';
+import { tlsOptions } from '../spec/tls-options';
 
 export type MetaClient = Redis | Cluster;
 
 export function openMetaClient(mode: 'standalone' | 'cluster', nodes: NodeAddress[], timeoutMs = 5000): MetaClient {
   const first = nodes[0];
-  const auth = { username: first.username, password: first.password, tls: first.tls ? {} : undefined };
+  const auth = { username: first.username, password: first.password, tls: tlsOptions(first) };
   const c: MetaClient = mode === 'cluster'
     ? new Redis.Cluster(nodes.map((n) => ({ host: n.host, port: n.port })), { redisOptions: { ...auth, connectTimeout: timeoutMs, commandTimeout: timeoutMs, maxRetriesPerRequest: 1 } })
     : new Redis({ host: first.host, port: first.port, ...auth, connectTimeout: timeoutMs, commandTimeout: timeoutMs, maxRetriesPerRequest: 1,
