@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type Redis from 'ioredis';
-import { startRedis, type RedisServer } from '../harness/redis';
+import { startRedis, startCluster, type RedisServer } from '../harness/redis';
 import { startDaemon } from '../harness/daemon';
 import { fillEveryType, prng } from '../harness/dataset';
 import { taskSpec, caughtUp, assertConsistent } from '../harness/sync';
@@ -27,19 +27,24 @@ function allowedOnDestination(db: number, key: string): boolean {
   return key.startsWith('in:') || key.startsWith('moved:') || (db === 1 && key.startsWith('db1:'));
 }
 
-/** A bounded load over keys on both sides of the filter, with multi-key commands that straddle it. */
-async function straddlingLoad(c: Redis, commands: number, seed: number): Promise<number> {
+/**
+ * A bounded load over keys on both sides of the filter, with multi-key commands that straddle it. tagged: the keys
+ * of one number share a hash tag (so one slot, renamed or not), for a cluster destination; dbs: where it writes.
+ */
+async function straddlingLoad(c: Redis, commands: number, seed: number, opts: { tagged?: boolean; dbs?: number[] } = {}): Promise<number> {
   const rnd = prng(seed);
   const pick = <T>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)];
   const side = (): string => pick(['in:', 'out:', 'in:r:', 'in:', 'in:r:']);
   let sent = 0;
   for (let round = 0; round < 10_000 && sent < commands; round++) {
     const p = c.pipeline();
-    const db = pick([0, 0, 1]);
+    const db = pick(opts.dbs ?? [0, 0, 1]);
     p.select(db);
     for (let i = 0; i < 40; i++, sent++) {
       const n = Math.floor(rnd() * 40);
-      const k = (t: string): string => `${side()}${t}:${n}`;
+      const id = opts.tagged ? `{${n}}` : `:${n}`;
+      const name = (prefix: string, t: string): string => `${prefix}${t}${id}`;
+      const k = (t: string): string => name(side(), t);
       switch (Math.floor(rnd() * 18)) {
         case 0: p.set(k('s'), `v${sent}`); break;
         case 1: p.incr(k('c')); break;
@@ -48,17 +53,17 @@ async function straddlingLoad(c: Redis, commands: number, seed: number): Promise
         case 4: p.hset(k('h'), `f${sent % 5}`, `v${sent}`); break;
         case 5: p.set(`in:a:tmp${n}`, 'never copied'); break;
         case 6: p.set(`${db === 1 ? 'db1' : 'x'}:s:${n}`, `v${sent}`); break;
-        case 7: p.del(`in:s:${n}`, `out:s:${n}`, `in:r:s:${n}`); break;
-        case 8: p.unlink(`out:l:${n}`, `in:l:${n}`); break;
-        case 9: p.mset(`in:m:${n}`, `v${sent}`, `out:m:${n}`, `w${sent}`, `in:r:m:${n}`, `x${sent}`); break;
-        case 10: p.msetnx(`in:nx:${sent}`, '1', `out:nx:${sent}`, '2'); break;
-        case 11: p.sunionstore(`out:u:${n}`, `in:set:${n}`, `in:r:set:${n}`); break;
-        case 12: p.sunionstore(`in:u:${n}`, `in:set:${n}`, `in:r:set:${n}`); break;
-        case 13: p.rename(`in:s:${n}`, pick([`out:s:${n}`, `in:r:s:${n}`, `in:s2:${n}`])); break; // may fail (no such key): pipeline errors are returned, not thrown
-        case 14: p.smove(`in:set:${n}`, `out:set:${n}`, `m${sent % 7}`); break;
-        case 15: p.call('LMOVE', `in:l:${n}`, `out:l:${n}`, pick(['LEFT', 'RIGHT']), 'LEFT'); break;
-        case 16: p.copy(`in:h:${n}`, `out:h2:${n}`, 'REPLACE'); break;
-        default: p.call('MULTI'); p.incr(`in:c:${n}`); p.incr(`out:c:${n}`); p.del(`in:r:c:${n}`, `out:c:${n}`); p.call('EXEC'); break;
+        case 7: p.del(name('in:', 's'), name('out:', 's'), name('in:r:', 's')); break;
+        case 8: p.unlink(name('out:', 'l'), name('in:', 'l')); break;
+        case 9: p.mset(name('in:', 'm'), `v${sent}`, name('out:', 'm'), `w${sent}`, name('in:r:', 'm'), `x${sent}`); break;
+        case 10: p.msetnx(name('in:', `nx${sent}`), '1', name('out:', `nx${sent}`), '2'); break;
+        case 11: p.sunionstore(name('out:', 'u'), name('in:', 'set'), name('in:r:', 'set')); break;
+        case 12: p.sunionstore(name('in:', 'u'), name('in:', 'set'), name('in:r:', 'set')); break;
+        case 13: p.rename(name('in:', 's'), name(pick(['out:', 'in:r:', 'in:']), pick(['s', 's2']))); break; // may fail (no such key): pipeline errors are returned, not thrown
+        case 14: p.smove(name('in:', 'set'), name('out:', 'set'), `m${sent % 7}`); break;
+        case 15: p.call('LMOVE', name('in:', 'l'), name('out:', 'l'), pick(['LEFT', 'RIGHT']), 'LEFT'); break;
+        case 16: p.copy(name('in:', 'h'), name('out:', 'h2'), 'REPLACE'); break;
+        default: p.call('MULTI'); p.incr(name('in:', 'c')); p.incr(name('out:', 'c')); p.del(name('in:r:', 'c'), name('out:', 'c')); p.call('EXEC'); break;
       }
     }
     await p.exec();
@@ -141,6 +146,33 @@ test('a multi-key command that cannot be split fails the task with its name and 
       assert.match(err, /SUNIONSTORE writes a synchronized key from keys that are not synchronized \(sunionstore in:d in:b out:a\)/);
       assert.match(err, /offset \d+/);
       assert.equal(await dst.client().exists('in:after'), 0);
+    } finally {
+      await d.kill('SIGTERM');
+    }
+  } finally {
+    await Promise.all([src.stop(), dst.stop()]);
+  }
+});
+
+test('into a cluster destination: the same filter and renames, keys routed by their new names', { timeout: 180_000 }, async () => {
+  const src = await startRedis();
+  const dst = await startCluster({ masters: 3 });
+  try {
+    const c = src.client();
+    for (const prefix of ['in:', 'out:', 'in:r:']) await fillEveryType(c, 0, prefix);
+    const s: TaskSpec = { ...taskSpec('key-filter-cluster', src, { addr: dst.nodes[0] }, { ...FILTER, databases: [0] }), destination: { mode: 'cluster', nodes: dst.nodes } };
+    const d = startDaemon(s);
+    try {
+      await d.waitForState('Synchronizing', 60_000);
+      const load = c.duplicate();
+      await straddlingLoad(load, 6_000, 5, { tagged: true, dbs: [0] });
+      load.disconnect();
+      await caughtUp(d, src);
+      assert.equal(d.status()?.state, 'Synchronizing', 'no command was refused');
+      await assertConsistent(s, 50);
+      const keys = (await Promise.all(dst.masters.map((m) => m.client().keys('*')))).flat();
+      assert.deepEqual(keys.filter((k) => !allowedOnDestination(0, k)).slice(0, 10), []);
+      assert.ok(keys.some((k) => k.startsWith('moved:')));
     } finally {
       await d.kill('SIGTERM');
     }
