@@ -8,6 +8,8 @@ export interface PrecheckInput {
   spec: TaskSpec;
   source: NodeFacts[];
   destination: NodeFacts[];
+  /** source.readFrom's facts, when the stream is taken from a replica. */
+  replica?: NodeFacts;
   /** The task has a checkpoint: the destination's keys are its own, so an empty destination is not required. */
   resuming: boolean;
 }
@@ -124,9 +126,18 @@ const aclSupport: Check = ({ spec, source, destination }) => {
       : pass('access-acl', `${f.node} supports ACL users`, f.node));
 };
 
+/** source.readFrom must be a replica whose link to its master is up, or the stream would not be the source's. */
+const sourceReplica: Check = ({ replica }) => {
+  if (!replica) return [];
+  if (replica.error) return [fail('source-replica', `source.readFrom: ${replica.error}`, replica.node)];
+  if (replica.role !== 'slave') return [fail('source-replica', `source.readFrom ${replica.node} is a ${replica.role}, not a replica of the source: name one of the source master's replicas`, replica.node)];
+  if (replica.masterLinkUp === false) return [fail('source-replica', `source.readFrom ${replica.node} has no link to its master (master_link_status down): wait for it to sync, or name another replica`, replica.node)];
+  return [pass('source-replica', `source.readFrom ${replica.node} is a replica of ${replica.masterHost}:${replica.masterPort}`, replica.node)];
+};
+
 export const CHECKS: Check[] = [
   connectivity, architecture, sourceVersion, sourcePsync, destinationVersion, sourceReplication,
-  destinationMemory, destinationPolicy, destinationEmpty, notSameInstance, aclSupport,
+  destinationMemory, destinationPolicy, destinationEmpty, notSameInstance, aclSupport, sourceReplica,
 ];
 
 export function evaluate(input: PrecheckInput): PrecheckItem[] {

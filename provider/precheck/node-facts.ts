@@ -21,6 +21,8 @@ export interface NodeFacts {
   /** Keys per db from INFO keyspace. */
   keyspace: Map<number, number>;
   psyncAvailable: boolean | null;
+  /** A replica's master_link_status is up; null for a master. */
+  masterLinkUp?: boolean | null;
   /** The name the node was asked about for psyncAvailable. */
   psyncCommand: string;
 }
@@ -128,6 +130,8 @@ export async function readNodeFacts(addr: NodeAddress, timeoutMs = 5000, side?: 
     facts.role = field(info, 'role') ?? 'master';
     facts.masterHost = field(info, 'master_host');
     facts.masterPort = Number(field(info, 'master_port') ?? NaN) || null;
+    const link = field(info, 'master_link_status');
+    facts.masterLinkUp = link === null ? null : link === 'up';
     facts.usedMemory = Number(field(info, 'used_memory') ?? 0);
     facts.maxmemory = Number(field(info, 'maxmemory') ?? 0);
     facts.maxmemoryPolicy = field(info, 'maxmemory_policy') ?? (await configGet(c, 'maxmemory-policy'));

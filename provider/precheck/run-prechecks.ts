@@ -17,14 +17,15 @@ export async function runPrechecks(spec: TaskSpec, opts: { resuming: boolean }):
     expandCluster('source', spec.source.mode, task.sourceNodes),
     expandCluster('destination', spec.destination.mode, task.destinationNodes),
   ]);
-  const [source, destination] = await Promise.all([
+  const [source, destination, replica] = await Promise.all([
     Promise.all(src.nodes.map((n) => readNodeFacts(n, undefined, 'source'))),
     Promise.all(dst.nodes.map((n) => readNodeFacts(n, undefined, 'destination'))),
+    task.sourceReplica ? readNodeFacts(task.sourceReplica, undefined, 'source') : Promise.resolve(undefined),
   ]);
   const ignored = new Set(spec.ignorePrechecks ?? []);
   const owned = (await ownershipItems(task.id, spec.destination.mode === 'cluster' ? dst.nodes : task.destinationNodes))
     .map((i) => (ignored.has(i.id) ? { ...i, result: 'ignored' as const, message: `${i.message} (ignored by ignorePrechecks)` } : i));
-  return [...src.items, ...dst.items, ...evaluate({ spec, source, destination, resuming: opts.resuming }), ...owned];
+  return [...src.items, ...dst.items, ...evaluate({ spec, source, destination, replica, resuming: opts.resuming }), ...owned];
 }
 
 /**

@@ -19,6 +19,8 @@ export interface ResolvedTask {
   /** What the task's keys, lease, ACL users and state dir are named by: `id`, or the name when none is given. */
   id: string;
   sourceNodes: NodeAddress[];
+  /** source.readFrom: the replica the replication link connects to (the heartbeat still goes to the master). */
+  sourceReplica: NodeAddress | null;
   destinationNodes: NodeAddress[];
   /** null means every database. */
   databases: number[] | null;
@@ -74,6 +76,10 @@ export function staticProblems(spec: TaskSpec): SpecProblem[] {
     if (set.length && !ep.tls) problems.push({ path: `${side}.tls`, message: `must be true when ${set.join(', ')} ${set.length > 1 ? 'are' : 'is'} set` });
     if ((ep.tlsCert === undefined) !== (ep.tlsKey === undefined)) problems.push({ path: `${side}.${ep.tlsCert === undefined ? 'tlsCert' : 'tlsKey'}`, message: 'is required with tlsCert/tlsKey: a client certificate needs its key and the key its certificate' });
   }
+  if (spec.destination.readFrom !== undefined) problems.push({ path: 'destination.readFrom', message: 'only the source is replicated from: set readFrom on the source' });
+  if (spec.source.readFrom !== undefined && spec.source.mode !== 'standalone') {
+    problems.push({ path: 'source.readFrom', message: 'reading from a replica is supported for a standalone source only' });
+  }
   if (spec.destination.psyncCommand !== undefined) {
     problems.push({ path: 'destination.psyncCommand', message: 'only the source is replicated from: set psyncCommand on the source' });
   }
@@ -109,6 +115,7 @@ export function resolveTask(spec: TaskSpec): ResolvedTask {
     name: spec.name,
     id: taskIdOf(spec),
     sourceNodes: endpointNodes(spec.source, 'source'),
+    sourceReplica: spec.source.readFrom === undefined ? null : endpointNodes({ ...spec.source, nodes: [spec.source.readFrom] }, 'source.readFrom')[0],
     destinationNodes: endpointNodes(spec.destination, 'destination'),
     databases,
     mapDb: (db) => mapping[String(db)] ?? db,

@@ -21,6 +21,8 @@ export interface EndpointSpec {
   tlsVerify?: boolean;
   /** Source only: the name PSYNC was renamed to (rename-command). */
   psyncCommand?: string;
+  /** Source only (standalone): "host:port" of a replica to take the replication stream from. */
+  readFrom?: string;
 }
 
 /** An endpoint's TLS settings, files read: what every connection to its nodes is made with. */

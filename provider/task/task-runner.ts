@@ -48,6 +48,8 @@ interface SourceStream {
   /** Checkpoint identity: "standalone" or the master's cluster node id. */
   id: string;
   address: NodeAddress;
+  /** Where the replication link connects: the master, or the replica of source.readFrom. */
+  linkAddress: NodeAddress;
   name: string;
   slots: Array<[number, number]> | null;
 }
@@ -244,7 +246,7 @@ export class TaskRunner {
       const writer = await openWriter(this.task.spec.destination, { tuning: this.task.tuning, scriptBody: this.scripts.lookup, clientName: writerClientName(this.task.id, this.writer) });
       writer.on('failed', (f) => this.onFailure(f, isRetryable(f)));
       attempt.writers.push(writer);
-      const openLink: LinkFactory = (handler, position) => openReplicaLink(st.address, handler, position);
+      const openLink: LinkFactory = (handler, position) => openReplicaLink(st.linkAddress, handler, position);
       const heartbeatKey = st.slots ? heartbeatKeyForSlots(this.task.heartbeat.key, st.slots) : this.task.heartbeat.key;
       const sync = new NodeSync({
         node: st.name, streamId: st.id, task: this.task, writer, checkpoint: this.checkpoint, status: this.status.nodes[i],
@@ -271,13 +273,16 @@ export class TaskRunner {
   private async sourceStreams(): Promise<SourceStream[]> {
     if (this.task.spec.source.mode !== 'cluster') {
       const address = this.task.sourceNodes[0];
-      return [{ id: 'standalone', address, name: formatHostPort(address), slots: null }];
+      // A replica continues the master's history (same replid and offsets), so the checkpoint is the same either way.
+      const replica = this.task.sourceReplica;
+      if (replica) this.log.info({ node: formatHostPort(address), replica: formatHostPort(replica) }, 'the replication stream comes from a replica of the source');
+      return [{ id: 'standalone', address, linkAddress: replica ?? address, name: formatHostPort(address), slots: null }];
     }
     const topology = await discoverCluster(this.task.sourceNodes);
     if (topology.unassigned.length) {
       throw Object.assign(new Error(`source cluster: slots ${formatSlots(slotRangesOf(topology.unassigned))} are not served by any master`), { retryable: true });
     }
-    return topology.masters.map((m) => ({ id: m.id, address: m.address, name: m.name, slots: m.slots }));
+    return topology.masters.map((m) => ({ id: m.id, address: m.address, linkAddress: m.address, name: m.name, slots: m.slots }));
   }
 
   /** Status per stream, kept by name across attempts so counters survive a reconnect. */
