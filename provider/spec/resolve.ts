@@ -115,7 +115,7 @@ export function resolveTask(spec: TaskSpec): ResolvedTask {
     name: spec.name,
     id: taskIdOf(spec),
     sourceNodes: endpointNodes(spec.source, 'source'),
-    sourceReplica: spec.source.readFrom === undefined ? null : endpointNodes({ ...spec.source, nodes: [spec.source.readFrom] }, 'source.readFrom')[0],
+    sourceReplica: spec.source.readFrom === undefined || spec.source.readFrom === 'any' ? null : endpointNodes({ ...spec.source, nodes: [spec.source.readFrom] }, 'source.readFrom')[0],
     destinationNodes: endpointNodes(spec.destination, 'destination'),
     databases,
     mapDb: (db) => mapping[String(db)] ?? db,

@@ -21,7 +21,7 @@ export interface EndpointSpec {
   tlsVerify?: boolean;
   /** Source only: the name PSYNC was renamed to (rename-command). */
   psyncCommand?: string;
-  /** Source only (standalone): "host:port" of a replica to take the replication stream from. */
+  /** Source only (standalone): "host:port" of a replica to take the replication stream from, or "any". */
   readFrom?: string;
 }
 

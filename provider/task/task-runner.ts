@@ -21,6 +21,7 @@ import { maxRdbVersionFor } from '../writer/rdb-version';
 import { NodeSync, type LinkFactory } from './node-sync';
 import { Heartbeat } from './heartbeat';
 import { openReplicaLink } from './open-link';
+import { bestReplica, onlineReplicas } from '../source/replica-choice';
 import { decodeCheckpoint, encodeCheckpoint, isFullSyncMarker, FULL_SYNC_MARKER } from './tx-batch';
 import { checkpointKey, guardKey, INTERNAL_KEY_PREFIX } from '../state/task-keys';
 import { CLAIM_SCRIPT } from './fence';
@@ -274,7 +275,7 @@ export class TaskRunner {
     if (this.task.spec.source.mode !== 'cluster') {
       const address = this.task.sourceNodes[0];
       // A replica continues the master's history (same replid and offsets), so the checkpoint is the same either way.
-      const replica = this.task.sourceReplica;
+      const replica = this.task.sourceReplica ?? (this.task.spec.source.readFrom === 'any' ? await this.anyReplica(address) : null);
       if (replica) this.log.info({ node: formatHostPort(address), replica: formatHostPort(replica) }, 'the replication stream comes from a replica of the source');
       return [{ id: 'standalone', address, linkAddress: replica ?? address, name: formatHostPort(address), slots: null }];
     }
@@ -283,6 +284,17 @@ export class TaskRunner {
       throw Object.assign(new Error(`source cluster: slots ${formatSlots(slotRangesOf(topology.unassigned))} are not served by any master`), { retryable: true });
     }
     return topology.masters.map((m) => ({ id: m.id, address: m.address, linkAddress: m.address, name: m.name, slots: m.slots }));
+  }
+
+  /** readFrom "any": the healthiest online replica the master lists now; the master itself when there is none. */
+  private async anyReplica(master: NodeAddress): Promise<NodeAddress | null> {
+    const text = await withClient(master, (c) => c.info('replication'));
+    const best = bestReplica(onlineReplicas(text));
+    if (!best) {
+      this.log.warn({ node: formatHostPort(master) }, 'readFrom "any": the master lists no online replica, so the stream comes from the master itself');
+      return null;
+    }
+    return { ...master, host: best.host, port: best.port };
   }
 
   /** Status per stream, kept by name across attempts so counters survive a reconnect. */

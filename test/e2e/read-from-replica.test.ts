@@ -68,3 +68,38 @@ test('readFrom a server that is not a replica fails source-replica; readFrom on 
     await Promise.all([master.stop(), other.stop(), dst.stop()]);
   }
 });
+
+test('readFrom "any": the healthiest online replica, and another one after it dies, with no new deployment', { timeout: 120_000 }, async () => {
+  const master = await startRedis({ config: { 'repl-diskless-sync-delay': '0', 'repl-backlog-size': '16mb' } });
+  const replicas = [await linkedReplica(master), await linkedReplica(master)];
+  const dst = await startRedis();
+  try {
+    await fillEveryType(master.client(), 0);
+    const s: TaskSpec = taskSpec('from-any', master, dst);
+    s.source.readFrom = 'any';
+    const d = startDaemon(s);
+    try {
+      await d.waitForState('Synchronizing', 60_000);
+      const serving = async (): Promise<number> => {
+        const n = await Promise.all(replicas.map((r) => info(r, 'connected_slaves').catch(() => '0')));
+        return n.findIndex((x) => x === '1');
+      };
+      const first = await serving();
+      assert.ok(first >= 0, 'the task streams from one of the replicas');
+      assert.equal(await info(master, 'connected_slaves'), '2', 'and not from the master');
+      await replicas[first].stop();
+      const load = master.client().duplicate();
+      await runMixedLoad(load, { dbs: [0], durationMs: 3000, maxCommands: 5000, seed: 13 });
+      load.disconnect();
+      await d.waitFor((x) => x.nodes[0].reconnects > 0 && x.state === 'Synchronizing', 30_000, 'a reconnection');
+      await caughtUp(d, master);
+      const other = 1 - first;
+      assert.equal(await info(replicas[other], 'connected_slaves'), '1', 'the task moved to the other replica');
+      await assertConsistent(s, 20);
+    } finally {
+      await d.kill('SIGTERM');
+    }
+  } finally {
+    await Promise.all([master.stop(), ...replicas.map((r) => r.stop()), dst.stop()]);
+  }
+});
