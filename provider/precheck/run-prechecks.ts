@@ -10,8 +10,11 @@ import { parseHolder, describeHolder } from '../state/lease';
 import { formatHostPort } from '../spec/address';
 import type { NodeAddress } from '../spec/types';
 import { discoverCluster, formatSlots, slotRangesOf } from '../cluster/topology';
+import { withSentinelMaster } from '../source/sentinel';
 
-export async function runPrechecks(spec: TaskSpec, opts: { resuming: boolean }): Promise<PrecheckItem[]> {
+export async function runPrechecks(given: TaskSpec, opts: { resuming: boolean }): Promise<PrecheckItem[]> {
+  // A sentinel-managed source is prechecked as its current master.
+  const spec = await withSentinelMaster(given);
   const task = resolveTask(spec);
   const [src, dst] = await Promise.all([
     expandCluster('source', spec.source.mode, task.sourceNodes),

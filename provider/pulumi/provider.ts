@@ -17,6 +17,7 @@ import { readRemoteTask, stopRemoteTask, type RemoteTask } from '../state/remote
 import { destinationHasCheckpoint } from '../precheck/run-prechecks';
 import { spawnDaemon, stopDaemon, daemonPid, readStatus, isAlive } from '../daemon/daemon-process';
 import { grantAccess, revokeAccess } from '../access/acl-users';
+import { withSentinelMaster } from '../source/sentinel';
 import { propsToSpec, containsUnknown, OUTPUT_KEYS, type TaskProps } from './props';
 
 type Props = Record<string, unknown>;
@@ -324,7 +325,8 @@ async function cleanup(spec: TaskSpec, stateDir: string): Promise<void> {
 }
 
 /** The heartbeat keys on every source master. */
-async function removeHeartbeats(spec: TaskSpec): Promise<void> {
+async function removeHeartbeats(given: TaskSpec): Promise<void> {
+  const spec = await withSentinelMaster(given);
   const task = resolveTask(spec);
   const sources = await nodesOf(spec.source.mode, task.sourceNodes);
   await Promise.all(sources.map((n) => bestEffort(() => withClient(n, async (c) => {

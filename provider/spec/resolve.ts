@@ -76,6 +76,12 @@ export function staticProblems(spec: TaskSpec): SpecProblem[] {
     if (set.length && !ep.tls) problems.push({ path: `${side}.tls`, message: `must be true when ${set.join(', ')} ${set.length > 1 ? 'are' : 'is'} set` });
     if ((ep.tlsCert === undefined) !== (ep.tlsKey === undefined)) problems.push({ path: `${side}.${ep.tlsCert === undefined ? 'tlsCert' : 'tlsKey'}`, message: 'is required with tlsCert/tlsKey: a client certificate needs its key and the key its certificate' });
   }
+  if (spec.destination.mode === 'sentinel') problems.push({ path: 'destination.mode', message: '"sentinel" is for a source; give the destination\'s master as "standalone"' });
+  if (spec.source.mode === 'sentinel' && spec.access?.createUsers) problems.push({ path: 'access.createUsers', message: 'is not supported with a "sentinel" source yet: create the ACL users on its master and replicas yourself' });
+  if (spec.source.mode === 'sentinel' && !spec.source.masterName) problems.push({ path: 'source.masterName', message: 'is required with mode "sentinel": the name the sentinels monitor the master by' });
+  for (const side of ['source', 'destination'] as const) {
+    if (spec[side].masterName !== undefined && spec[side].mode !== 'sentinel') problems.push({ path: `${side}.masterName`, message: 'applies to mode "sentinel" only' });
+  }
   if (spec.destination.readFrom !== undefined) problems.push({ path: 'destination.readFrom', message: 'only the source is replicated from: set readFrom on the source' });
   if (spec.source.readFrom !== undefined && spec.source.mode !== 'standalone') {
     problems.push({ path: 'source.readFrom', message: 'reading from a replica is supported for a standalone source only' });
@@ -88,7 +94,7 @@ export function staticProblems(spec: TaskSpec): SpecProblem[] {
   }
   if (spec.destination.mode === 'cluster') {
     const targets = new Set((dbs ?? [0]).map((db) => mapping[String(db)] ?? db));
-    if (dbs === null && spec.source.mode === 'standalone') {
+    if (dbs === null && spec.source.mode !== 'cluster') {
       problems.push({ path: 'databases', message: 'a cluster destination has only database 0: list the source databases to copy (e.g. [0]) and map others with databaseMapping' });
     } else if ([...targets].some((t) => t !== 0)) {
       problems.push({ path: 'databaseMapping', message: 'a cluster destination has only database 0: map every synchronized source database to 0, e.g. {"1": 0}' });

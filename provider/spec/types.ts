@@ -1,11 +1,13 @@
 // The task spec: one shape for the CLI's task file and the Pulumi resource's inputs (schema.json is its source of truth).
 
-export type Mode = 'standalone' | 'cluster';
+export type Mode = 'standalone' | 'cluster' | 'sentinel';
 
 export interface EndpointSpec {
   mode: Mode;
-  /** "host:port" seeds; for a cluster any subset of its nodes. */
+  /** "host:port" seeds; for a cluster any subset of its nodes; for "sentinel" the sentinels. */
   nodes: string[];
+  /** mode "sentinel": the master's name at the sentinels. */
+  masterName?: string;
   username?: string;
   password?: string;
   tls?: boolean;

@@ -22,6 +22,7 @@ import { NodeSync, type LinkFactory } from './node-sync';
 import { Heartbeat } from './heartbeat';
 import { openReplicaLink } from './open-link';
 import { bestReplica, onlineReplicas } from '../source/replica-choice';
+import { sentinelMaster } from '../source/sentinel';
 import { decodeCheckpoint, encodeCheckpoint, isFullSyncMarker, FULL_SYNC_MARKER } from './tx-batch';
 import { checkpointKey, guardKey, INTERNAL_KEY_PREFIX } from '../state/task-keys';
 import { CLAIM_SCRIPT } from './fence';
@@ -273,7 +274,9 @@ export class TaskRunner {
   /** One stream per source master: the standalone master, or every master of the cluster (by node id). */
   private async sourceStreams(): Promise<SourceStream[]> {
     if (this.task.spec.source.mode !== 'cluster') {
-      const address = this.task.sourceNodes[0];
+      const address = this.task.spec.source.mode === 'sentinel'
+        ? await sentinelMaster(this.task.sourceNodes, this.task.spec.source.masterName ?? '')
+        : this.task.sourceNodes[0];
       // A replica continues the master's history (same replid and offsets), so the checkpoint is the same either way.
       const replica = this.task.sourceReplica ?? (this.task.spec.source.readFrom === 'any' ? await this.anyReplica(address) : null);
       if (replica) this.log.info({ node: formatHostPort(address), replica: formatHostPort(replica) }, 'the replication stream comes from a replica of the source');

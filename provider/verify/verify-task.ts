@@ -7,6 +7,7 @@ import type { VerifyReport } from './report';
 import { isHeartbeatKey } from '../cluster/heartbeat-key';
 import { isInternalKey } from '../state/task-keys';
 import { KeyFilter } from '../filter/key-filter';
+import { withSentinelMaster } from '../source/sentinel';
 
 /** Keys left out: the task's heartbeat, and redis-sync's own keys of any task (checkpoints, leases, statuses). */
 export function taskKeyFilter(spec: TaskSpec): (key: Buffer) => boolean {
@@ -16,7 +17,8 @@ export function taskKeyFilter(spec: TaskSpec): (key: Buffer) => boolean {
 }
 
 /** The task's databases and keys, through its databaseMapping and keyRenames, without the keys the task adds. */
-export function verifyTask(spec: TaskSpec, opts: Omit<VerifyOptions, 'ignoreKeys' | 'databases' | 'mapDb'> = {}): Promise<VerifyReport> {
+export async function verifyTask(given: TaskSpec, opts: Omit<VerifyOptions, 'ignoreKeys' | 'databases' | 'mapDb'> = {}): Promise<VerifyReport> {
+  const spec = await withSentinelMaster(given);
   const mapDb = spec.databaseMapping ? resolveTask(spec).mapDb : undefined;
   const keys = new KeyFilter(spec.keyFilter, spec.keyRenames);
   return verify(spec.source, spec.destination, { ...opts, databases: spec.databases, mapDb, ignoreKeys: taskKeyFilter(spec), keys });
