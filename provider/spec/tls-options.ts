@@ -53,7 +53,8 @@ export function explainTlsError(err: Error, side: string, node: string, address?
   if (address && !address.tls) return null;
   const code = (err as NodeJS.ErrnoException).code ?? '';
   const text = `${code} ${err.message}`;
-  const at = `TLS with ${side} ${node} failed (${err.message})`;
+  // OpenSSL's texts end with a newline: one line keeps the status, the precheck table and the logs readable.
+  const at = `TLS with ${side} ${node} failed (${err.message.replace(/\s+/g, ' ').trim()})`;
   if (/ALTNAME|Hostname\/IP does not match/i.test(text)) {
     return `${at}: the server's certificate is not for this name; set ${side}.tlsServerName to a name in its certificate`;
   }
