@@ -13,7 +13,7 @@
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { prng } from '../test/harness/dataset';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { RdbReader } from '../provider/rdb/reader';
@@ -69,9 +69,9 @@ function repoRoot(): string {
   return process.cwd();
 }
 
-/** The RDB seeds: the shared fixture files (small ones), else a tiny hand-made RDB. */
+/** The RDB seeds: the repository's fixture files (small ones), else a tiny hand-made RDB. */
 function rdbSeeds(): Buffer[] {
-  const dir = join(process.env.REDIS_SYNC_SHARED ?? resolve(repoRoot(), '..', 'shared'), 'fixtures', 'rdb');
+  const dir = join(repoRoot(), 'test', 'fixtures', 'rdb');
   const out: Buffer[] = [];
   try {
     const files = (JSON.parse(readFileSync(join(dir, 'MANIFEST.json'), 'utf8')) as { files: Array<{ file: string }> }).files;
@@ -79,7 +79,7 @@ function rdbSeeds(): Buffer[] {
       const p = join(dir, f.file);
       if (existsSync(p) && statSync(p).size <= MAX_RDB_SEED_BYTES) out.push(readFileSync(p));
     }
-  } catch { /* no shared fixtures */ }
+  } catch { /* no fixtures */ }
   if (out.length === 0) {
     // REDIS0009, SELECTDB 0, "k" -> "v", EOF, no checksum.
     out.push(Buffer.concat([Buffer.from('REDIS0009'), Buffer.from([0xfe, 0x00, 0x00, 0x01, 0x6b, 0x01, 0x76, 0xff]), Buffer.alloc(8)]));

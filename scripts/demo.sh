@@ -80,18 +80,19 @@ pulumi config set --secret srcPass "$SRC_PASS" -s demo
 pulumi config set --secret dstPass "$DST_PASS" -s demo
 pulumi up --yes --skip-preview --non-interactive -s demo
 
-echo "== 4. live status"
-redis-sync status demo
+TASK_ID="$(pulumi stack output taskId -s demo)"
+echo "== 4. live status of task $TASK_ID (its id: the name and a suffix of its own)"
+redis-sync status "$TASK_ID"
 echo "== 5. writes on the source arrive at the destination"
 cli "$SRC_PASS" "$SRC_PORT" -c set demo:hello "written at $(date +%T)" >/dev/null
 cli "$SRC_PASS" "$SRC_PORT" -c incrby demo:counter 42 >/dev/null
 sleep 1
 echo "destination demo:hello   = $(cli "$DST_PASS" "$DST_PORT" get demo:hello)"
 echo "destination demo:counter = $(cli "$DST_PASS" "$DST_PORT" get demo:counter)"
-redis-sync status demo
+redis-sync status "$TASK_ID"
 echo "== 6. verify: source and destination key by key"
 cat > "$DEMO/task.json" <<EOF
-{"name":"demo","source":{"mode":"cluster","nodes":["127.0.0.1:$SRC_PORT"],"password":"$SRC_PASS"},
+{"name":"demo","id":"$TASK_ID","source":{"mode":"cluster","nodes":["127.0.0.1:$SRC_PORT"],"password":"$SRC_PASS"},
  "destination":{"mode":"standalone","nodes":["127.0.0.1:$DST_PORT"],"password":"$DST_PASS"}}
 EOF
 chmod 600 "$DEMO/task.json"
@@ -99,7 +100,8 @@ redis-sync verify --config "$DEMO/task.json"
 cat <<EOF
 
 The daemon keeps running after 'pulumi up'. From here:
-  watch it:        REDIS_SYNC_STATE_DIR=$DEMO/state bin/redis-sync status demo
+  watch it:        REDIS_SYNC_STATE_DIR=$DEMO/state bin/redis-sync status $TASK_ID --watch
+  from anywhere:   bin/redis-sync status --config $DEMO/task.json   (read from the destination)
   write more:      REDISCLI_AUTH=\$(grep SRC_PASS $DEMO/passwords | cut -d= -f2) redis-cli -c -p $SRC_PORT set k v
   tear it down:    bash scripts/demo.sh destroy      (pulumi destroy, then stops both servers)
 EOF

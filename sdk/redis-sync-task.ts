@@ -1,7 +1,7 @@
 // RedisSyncTask: a sync task declared as code. `pulumi up` prechecks it and starts its detached daemon, `pulumi
 // refresh` reads the daemon's status into the outputs, `pulumi destroy` stops it and removes what it added.
 import * as pulumi from '@pulumi/pulumi';
-import type { TaskSpec, EndpointSpec } from '../provider/spec/types';
+import type { TaskSpec, EndpointSpec, RunnerSpec } from '../provider/spec/types';
 
 /**
  * Every level may be an Output of another resource (`heartbeat: { intervalMs: cfg.requireNumber('hb') }`, a VM's
@@ -82,6 +82,28 @@ function withoutSecrets(ep: pulumi.Input<EndpointArgs>): pulumi.Input<unknown> {
   });
 }
 
+/** runner without runner.ssh.privateKey, which travels as its own secret (runnerPrivateKey). */
+function withoutPrivateKey(runner: pulumi.Input<DeepInput<RunnerSpec>> | undefined): pulumi.Input<unknown> | undefined {
+  if (runner === undefined) return undefined;
+  // Taken apart without apply() where the program passed plain objects, so that a secret key does not make the
+  // host, user and host key secret too.
+  const plain = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !pulumi.Output.isInstance(v) && !(v instanceof Promise);
+  if (plain(runner) && (runner.ssh === undefined || plain(runner.ssh))) {
+    if (!runner.ssh) return runner;
+    const { privateKey: _key, ...ssh } = runner.ssh;
+    return { ...runner, ssh };
+  }
+  return pulumi.output(runner).apply((r) => {
+    if (!r?.ssh) return r;
+    const { privateKey: _key, ...ssh } = r.ssh;
+    return { ...r, ssh };
+  });
+}
+
+function privateKeyOf(runner: pulumi.Input<DeepInput<RunnerSpec>> | undefined): pulumi.Output<string | undefined> {
+  return pulumi.secret(pulumi.output(runner).apply((r) => (r as RunnerSpec | undefined)?.ssh?.privateKey));
+}
+
 function secretOf(ep: pulumi.Input<EndpointArgs>, field: 'password' | 'tlsKey'): pulumi.Output<string | undefined> {
   // Always a secret, even when the program passed a plain string: it must never reach the state in plaintext.
   return pulumi.secret(pulumi.output(ep).apply((e) => (e as EndpointSpec)[field]));
@@ -94,7 +116,9 @@ export class RedisSyncTask extends pulumi.dynamic.Resource {
   declare readonly state: pulumi.Output<string>;
   declare readonly daemonPid: pulumi.Output<number>;
   declare readonly daemonRunning: pulumi.Output<boolean>;
-  /** Host name and addresses of the machine the daemon runs on, for the allow-lists of managed services. */
+  /** The sync host's SSH key this task is pinned to (runner.ssh.hostKey, or the one seen at create); null locally. */
+  declare readonly runnerHostKey: pulumi.Output<string | null>;
+  /** Host name and addresses of the machine the daemon runs on (the sync host, for runner.ssh), for allow-lists. */
   declare readonly daemonHost: pulumi.Output<{ hostname: string; addresses: string[] }>;
   declare readonly lagMs: pulumi.Output<number | null>;
   declare readonly streams: pulumi.Output<SyncStreamOutput[]>;
@@ -103,7 +127,7 @@ export class RedisSyncTask extends pulumi.dynamic.Resource {
   declare readonly warnings: pulumi.Output<string[]>;
 
   constructor(name: string, args: RedisSyncTaskArgs, opts?: pulumi.CustomResourceOptions) {
-    const { source, destination, ...rest } = args;
+    const { source, destination, runner, ...rest } = args;
     const props: Record<string, unknown> = {
       ...rest,
       name: args.name ?? name,
@@ -113,12 +137,14 @@ export class RedisSyncTask extends pulumi.dynamic.Resource {
       destinationPassword: secretOf(destination, 'password'),
       sourceTlsKey: secretOf(source, 'tlsKey'),
       destinationTlsKey: secretOf(destination, 'tlsKey'),
+      runner: withoutPrivateKey(runner),
+      runnerPrivateKey: privateKeyOf(runner),
       taskId: undefined, state: undefined, daemonPid: undefined, daemonRunning: undefined, daemonHost: undefined, lagMs: undefined,
-      streams: undefined, lastError: undefined, prechecks: undefined, warnings: undefined,
+      streams: undefined, lastError: undefined, prechecks: undefined, warnings: undefined, runnerHostKey: undefined,
     };
     super(provider, name, props, {
       ...opts,
-      additionalSecretOutputs: ['sourcePassword', 'destinationPassword', 'sourceTlsKey', 'destinationTlsKey', ...(opts?.additionalSecretOutputs ?? [])],
+      additionalSecretOutputs: ['sourcePassword', 'destinationPassword', 'sourceTlsKey', 'destinationTlsKey', 'runnerPrivateKey', ...(opts?.additionalSecretOutputs ?? [])],
     }, 'redis-sync', 'RedisSyncTask');
   }
 }

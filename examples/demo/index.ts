@@ -22,6 +22,7 @@ const task = new RedisSyncTask('demo', {
   waitFor: 'synchronizing',
 });
 
+export const taskId = task.taskId;
 export const state = task.state;
 export const lagMs = task.lagMs;
 export const streams = task.streams;

@@ -1,12 +1,13 @@
 // The redis-sync command line: one entry point, one small module per sub-command.
-import { readFileSync } from 'node:fs';
-import { SpecError, validateSpec } from '../spec/validate';
-import type { TaskSpec } from '../spec/types';
+import { SpecError } from '../spec/validate';
+import { UsageError } from './spec-file';
 
 const USAGE = `redis-sync: keep one Redis in sync with another
 
 Usage:
   redis-sync run --config task.json [--state-dir DIR]      run a task in the foreground (the daemon's body)
+  redis-sync start --config task.json [--state-dir DIR]    start a task's detached daemon unless it runs (prints its pid)
+  redis-sync precheck --config task.json [--json]          run the prechecks only, from this machine
   redis-sync verify --config task.json [--json]            compare source and destination key by key
   redis-sync status [TASK] [--watch [--count N]] [--json]  a task's state, offsets, lag and full-sync progress
                                                            (--watch redraws every 0.5 s until Ctrl-C)
@@ -19,30 +20,12 @@ Usage:
 status, list, logs and stop take --state-dir DIR; the state dir defaults to $REDIS_SYNC_STATE_DIR or ~/.redis-sync.
 Documentation: docs/reference.md (task file), docs/troubleshooting.md, docs/metrics.md.`;
 
-export class UsageError extends Error {}
-
-/** Reads a task file; "-" reads it from standard input, which is how a daemon gets a spec holding passwords. */
-export function loadSpecFile(path: string | undefined): TaskSpec {
-  if (!path) throw new UsageError('--config task.json is required: the task file (fields in docs/reference.md); "--config -" reads it from standard input');
-  let text: string;
-  try {
-    text = readFileSync(path === '-' ? 0 : path, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read the task file ${path}: ${(err as Error).message}`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new UsageError(`${path} is not valid JSON: ${(err as Error).message}`);
-  }
-  return validateSpec(json);
-}
-
 type Command = (argv: string[]) => Promise<number>;
 
 const commands: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./run-command')).runCommand,
+  start: async () => (await import('./start-command')).startCommand,
+  precheck: async () => (await import('./precheck-command')).precheckCommand,
   verify: async () => (await import('./verify-command')).verifyCli,
   status: async () => (await import('./status-command')).statusCommand,
   list: async () => (await import('./list-command')).listCommand,

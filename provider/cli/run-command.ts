@@ -1,7 +1,7 @@
 // `redis-sync run`: prechecks, then the task in the foreground until SIGTERM/SIGINT (graceful) or failure.
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
-import { loadSpecFile } from './main';
+import { loadSpecFile } from './spec-file';
 import type { TaskSpec } from '../spec/types';
 import { defaultStateDir, taskPaths } from '../state/files';
 import { TaskRunner } from '../task/task-runner';

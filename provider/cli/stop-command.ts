@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import { defaultStateDir, taskPaths } from '../state/files';
 import { stopDaemon } from '../daemon/daemon-process';
-import { UsageError, loadSpecFile } from './main';
+import { UsageError, loadSpecFile } from './spec-file';
 import { stopRemoteTask } from '../state/remote-task';
 import { describeHolder } from '../state/lease';
 import type { TaskSpec } from '../spec/types';

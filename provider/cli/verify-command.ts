@@ -2,7 +2,7 @@
 // Output names endpoints by their node addresses only: never a password.
 import { parseArgs } from 'node:util';
 import type { TaskSpec } from '../spec/types';
-import { loadSpecFile } from './main';
+import { loadSpecFile } from './spec-file';
 import { verifyTask } from '../verify/verify-task';
 import type { VerifyReport } from '../verify/report';
 

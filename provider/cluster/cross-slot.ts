@@ -5,6 +5,7 @@
 import calculateSlot, { generateMulti } from 'cluster-key-slot';
 import { encodeCommand } from '../resp/encode';
 import { commandKeys, commandName } from '../filter/command-keys';
+import { decodeCommand } from '../writer/command-text';
 
 export interface RoutedWrite {
   /** The key the cluster writer routes by; null sends a keyless command to every master. */
@@ -50,6 +51,18 @@ export function routeForCluster(argv: Buffer[], raw: Buffer, offset: number): Cl
           'which a cluster destination cannot apply exactly. Use a hash tag ({...}) so the keys share a slot, or sync into a standalone destination',
       };
   }
+}
+
+/** Commands the filter rewrote, each routed by its own keys; one that cannot be applied fails them all. */
+export function routeRewritten(commands: Buffer[], offset: number): ClusterRoute {
+  const writes: RoutedWrite[] = [];
+  for (const command of commands) {
+    const r = routeForCluster(decodeCommand(command), command, offset);
+    // A rewrite never yields a RENAME: only the command itself can.
+    if (r.kind !== 'writes') return r;
+    writes.push(...r.writes);
+  }
+  return { kind: 'writes', writes };
 }
 
 function msetBySlot(argv: Buffer[]): RoutedWrite[] {

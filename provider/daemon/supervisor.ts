@@ -14,7 +14,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { isAlive } from '../state/process-alive';
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureDir, readJson, taskPaths, writeFileAtomic, type TaskPaths } from '../state/files';
 import type { TaskStatus } from '../state/status';
@@ -98,6 +98,16 @@ export function workerPidPath(paths: TaskPaths): string {
   return join(paths.dir, 'worker.pid');
 }
 
+/**
+ * Written when the daemon ended the task itself (stopped on request, or failed for good) and removed when a daemon
+ * starts: what tells a keeper (`redis-sync start --unless-stopped`) a supervisor that was killed outright, which it
+ * restarts, from a task that was stopped on purpose, which it leaves be. The status cannot: a killed supervisor's
+ * worker stops gracefully too.
+ */
+export function endedPath(paths: TaskPaths): string {
+  return join(paths.dir, 'ended.json');
+}
+
 /** Every secret of a spec, so that text from the worker (stderr) is masked before the supervisor keeps it. */
 function secretsOf(spec: unknown): string[] {
   const out: string[] = [];
@@ -167,6 +177,7 @@ export class Supervisor {
   /** Runs workers until the task stops or fails for good; resolves with the supervisor's exit code. */
   async run(): Promise<number> {
     this.log('info', 'supervisor started', { stateDir: this.stateDir, options: this.opts });
+    rmSync(endedPath(this.paths), { force: true });
     await this.waitForPreviousWorker();
     for (;;) {
       if (this.stopping) return this.finishStopped(null);
@@ -175,6 +186,7 @@ export class Supervisor {
       if (end.kind === 'failed') {
         this.log('error', 'the worker ended the task: not restarting', { code: end.code, error: end.message });
         this.ensureFailedStatus(end.message);
+        this.markEnded('Failed');
         return end.code;
       }
       const now = Date.now();
@@ -186,6 +198,7 @@ export class Supervisor {
         const message = `crash loop: the worker crashed ${this.crashes.length} times within ${Math.round(this.opts.crashWindowMs / 1000)} s; last: ${end.message}`;
         this.log('error', message);
         this.writeStatus('Failed', message);
+        this.markEnded('Failed');
         return 1;
       }
       const delay = Math.min(this.opts.restartMinMs * 2 ** (this.consecutive - 1), this.opts.restartMaxMs);
@@ -276,7 +289,12 @@ export class Supervisor {
     const status = this.readStatus();
     if (status && status.state !== 'Stopped' && status.state !== 'Failed') this.writeStatus('Stopped', lastError);
     this.log('info', 'supervisor stopped');
+    this.markEnded('Stopped');
     return 0;
+  }
+
+  private markEnded(state: 'Stopped' | 'Failed'): void {
+    writeFileAtomic(endedPath(this.paths), JSON.stringify({ state, at: new Date().toISOString() }));
   }
 
   private ensureFailedStatus(message: string): void {

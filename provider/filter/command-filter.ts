@@ -43,7 +43,7 @@ const NAMES = {
   PING: CMD('ping'), SELECT: CMD('select'), REPLCONF: CMD('replconf'), PUBLISH: CMD('publish'), SPUBLISH: CMD('spublish'),
   MULTI: CMD('multi'), EXEC: CMD('exec'), FLUSHALL: CMD('flushall'), FLUSHDB: CMD('flushdb'), SWAPDB: CMD('swapdb'),
   MOVE: CMD('move'), SET: CMD('set'), DISCARD: CMD('discard'), COPY: CMD('copy'),
-  RESTORE: CMD('restore'), RESTORE_ASKING: CMD('restore-asking'), REPLACE: CMD('replace'), DB: CMD('db'),
+  RESTORE: CMD('restore'), RESTORE_ASKING: CMD('restore-asking'), REPLACE: CMD('replace'), DB: CMD('db'), FUNCTION: CMD('function'),
 };
 
 /** Every task's heartbeat keys start so (the default naming); a custom heartbeat key is recognized by equality. */
@@ -107,6 +107,8 @@ export class CommandFilter {
     }
     if (isName(name, NAMES.FLUSHALL)) return this.flushAll(cmd);
     if (isName(name, NAMES.SWAPDB)) return this.swapDb(cmd);
+    // Function libraries are server-wide: the db the client was in does not filter them out.
+    if (isName(name, NAMES.FUNCTION)) return this.one(this.wants(this.db) ? this.db : (this.opts.databases?.[0] ?? 0), cmd.raw);
     if (!this.wants(this.db)) return this.fromUnselectedDb(cmd);
     const own = this.opts.heartbeatKey;
     if (argv.length >= 2 && (isHeartbeatPrefixed(argv[1]) || (own !== null && argv[1].equals(own)))) {

@@ -1,16 +1,25 @@
 // Where the keys are in a write command of the replication stream: what a cluster destination routes by, and what
-// tells whether a multi-key command stays in one slot. Commands not listed take their first argument as their key.
+// tells whether a multi-key command stays in one slot. Commands not listed take their first argument as their key;
+// every write command whose key is elsewhere (a subcommand first, keys behind options, a trailing timeout) must be
+// listed, or its writes are routed to the wrong master and overtake the key's other commands there.
+// test/filter/command-keys.test.ts checks this table against a real server's COMMAND GETKEYS.
+import { sortKeys, geoRadiusKeys, xreadKeys, migrateKeys } from './option-keys';
 
 type KeySpec =
   | { kind: 'none' }
   | { kind: 'first' }
-  | { kind: 'range'; from: number; step: number; count?: number } // count undefined: to the end
+  | { kind: 'range'; from: number; step: number; last?: number } // last: keys end this many arguments before the end
   | { kind: 'numkeys'; numkeysAt: number; before: number[] } // keys at `before` positions, then numkeys keys after it
-  | { kind: 'positions'; at: number[] };
+  | { kind: 'positions'; at: number[] }
+  | { kind: 'options'; parse: (argv: Buffer[]) => number[] };
 
 const NONE: KeySpec = { kind: 'none' };
 const ALL: KeySpec = { kind: 'range', from: 1, step: 1 };
 const TWO: KeySpec = { kind: 'positions', at: [1, 2] };
+/** Blocking pops: keys, then the timeout (replicated as their non-blocking form, listed for the routing anyway). */
+const BEFORE_TIMEOUT: KeySpec = { kind: 'range', from: 1, step: 1, last: 1 };
+/** XGROUP CREATE|SETID|DESTROY|CREATECONSUMER|DELCONSUMER key ...: argv[1] is the subcommand. */
+const SECOND: KeySpec = { kind: 'positions', at: [2] };
 
 const TABLE: Record<string, KeySpec> = {
   flushall: NONE, flushdb: NONE, swapdb: NONE, select: NONE, ping: NONE, multi: NONE, exec: NONE, discard: NONE,
@@ -32,6 +41,15 @@ const TABLE: Record<string, KeySpec> = {
   fcall_ro: { kind: 'numkeys', numkeysAt: 2, before: [] },
   lmpop: { kind: 'numkeys', numkeysAt: 1, before: [] },
   zmpop: { kind: 'numkeys', numkeysAt: 1, before: [] },
+  blmpop: { kind: 'numkeys', numkeysAt: 2, before: [] },
+  bzmpop: { kind: 'numkeys', numkeysAt: 2, before: [] },
+  blpop: BEFORE_TIMEOUT, brpop: BEFORE_TIMEOUT, bzpopmin: BEFORE_TIMEOUT, bzpopmax: BEFORE_TIMEOUT,
+  xgroup: SECOND, pfdebug: SECOND,
+  sort: { kind: 'options', parse: sortKeys },
+  georadius: { kind: 'options', parse: geoRadiusKeys },
+  georadiusbymember: { kind: 'options', parse: geoRadiusKeys },
+  xreadgroup: { kind: 'options', parse: xreadKeys },
+  migrate: { kind: 'options', parse: migrateKeys },
 };
 
 export function commandName(argv: Buffer[]): string {
@@ -55,9 +73,12 @@ export function keyPositions(argv: Buffer[]): number[] {
       return spec.at.filter((i) => i < argv.length);
     case 'range': {
       const at: number[] = [];
-      for (let i = spec.from; i < argv.length; i += spec.step) at.push(i);
+      const end = argv.length - (spec.last ?? 0);
+      for (let i = spec.from; i < end; i += spec.step) at.push(i);
       return at;
     }
+    case 'options':
+      return spec.parse(argv);
     case 'numkeys': {
       const n = Number(argv[spec.numkeysAt]?.toString('latin1'));
       const at = spec.before.filter((i) => i < argv.length);

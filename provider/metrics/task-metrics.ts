@@ -84,7 +84,8 @@ export class ErrorCounter {
 
 export function taskFamilies(s: TaskStatus, errors: ErrorCounter): Family[] {
   errors.observe(s);
-  const task = s.task;
+  // The id: unique per task (two stacks may name a task alike); a CLI task's id is its name unless set.
+  const task = s.id ?? s.task;
   const families: Family[] = NODE_METRICS.map((m) => ({
     name: m.name, type: m.type, help: m.help,
     samples: s.nodes.flatMap((n) => {

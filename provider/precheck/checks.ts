@@ -3,6 +3,10 @@
 import type { TaskSpec } from '../spec/types';
 import type { PrecheckItem } from '../state/status';
 import type { NodeFacts } from './node-facts';
+import type { UnsupportedFinding } from './unsupported-inventory';
+import { dialectFor, UNSUPPORTED_DATA_CHECK } from '../writer/dialect/dialect';
+import { compareVersions, serverLabel, type ServerInfo } from '../writer/dialect/server-info';
+import { maxRdbVersionFor } from '../writer/rdb-version';
 
 export interface PrecheckInput {
   spec: TaskSpec;
@@ -12,17 +16,16 @@ export interface PrecheckInput {
   replica?: NodeFacts;
   /** The task has a checkpoint: the destination's keys are its own, so an empty destination is not required. */
   resuming: boolean;
+  /** What the source holds that the destination cannot take (read by run-prechecks; absent: not looked at). */
+  unsupported?: UnsupportedFinding[];
 }
 
 const MIN_REPL_TIMEOUT = 600;
 const MIN_BACKLOG = 64 * 1024 * 1024;
 
-export function compareVersions(a: string, b: string): number {
-  const pa = a.split('.').map((x) => Number.parseInt(x, 10) || 0);
-  const pb = b.split('.').map((x) => Number.parseInt(x, 10) || 0);
-  for (let i = 0; i < 3; i++) if ((pa[i] ?? 0) !== (pb[i] ?? 0)) return (pa[i] ?? 0) - (pb[i] ?? 0);
-  return 0;
-}
+export { compareVersions };
+
+export const serverOf = (f: NodeFacts): ServerInfo => f.server ?? { flavor: 'redis', version: f.version, redisVersion: f.version };
 
 type Check = (input: PrecheckInput) => PrecheckItem[];
 
@@ -39,7 +42,7 @@ const reachable = (facts: NodeFacts[]): NodeFacts[] => facts.filter((f) => !f.er
 const sourceVersion: Check = ({ source }) => reachable(source).map((f) =>
   compareVersions(f.version, '2.8.0') < 0
     ? fail('source-version', `source ${f.node} runs Redis ${f.version}; PSYNC needs 2.8 or later: upgrade the source`, f.node)
-    : pass('source-version', `source ${f.node} runs Redis ${f.version}`, f.node));
+    : pass('source-version', `source ${f.node} runs ${serverLabel(serverOf(f))}`, f.node));
 
 const sourcePsync: Check = ({ source }) => reachable(source).map((f) =>
   f.psyncAvailable === false
@@ -49,14 +52,33 @@ const sourcePsync: Check = ({ source }) => reachable(source).map((f) =>
     : pass('source-psync', f.psyncCommand === 'PSYNC' ? `PSYNC is available on ${f.node}`
       : `${f.psyncCommand} is available on ${f.node} (Redis serves a renamed PSYNC as SYNC: unless the service changed that, every reconnection is a full sync)`, f.node));
 
+/**
+ * What matters is not which release is newer but what the destination can take: the RDB format its RESTORE loads
+ * (else keys are rewritten as commands, slower) and its commands (the dialect writes every command in a form it
+ * accepts; what has no equivalent is destination-unsupported-data's).
+ */
 const destinationVersion: Check = ({ source, destination }) => {
   const src = reachable(source);
   if (!src.length) return [];
-  const newest = src.map((f) => f.version).sort(compareVersions).at(-1)!;
-  return reachable(destination).map((f) =>
-    compareVersions(f.version, newest) < 0
-      ? fail('destination-version', `destination ${f.node} runs Redis ${f.version}, older than the source (${newest}): cross-version sync goes only from earlier to later. Upgrade the destination, or ignore this check to rewrite every key as commands`, f.node)
-      : pass('destination-version', `destination ${f.node} (${f.version}) is not older than the source (${newest})`, f.node));
+  const newest = src.map(serverOf).sort((a, b) => compareVersions(a.redisVersion, b.redisVersion)).at(-1)!;
+  const sourceRdb = maxRdbVersionFor(newest.redisVersion);
+  return reachable(destination).map((f) => {
+    const d = dialectFor(serverOf(f));
+    const both = `destination ${f.node} (${serverLabel(d.server)}), source ${serverLabel(newest)}`;
+    if (compareVersions(d.server.redisVersion, '2.8.0') < 0) {
+      return fail('destination-version', `${both}: destinations before Redis 2.8 are not supported: upgrade the destination`, f.node);
+    }
+    return d.rdbVersion < sourceRdb
+      ? warn('destination-version', `${both}: the destination cannot RESTORE the source's RDB ${sourceRdb} values (it loads RDB ${d.rdbVersion}), so the full sync rewrites keys as commands (slower); commands are written in a form it accepts`, f.node)
+      : pass('destination-version', `${both}: RESTORE of the source's RDB ${sourceRdb} values works; commands are written in a form the destination accepts`, f.node);
+  });
+};
+
+const unsupportedData: Check = ({ unsupported }) => {
+  if (!unsupported) return [];
+  if (!unsupported.length) return [pass(UNSUPPORTED_DATA_CHECK, 'the destination can hold every type, command and function the source has')];
+  return unsupported.map((u) => fail(UNSUPPORTED_DATA_CHECK,
+    `source ${u.node} has ${u.atLeast ? 'at least ' : ''}${u.count} ${u.what} (${u.examples.join(', ')}${u.count > u.examples.length ? ', ...' : ''}) and the destination cannot hold them: ${u.why}. Upgrade the destination, or ignore this check to skip them (each named in a warning)`, u.node));
 };
 
 const sourceReplication: Check = ({ source }) => reachable(source).flatMap((f) => {
@@ -122,7 +144,7 @@ const aclSupport: Check = ({ spec, source, destination }) => {
   if (!spec.access?.createUsers) return [];
   return reachable([...source, ...destination]).map((f) =>
     compareVersions(f.version, '6.0.0') < 0
-      ? fail('access-acl', `${f.node} runs Redis ${f.version}, which has no ACLs: set access.createUsers to false and give the task a password`, f.node)
+      ? fail('access-acl', `${f.node} runs ${serverLabel(serverOf(f))}, which has no ACLs: set access.createUsers to false and give the task a password`, f.node)
       : pass('access-acl', `${f.node} supports ACL users`, f.node));
 };
 
@@ -136,7 +158,7 @@ const sourceReplica: Check = ({ replica }) => {
 };
 
 export const CHECKS: Check[] = [
-  connectivity, architecture, sourceVersion, sourcePsync, destinationVersion, sourceReplication,
+  connectivity, architecture, sourceVersion, sourcePsync, destinationVersion, unsupportedData, sourceReplication,
   destinationMemory, destinationPolicy, destinationEmpty, notSameInstance, aclSupport, sourceReplica,
 ];
 

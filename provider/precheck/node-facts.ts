@@ -3,11 +3,15 @@ import Redis, { type Cluster } from 'ioredis';
 import type { NodeAddress } from '../spec/types';
 import { formatHostPort } from '../spec/address';
 import { explainTlsError, tlsOptions } from '../spec/tls-options';
+import { parseServerInfo, type ServerInfo } from '../writer/dialect/server-info';
 
 export interface NodeFacts {
   node: string;
   error: string | null;
+  /** The Redis release whose commands it speaks (redis_version; 7.2.4 for Valkey 8). */
   version: string;
+  /** Redis or Valkey, and its own release; absent: Redis `version`. */
+  server?: ServerInfo;
   runId: string;
   clusterEnabled: boolean;
   role: string;
@@ -124,7 +128,8 @@ export async function readNodeFacts(addr: NodeAddress, timeoutMs = 5000, side?: 
   try {
     await c.connect();
     const info = await c.info();
-    facts.version = field(info, 'redis_version') ?? '0.0.0';
+    facts.server = parseServerInfo(info);
+    facts.version = facts.server.redisVersion;
     facts.runId = field(info, 'run_id') ?? '';
     facts.clusterEnabled = field(info, 'cluster_enabled') === '1';
     facts.role = field(info, 'role') ?? 'master';

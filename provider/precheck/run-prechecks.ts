@@ -2,8 +2,10 @@
 import type { TaskSpec } from '../spec/types';
 import type { PrecheckItem } from '../state/status';
 import { resolveTask } from '../spec/resolve';
-import { readNodeFacts } from './node-facts';
-import { evaluate } from './checks';
+import { readNodeFacts, type NodeFacts } from './node-facts';
+import { evaluate, serverOf, compareVersions } from './checks';
+import { findUnsupported, type UnsupportedFinding } from './unsupported-inventory';
+import { dialectFor } from '../writer/dialect/dialect';
 import { withClient, scanMatch } from './node-facts';
 import { checkpointKey } from '../state/task-keys';
 import { parseHolder, describeHolder } from '../state/lease';
@@ -28,7 +30,8 @@ export async function runPrechecks(given: TaskSpec, opts: { resuming: boolean })
   const ignored = new Set(spec.ignorePrechecks ?? []);
   const owned = (await ownershipItems(task.id, spec.destination.mode === 'cluster' ? dst.nodes : task.destinationNodes))
     .map((i) => (ignored.has(i.id) ? { ...i, result: 'ignored' as const, message: `${i.message} (ignored by ignorePrechecks)` } : i));
-  return [...src.items, ...dst.items, ...evaluate({ spec, source, destination, replica, resuming: opts.resuming }), ...owned];
+  const unsupported = await inventory(src.nodes, source, destination);
+  return [...src.items, ...dst.items, ...evaluate({ spec, source, destination, replica, resuming: opts.resuming, unsupported }), ...owned];
 }
 
 /**
@@ -52,6 +55,17 @@ async function ownershipItems(taskId: string, nodes: NodeAddress[]): Promise<Pre
     } catch { /* unreachable: the connectivity precheck reports it */ }
   }
   return items;
+}
+
+/** What the source masters hold that the oldest destination node cannot take; undefined when a side is unreachable. */
+async function inventory(nodes: NodeAddress[], source: NodeFacts[], destination: NodeFacts[]): Promise<UnsupportedFinding[] | undefined> {
+  const dst = destination.filter((f) => !f.error).map(serverOf).sort((a, b) => compareVersions(a.redisVersion, b.redisVersion))[0];
+  if (!dst || source.some((f) => f.error)) return undefined;
+  const dialect = dialectFor(dst);
+  const found = await Promise.all(nodes.map((n, i) => source[i].role === 'master'
+    ? withClient(n, (c) => findUnsupported(c, source[i].node, serverOf(source[i]), dialect), 30_000).catch((): UnsupportedFinding[] => [])
+    : []));
+  return found.flat();
 }
 
 /**

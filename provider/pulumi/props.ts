@@ -13,10 +13,12 @@ export interface TaskProps extends Omit<TaskSpec, 'source' | 'destination'> {
   destinationPassword?: string;
   sourceTlsKey?: string;
   destinationTlsKey?: string;
+  /** runner.ssh.privateKey, taken out of runner so that Pulumi keeps exactly it a secret. */
+  runnerPrivateKey?: string;
 }
 
 /** Inputs that are not part of the task spec itself. */
-const RESOURCE_ONLY = ['sourcePassword', 'destinationPassword', 'sourceTlsKey', 'destinationTlsKey', '__provider'] as const;
+const RESOURCE_ONLY = ['sourcePassword', 'destinationPassword', 'sourceTlsKey', 'destinationTlsKey', 'runnerPrivateKey', '__provider'] as const;
 
 export function propsToSpec(props: Record<string, unknown>): TaskSpec {
   const spec: Record<string, unknown> = {};
@@ -29,12 +31,14 @@ export function propsToSpec(props: Record<string, unknown>): TaskSpec {
   };
   spec.source = withSecrets(props.source, props.sourcePassword, props.sourceTlsKey);
   spec.destination = withSecrets(props.destination, props.destinationPassword, props.destinationTlsKey);
+  const runner = props.runner as { ssh?: Record<string, unknown> } | undefined;
+  if (runner?.ssh && typeof props.runnerPrivateKey === 'string') spec.runner = { ...runner, ssh: { ...runner.ssh, privateKey: props.runnerPrivateKey } };
   return spec as unknown as TaskSpec;
 }
 
 /** The outputs a refresh reads from the daemon; never inputs, so they never make a diff. */
 export const OUTPUT_KEYS = new Set([
-  'taskId', 'state', 'daemonPid', 'daemonRunning', 'daemonHost', 'lagMs', 'streams', 'lastError', 'prechecks', 'warnings', 'statusUpdatedAt',
+  'taskId', 'state', 'daemonPid', 'daemonRunning', 'daemonHost', 'lagMs', 'streams', 'lastError', 'prechecks', 'warnings', 'statusUpdatedAt', 'runnerHostKey',
 ]);
 
 export function containsUnknown(value: unknown): boolean {

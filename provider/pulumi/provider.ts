@@ -1,24 +1,25 @@
 // The RedisSyncTask dynamic provider's implementation. The SDK's serialized provider only loads this module and calls
 // it, so what Pulumi stores in the state stays a few lines long whatever this file grows into.
 import { hostname, networkInterfaces } from 'node:os';
-import { rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import type { TaskSpec } from '../spec/types';
 import { specProblems } from '../spec/validate';
 import { resolveTask, staticProblems } from '../spec/resolve';
-import { defaultStateDir, taskPaths } from '../state/files';
+import { defaultStateDir } from '../state/files';
 import { maxLagMs, type PrecheckItem, type TaskStatus } from '../state/status';
-import { runPrechecks, formatPrecheckTable } from '../precheck/run-prechecks';
+import { formatPrecheckTable } from '../precheck/run-prechecks';
 import { withClient, scanMatch } from '../precheck/node-facts';
 import { discoverCluster } from '../cluster/topology';
 import type { NodeAddress } from '../spec/types';
 import { destinationKeyPatterns, TASK_META_DB } from '../state/task-keys';
 import { readRemoteTask, stopRemoteTask, type RemoteTask } from '../state/remote-task';
+import { describeHolder } from '../state/lease';
 import { destinationHasCheckpoint } from '../precheck/run-prechecks';
-import { spawnDaemon, stopDaemon, daemonPid, readStatus, isAlive } from '../daemon/daemon-process';
+import { runnerFor, sameRunner } from '../runner/select-runner';
+import type { Runner } from '../runner/runner';
 import { grantAccess, revokeAccess } from '../access/acl-users';
 import { withSentinelMaster } from '../source/sentinel';
-import { propsToSpec, containsUnknown, OUTPUT_KEYS, type TaskProps } from './props';
+import { propsToSpec, containsUnknown, OUTPUT_KEYS } from './props';
 
 type Props = Record<string, unknown>;
 
@@ -28,9 +29,24 @@ function stateDirOf(props: Props): string {
   return typeof props.stateDir === 'string' ? props.stateDir : defaultStateDir();
 }
 
+/** The runner of a task's props: its SSH host key is the spec's, else the one kept in the state at create. */
+function runnerOf(props: Props): Runner {
+  const pinned = typeof props.runnerHostKey === 'string' ? props.runnerHostKey : null;
+  return runnerFor(propsToSpec(props), stateDirOf(props), pinned);
+}
+
+async function withRunner<T>(props: Props, fn: (r: Runner) => Promise<T>): Promise<T> {
+  const runner = runnerOf(props);
+  try {
+    return await fn(runner);
+  } finally {
+    runner.close();
+  }
+}
+
 // ---- check ----
 
-export async function check(_olds: Props, news: Props): Promise<{ inputs: Props; failures: CheckFailure[] }> {
+export async function check(olds: Props, news: Props): Promise<{ inputs: Props; failures: CheckFailure[] }> {
   const spec = propsToSpec(news);
   // During preview a value computed by another resource is unknown: it is checked when it is known.
   const problems = specProblems(spec).filter((p) => !containsUnknown(valueAt(spec, p.path)));
@@ -39,6 +55,11 @@ export async function check(_olds: Props, news: Props): Promise<{ inputs: Props;
     for (const p of staticProblemsSafe(spec)) {
       if (!failures.some((f) => f.property === p.path)) failures.push({ property: p.path, reason: `${p.path}: ${p.message}` });
     }
+  }
+  // A sync host that cannot run the daemon (host key, key, network, Node) fails the preview, before anything is made.
+  if (spec.runner?.ssh && !containsUnknown(spec.runner) && failures.length === 0) {
+    const reason = await withRunner({ ...news, runnerHostKey: olds.runnerHostKey }, (r) => r.probe()).then(() => null, (e: Error) => e.message);
+    if (reason) failures.push({ property: 'runner', reason: `runner.ssh: ${reason}` });
   }
   return { inputs: news, failures };
 }
@@ -80,6 +101,7 @@ export async function diff(id: string, olds: Props, news: Props): Promise<{ chan
 /** Why the task is not running, or null when a daemon holds its lease (or its destination cannot be asked). */
 async function whyNotRunning(id: string, props: Props): Promise<string | null> {
   const remote = await readRemote(withId(propsToSpec(props), id));
+  if (remote?.holder && remote.holder.host !== hostname()) info(`${String(props.name)}: runs on ${describeHolder(remote.holder)}: nothing to start here`);
   if (!remote || remote.holder) return null;
   const s = remote.status;
   if (!s) return 'daemon not running (no status on the destination)';
@@ -110,17 +132,26 @@ async function readRemote(spec: TaskSpec): Promise<RemoteTask | null> {
 export async function create(inputs: Props): Promise<{ id: string; outs: Props }> {
   const id = newTaskId(String(inputs.name));
   const spec = withId(propsToSpec(inputs), id);
-  const stateDir = stateDirOf(inputs);
-  const prechecks = await runPrechecks(spec, { resuming: false });
-  failOnPrechecks(spec, prechecks);
-  warn(spec, prechecks);
-  try {
-    await startAndWait(spec, stateDir);
-  } catch (err) {
-    await cleanup(spec, stateDir);
-    throw err;
-  }
-  return { id, outs: await outputs(id, inputs, stateDir, prechecks) };
+  return withRunner(inputs, async (runner) => {
+    let prechecks: PrecheckItem[];
+    try {
+      await runner.probe();
+      prechecks = await runner.prechecks(spec, false);
+      failOnPrechecks(spec, prechecks);
+    } catch (err) {
+      // The package may be installed on the host by now: a failed create leaves nothing behind.
+      if (runner.kind !== 'local') await runner.remove(id).catch(() => undefined);
+      throw err;
+    }
+    warn(spec, prechecks);
+    try {
+      await startAndWait(spec, runner);
+    } catch (err) {
+      await cleanup(spec, runner);
+      throw err;
+    }
+    return { id, outs: await outputs(id, { ...inputs, runnerHostKey: runner.hostKey() }, runner, prechecks) };
+  });
 }
 
 function failOnPrechecks(spec: TaskSpec, items: PrecheckItem[]): void {
@@ -148,10 +179,11 @@ function log(level: 'info' | 'warn', message: string): void {
 }
 
 /** The provider ran the prechecks just now, so the daemon skips them (its restarts must not fail on its own keys). */
-async function startAndWait(spec: TaskSpec, stateDir: string): Promise<void> {
+async function startAndWait(spec: TaskSpec, runner: Runner): Promise<void> {
   const daemonSpec = spec.access?.createUsers ? await grantAccess(spec) : spec;
-  const pid = await spawnDaemon(daemonSpec, stateDir, ['--skip-prechecks']);
+  const pid = await runner.start(daemonSpec);
   const id = resolveTask(spec).id;
+  const hints = runner.hints(id);
   const waitFor = spec.waitFor ?? 'synchronizing';
   const timeoutMs = (spec.waitTimeoutSeconds ?? 600) * 1000;
   const deadline = Date.now() + timeoutMs;
@@ -160,11 +192,12 @@ async function startAndWait(spec: TaskSpec, stateDir: string): Promise<void> {
   const lagGraceMs = Math.max(3000, 3 * (spec.heartbeat?.intervalMs ?? 1000));
   for (let i = 0; i < 1_000_000 && Date.now() < deadline; i++) {
     // The status file of a predecessor may still be there: only the new daemon's own status counts.
-    const status = readStatus(stateDir, id);
+    const view = await runner.inspect(id, pid);
+    const status = view.status;
     last = status?.pid === pid ? status : null;
-    const alive = isAlive(pid);
+    const alive = view.pid !== null;
     if (last?.state === 'Failed') {
-      throw new Error(`task "${spec.name}" failed: ${last.lastError?.message ?? 'unknown error'}. See \`redis-sync status ${id} --state-dir ${stateDir}\` and \`redis-sync logs ${id} --state-dir ${stateDir}\` (docs/troubleshooting.md); fix the cause and run pulumi up again: the task resumes from its checkpoint`);
+      throw new Error(`task "${spec.name}" failed: ${last.lastError?.message ?? 'unknown error'}. See \`${hints.status}\` and \`${hints.logs}\` (docs/troubleshooting.md); fix the cause and run pulumi up again: the task resumes from its checkpoint`);
     }
     if (last && alive && waitFor === 'started') return;
     // Synchronizing, and the lag measured once (when heartbeats run), so the outputs never show a null lag after up.
@@ -173,10 +206,10 @@ async function startAndWait(spec: TaskSpec, stateDir: string): Promise<void> {
       syncedAt = Math.min(syncedAt, Date.now());
       if (lagKnown) return;
     }
-    if (!alive && i > 20) throw new Error(`the redis-sync daemon of task "${spec.name}" exited before it started: see its log, \`redis-sync logs ${id} --state-dir ${stateDir}\` (${taskPaths(stateDir, id).log})`);
-    await new Promise((r) => setTimeout(r, 100));
+    if (!alive && i > 20) throw new Error(`the redis-sync daemon of task "${spec.name}" on ${runner.where} exited before it started: see its log, \`${hints.logs}\``);
+    await new Promise((r) => setTimeout(r, runner.kind === 'local' ? 100 : 400));
   }
-  throw new Error(`task "${spec.name}" did not reach ${waitFor} within ${timeoutMs / 1000} s (state ${last?.state ?? 'unknown'}); watch it with \`redis-sync status ${id} --watch --state-dir ${stateDir}\`, then raise waitTimeoutSeconds or set waitFor: "started"`);
+  throw new Error(`task "${spec.name}" did not reach ${waitFor} within ${timeoutMs / 1000} s (state ${last?.state ?? 'unknown'}); watch it with \`${hints.status} --watch\`, then raise waitTimeoutSeconds or set waitFor: "started"`);
 }
 
 // ---- read ----
@@ -185,28 +218,32 @@ export async function read(id: string, props: Props | undefined): Promise<{ id: 
   if (!props || typeof props.name !== 'string' || !props.destination) {
     throw new Error(`RedisSyncTask "${id}" cannot be imported: its inputs (source, destination, passwords) are not kept on the servers, so there is nothing to import them from. Declare the task in the program with its inputs instead; to stop a task you no longer manage, run \`redis-sync stop ${id} --config <task.json>\` or let \`pulumi destroy\` of its own stack remove it.`);
   }
-  return { id, props: await outputs(id, props, stateDirOf(props), null) };
+  return { id, props: await withRunner(props, (runner) => outputs(id, props, runner, null)) };
 }
 
 /**
  * The outputs from the task's status on its destination (wherever its daemon runs), else this machine's status file.
  * A daemon runs while its lease is held; its host is the lease holder's.
  */
-async function outputs(id: string, inputs: Props, stateDir: string, prechecks: PrecheckItem[] | null): Promise<Props> {
+async function outputs(id: string, inputs: Props, runner: Runner, prechecks: PrecheckItem[] | null): Promise<Props> {
   const spec = withId(propsToSpec(inputs), id);
   const remote = await readRemote(spec);
-  const localPid = daemonPid(stateDir, id);
-  const status = newest(remote?.status ?? null, readStatus(stateDir, id));
+  // Where the daemon runs: its own status file and pid (over SSH for a sync host; a host that cannot be reached now
+  // leaves the destination's word).
+  const view = await runner.inspect(id, null).catch(() => ({ status: null, pid: null }));
+  const localPid = view.pid;
+  const status = newest(remote?.status ?? null, view.status);
   const holder = remote?.holder ?? null;
   const running = remote ? holder !== null : localPid !== null;
-  const here = holder === null || holder.host === hostname();
+  const here = runner.kind === 'local' && (holder === null || holder.host === hostname());
+  const host = holder?.host ?? status?.host ?? runner.where;
   return {
     ...Object.fromEntries(Object.entries(inputs).filter(([k]) => !OUTPUT_KEYS.has(k))),
     taskId: id,
     state: running ? status?.state ?? 'Starting' : status?.state === 'Failed' ? 'Failed' : 'DaemonNotRunning',
     daemonPid: holder?.pid ?? localPid ?? 0,
     daemonRunning: running,
-    daemonHost: here ? daemonHost() : { hostname: holder!.host, addresses: status?.addresses ?? [] },
+    daemonHost: here ? daemonHost() : { hostname: host, addresses: status?.addresses ?? [] },
     lagMs: maxLagMs(status),
     streams: (status?.nodes ?? []).map((n) => ({
       node: n.node, state: n.state, replid: n.replid, appliedOffset: n.appliedOffset, receivedOffset: n.receivedOffset,
@@ -216,6 +253,7 @@ async function outputs(id: string, inputs: Props, stateDir: string, prechecks: P
     prechecks: prechecks ?? (inputs.prechecks as PrecheckItem[] | undefined) ?? status?.prechecks ?? [],
     warnings: (prechecks ?? status?.prechecks ?? []).filter((p) => p.result === 'warning').map((p) => `${p.id}: ${p.message}`),
     statusUpdatedAt: status?.updatedAt ?? null,
+    runnerHostKey: runner.hostKey() ?? (typeof inputs.runnerHostKey === 'string' ? inputs.runnerHostKey : null),
   };
 }
 
@@ -251,28 +289,36 @@ function layoutChanged(olds: Props, news: Props): boolean {
 export async function update(id: string, olds: Props, news: Props): Promise<{ outs: Props }> {
   const spec = withId(propsToSpec(news), id);
   const oldSpec = withId(propsToSpec(olds), id);
-  const stateDir = stateDirOf(news);
-  const resync = news.clearDestinationOnUpdate === true || layoutChanged(olds, news);
-  // Resuming only where the destination holds this task's checkpoint: another server, or one that came back empty or
-  // with foreign keys, gets the existing-data precheck and a full sync.
-  const resuming = resync || await destinationHasCheckpoint(spec);
-  const prechecks = await runPrechecks(spec, { resuming });
-  if (prechecks.some((i) => i.result === 'failed')) {
-    throw new Error(`update of task "${spec.name}" not applied: the previous configuration keeps running. Prechecks of the new configuration failed (fix the items below, or list their ids in ignorePrechecks):\n${formatPrecheckTable(prechecks)}`);
-  }
-  warn(spec, prechecks);
-  await stopTask(oldSpec, stateDirOf(olds));
-  if (resync) await clearDestination(spec, stateDir);
-  try {
-    await startAndWait(spec, stateDir);
-  } catch (err) {
-    await stopTask(spec, stateDir);
-    const restored = await startAndWait(oldSpec, stateDirOf(olds)).then(() => 'the previous configuration was started again', (e: Error) => `restarting the previous configuration failed too: ${e.message}`);
-    throw new Error(`update of task "${spec.name}" failed: ${(err as Error).message}; ${restored}`);
-  }
-  if (movedAway(olds, news, 'destination')) await removeDestinationKeys(oldSpec);
-  if (movedAway(olds, news, 'source')) await removeHeartbeats(oldSpec);
-  return { outs: await outputs(id, news, stateDir, prechecks) };
+  const moved = !sameRunner(oldSpec, spec);
+  // The same host keeps the host key it was pinned to at create; a new host is trusted on first use (or its hostKey).
+  const newProps = { ...news, runnerHostKey: moved ? undefined : olds.runnerHostKey };
+  return withRunner(olds, (oldRunner) => withRunner(newProps, async (runner) => {
+    const resync = news.clearDestinationOnUpdate === true || layoutChanged(olds, news);
+    // Resuming only where the destination holds this task's checkpoint: another server, or one that came back empty or
+    // with foreign keys, gets the existing-data precheck and a full sync.
+    const resuming = resync || await destinationHasCheckpoint(spec);
+    const prechecks = await runner.prechecks(spec, resuming).catch((err: Error) => {
+      throw new Error(`update of task "${spec.name}" not applied: the previous configuration keeps running. ${runner.where}: ${err.message}`);
+    });
+    if (prechecks.some((i) => i.result === 'failed')) {
+      throw new Error(`update of task "${spec.name}" not applied: the previous configuration keeps running. Prechecks of the new configuration failed (fix the items below, or list their ids in ignorePrechecks):\n${formatPrecheckTable(prechecks)}`);
+    }
+    warn(spec, prechecks);
+    await stopTask(oldSpec, oldRunner);
+    if (resync) await clearDestination(spec, runner);
+    try {
+      await startAndWait(spec, runner);
+    } catch (err) {
+      await stopTask(spec, runner);
+      const restored = await startAndWait(oldSpec, oldRunner).then(() => 'the previous configuration was started again', (e: Error) => `restarting the previous configuration failed too: ${e.message}`);
+      throw new Error(`update of task "${spec.name}" failed: ${(err as Error).message}; ${restored}`);
+    }
+    // The daemon moved to another host (or from this machine): the old place keeps nothing of the task.
+    if (moved) await oldRunner.remove(id).catch((e: Error) => log('warn', `task ${spec.name}: could not remove its files from ${oldRunner.where}: ${e.message}`));
+    if (movedAway(olds, news, 'destination')) await removeDestinationKeys(oldSpec);
+    if (movedAway(olds, news, 'source')) await removeHeartbeats(oldSpec);
+    return { outs: await outputs(id, { ...newProps, runnerHostKey: runner.hostKey() }, runner, prechecks) };
+  }));
 }
 
 function movedAway(olds: Props, news: Props, side: 'source' | 'destination'): boolean {
@@ -281,7 +327,7 @@ function movedAway(olds: Props, news: Props, side: 'source' | 'destination'): bo
 }
 
 /** Empties the synchronized databases and forgets the checkpoint, so the restarted task syncs in full. */
-async function clearDestination(spec: TaskSpec, stateDir: string): Promise<void> {
+async function clearDestination(spec: TaskSpec, runner: Runner): Promise<void> {
   const task = resolveTask(spec);
   const nodes = await nodesOf(spec.destination.mode, task.destinationNodes);
   for (const node of nodes) {
@@ -291,16 +337,17 @@ async function clearDestination(spec: TaskSpec, stateDir: string): Promise<void>
     });
   }
   await removeDestinationKeys(spec);
-  rmSync(taskPaths(stateDir, task.id).checkpoint, { force: true });
+  await runner.forgetCheckpoint(task.id);
 }
 
 /**
  * Stops the task's daemon wherever it runs: this machine's directly, another machine's through a stop request on the
  * destination, which its daemon sees within a second; returns once no daemon holds the lease (or it expired).
  */
-async function stopTask(spec: TaskSpec, stateDir: string): Promise<void> {
+async function stopTask(spec: TaskSpec, runner: Runner): Promise<void> {
   const task = resolveTask(spec);
-  await stopDaemon(stateDir, task.id);
+  // A sync host that cannot be reached: its daemon is still asked through the destination below.
+  await runner.stop(task.id).catch((e: Error) => log('warn', `task ${spec.name}: ${e.message}; asking its daemon to stop through the destination`));
   try {
     await stopRemoteTask(spec);
   } catch (err) {
@@ -312,16 +359,16 @@ async function stopTask(spec: TaskSpec, stateDir: string): Promise<void> {
 // ---- delete ----
 
 export async function deleteTask(id: string, props: Props): Promise<void> {
-  await cleanup(withId(propsToSpec(props), id), stateDirOf(props));
+  await withRunner(props, (runner) => cleanup(withId(propsToSpec(props), id), runner));
 }
 
 /** Stops the daemon and removes what the task added; every step tolerates what is already gone. */
-async function cleanup(spec: TaskSpec, stateDir: string): Promise<void> {
-  await stopTask(spec, stateDir);
+async function cleanup(spec: TaskSpec, runner: Runner): Promise<void> {
+  await stopTask(spec, runner);
   await removeHeartbeats(spec);
   await removeDestinationKeys(spec);
   if (spec.access?.createUsers) await revokeAccess(spec);
-  rmSync(taskPaths(stateDir, resolveTask(spec).id).dir, { recursive: true, force: true });
+  await runner.remove(resolveTask(spec).id);
 }
 
 /** The heartbeat keys on every source master. */

@@ -1,7 +1,7 @@
-// The canonical JSON dataset of /work/shared/fixtures/rdb/README.md: what Redis would report after loading the
+// The canonical JSON dataset of test/fixtures/rdb/README.md: what Redis would report after loading the
 // RDB, so the reader can be compared with real servers. Used by tests and by `redis-sync rdb dump`.
 import { isUtf8 } from 'node:buffer';
-import type { DecodedValue, RdbEntry, Score, StreamId, StreamValue } from './entry';
+import type { BigKeyPart, DecodedValue, RdbEntry, Score, StreamId, StreamValue } from './entry';
 
 export type JsonBytes = string | { base64: string };
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [k: string]: JsonValue };
@@ -35,7 +35,7 @@ interface Pending {
   key: Buffer;
   valueKind: string;
   expireAtMs: number | null;
-  parts: DecodedValue[];
+  parts: BigKeyPart[];
 }
 
 /** Builds the dataset from entries fed in file order; later records of a key replace earlier ones. */
@@ -99,10 +99,17 @@ function cmpStr(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
-function joinParts(parts: DecodedValue[]): DecodedValue {
+function joinParts(parts: BigKeyPart[]): DecodedValue {
   const first = parts[0];
   if (first === undefined) return { kind: 'list', elements: [] };
   switch (first.kind) {
+    case 'stream-entries':
+    case 'stream': {
+      const last = parts[parts.length - 1];
+      if (last.kind !== 'stream') return { kind: 'list', elements: [] };
+      const entries = parts.flatMap((p) => (p.kind === 'stream' ? p.stream.entries : p.kind === 'stream-entries' ? p.entries : []));
+      return { kind: 'stream', stream: { ...last.stream, entries } };
+    }
     case 'string': return { kind: 'string', value: Buffer.concat(parts.map((p) => (p.kind === 'string' ? p.value : Buffer.alloc(0)))) };
     case 'list': return { kind: 'list', elements: parts.flatMap((p) => (p.kind === 'list' ? p.elements : [])) };
     case 'set': return { kind: 'set', members: parts.flatMap((p) => (p.kind === 'set' ? p.members : [])) };

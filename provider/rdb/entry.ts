@@ -116,13 +116,23 @@ export interface KeyEntry {
   offset: number;
 }
 
+/** Entries of a big stream, in id order, before its last part (which is a whole 'stream' value: the rest of its
+ * entries, then the metadata and consumer groups that follow the entries in the RDB). */
+export interface StreamEntriesPart {
+  kind: 'stream-entries';
+  entries: StreamValue['entries'];
+}
+
+/** One piece of a big value: the elements of a collection, bytes of a string, entries of a stream. */
+export type BigKeyPart = DecodedValue | StreamEntriesPart;
+
 /**
  * A value above the big-key threshold is emitted as pieces so the reader never holds it whole:
- * one 'begin', then 'part's in order, then 'end'. Parts of a stream are not split (a stream is emitted as a KeyEntry).
+ * one 'begin', then 'part's in order, then 'end'.
  */
 export type BigKeyEntry =
   | { kind: 'bigkey-begin'; db: number; key: Buffer; rdbType: number; valueKind: ValueKind; expireAtMs: number | null; offset: number }
-  | { kind: 'bigkey-part'; db: number; key: Buffer; part: DecodedValue }
+  | { kind: 'bigkey-part'; db: number; key: Buffer; part: BigKeyPart }
   | { kind: 'bigkey-end'; db: number; key: Buffer; expireAtMs: number | null };
 
 export interface AuxEntry { kind: 'aux'; name: Buffer; value: Buffer; offset: number }

@@ -14,8 +14,14 @@ import { Acc, layoutOf, type Layout } from './value';
 
 export const RDB_VERSION_MIN = 1;
 export const RDB_VERSION_MAX = 12;
-const DEFAULT_BIG_KEY_BYTES = 64 * 1024 * 1024;
+/** What the task's tuning.bigKeyBytes defaults to: a value held whole costs about three copies of it. */
+const DEFAULT_BIG_KEY_BYTES = 16 * 1024 * 1024;
 const MAX_PART_BYTES = 1024 * 1024;
+/**
+ * Elements per part, whatever their bytes: each decoded element is a Buffer object of ~100 bytes of heap, and a
+ * megabyte of LZF-compressed list nodes expands to ~300k of them (measured: 137 MB of heap for one part).
+ */
+const MAX_PART_ELEMENTS = 16 * 1024;
 
 export interface RdbReaderOptions {
   /** A value whose encoded size passes this is emitted as bigkey-begin / bigkey-part... / bigkey-end. */
@@ -25,6 +31,17 @@ export interface RdbReaderOptions {
 }
 
 const enum State { Header, Record, Value, BigString, Checksum, Done }
+
+/** What a sink threw, carried through the reader's own error handling untouched (it is not a bad RDB). */
+class SinkFailed {
+  constructor(readonly cause: unknown) {}
+}
+
+/**
+ * Receives each entry as soon as it is complete, while the reader is still walking the pushed bytes. Returning
+ * false stops the reader after the current unit (backpressure): the rest of the pushed bytes wait for resume().
+ */
+export type RdbSink = (e: RdbEntry) => boolean | void;
 
 export class RdbReader {
   private buf: Buffer = Buffer.alloc(0);
@@ -39,6 +56,8 @@ export class RdbReader {
   private state = State.Header;
   private failure: RdbError | null = null;
   private out: RdbEntry[] = [];
+  private sink: RdbSink | null = null;
+  private stalled = false;
   private version = 0;
   private db = 0;
 
@@ -62,6 +81,10 @@ export class RdbReader {
   private rawLen = 0;
   private big: Acc | null = null;
   private bigFlushedAt = 0;
+  /** Bytes walked before the value turned big, decoded into parts a step at a time; the first holds the header. */
+  private backlog: Buffer[] = [];
+  private backlogCursor: Cursor | null = null;
+  private backlogHeader = false;
   private bigStringLeft = 0;
 
   constructor(opts: RdbReaderOptions = {}) {
@@ -85,12 +108,21 @@ export class RdbReader {
     return this.state === State.Done;
   }
 
+  /** Whether a sink stopped the reader with pushed bytes left: call resume() before end(). */
+  get isStalled(): boolean {
+    return this.stalled;
+  }
+
   /**
    * Feeds the next bytes. Entries share memory with the chunks (keys and raw values are views, not copies, which
    * is most of the reader's speed), so a chunk must not be modified after it is pushed; an entry kept for long
    * keeps its chunk alive, so copy what you store.
+   *
+   * With a sink, entries go to it as they are made and push returns nothing: a big value's parts are then consumed
+   * one by one instead of all existing at once (a value that turns big is decoded up to bigKeyBytes in one step).
+   * What the sink throws comes out of push unchanged.
    */
-  push(chunk: Buffer): RdbEntry[] {
+  push(chunk: Buffer, sink: RdbSink | null = null): RdbEntry[] {
     if (this.failure) throw this.failure;
     if (chunk.length === 0) return [];
     if (this.state === State.Done) throw this.fail(new RdbError('no bytes after the end of the RDB (EOF and checksum)', this.offset + this.pendingLen));
@@ -98,7 +130,25 @@ export class RdbReader {
     this.pendingLen += chunk.length;
     if (this.buf.length - this.pos + this.pendingLen < this.need) return [];
     this.merge();
-    return this.run();
+    return this.runWith(sink);
+  }
+
+  /** Goes on with the bytes already pushed after a sink returned false; it may stop again. */
+  resume(sink: RdbSink): void {
+    if (this.failure) throw this.failure;
+    if (!this.stalled) return;
+    if (this.pendingLen > 0) this.merge();
+    this.runWith(sink);
+  }
+
+  private runWith(sink: RdbSink | null): RdbEntry[] {
+    this.stalled = false;
+    this.sink = sink;
+    try {
+      return this.run();
+    } finally {
+      this.sink = null;
+    }
   }
 
   end(): RdbEntry[] {
@@ -156,9 +206,10 @@ export class RdbReader {
     try {
       for (;;) {
         c.pos = this.pos;
-        if (!this.step(c)) break;
+        if (!this.step(c) || this.stalled) break;
       }
     } catch (e) {
+      if (e instanceof SinkFailed) throw e.cause;
       if (!(e instanceof NeedMore)) throw this.fail(this.wrap(e));
       this.need = e.want - this.pos;
     }
@@ -262,9 +313,21 @@ export class RdbReader {
     }
   }
 
+  private put(e: RdbEntry): void {
+    if (this.sink === null) {
+      this.out.push(e);
+      return;
+    }
+    try {
+      if (this.sink(e) === false) this.stalled = true;
+    } catch (err) {
+      throw new SinkFailed(err);
+    }
+  }
+
   /** Redis keeps a pending expire/idle/freq across other records (KeyDB writes an AUX there), and so do we. */
   private emit(c: Cursor, e: RdbEntry): boolean {
-    this.out.push(e);
+    this.put(e);
     this.pos = c.pos;
     return true;
   }
@@ -282,7 +345,7 @@ export class RdbReader {
       this.state = State.Checksum;
       return true;
     }
-    this.out.push({ kind: 'eof', checksum: null, offset });
+    this.put({ kind: 'eof', checksum: null, offset });
     this.state = State.Done;
     return true;
   }
@@ -308,6 +371,10 @@ export class RdbReader {
   }
 
   private stepValue(c: Cursor): boolean {
+    if (this.backlog.length > 0) {
+      this.stepBacklog();
+      return true;
+    }
     const layout = this.layout as Layout;
     if (this.itemsLeft < 0) {
       if (this.rdbType === RDB_TYPE.STRING && this.startBigString(c)) return true;
@@ -318,14 +385,20 @@ export class RdbReader {
       if (moduleAcc) this.warnModule(moduleAcc.moduleType);
     }
     while (this.itemsLeft > 0) {
-      if (this.big === null && layout.splittable && this.rawLen + (c.pos - this.valueStart) > this.bigKeyBytes) this.goBig(c);
+      if (this.big === null && layout.splittable && this.rawLen + (c.pos - this.valueStart) > this.bigKeyBytes) {
+        this.goBig(c);
+        return true;
+      }
       layout.item(c, this.big);
       this.pos = c.pos;
       this.itemsLeft--;
-      if (this.big !== null && this.base + c.pos - this.bigFlushedAt >= this.partBytes) this.flushPart(c);
+      if (this.big !== null && (this.base + c.pos - this.bigFlushedAt >= this.partBytes || this.big.count() >= MAX_PART_ELEMENTS)) {
+        this.flushPart(c);
+        if (this.stalled) return true;
+      }
     }
     if (layout.trailer) {
-      layout.trailer(c, null);
+      layout.trailer(c, this.big);
       this.pos = c.pos;
     }
     this.finishValue();
@@ -333,7 +406,7 @@ export class RdbReader {
   }
 
   private warnModule(moduleType: string): void {
-    this.out.push({
+    this.put({
       kind: 'warning',
       message: `module value of type ${moduleType} is kept as raw bytes only: it cannot be decoded without the module`,
       key: this.key,
@@ -343,39 +416,57 @@ export class RdbReader {
 
   private beginBig(): void {
     const layout = this.layout as Layout;
-    this.out.push({
+    this.put({
       kind: 'bigkey-begin', db: this.db, key: this.key as Buffer, rdbType: this.rdbType,
       valueKind: layout.kind, expireAtMs: this.expireAtMs, offset: this.recordStart,
     });
   }
 
-  /** Switches a value that outgrew bigKeyBytes to parts: decodes what was walked so far, then drops it. */
+  /**
+   * Switches a value that outgrew bigKeyBytes to parts. What was walked so far is decoded later, a part per step
+   * (stepBacklog), so that a sink can stop in between: decoded at once it was up to bigKeyBytes of elements, many
+   * times that in memory once LZF-compressed list nodes are expanded into commands.
+   */
   private goBig(c: Cursor): void {
-    const layout = this.layout as Layout;
     this.beginBig();
-    // Parts reference the walked bytes rather than copying them: the copy would double the peak for a big value.
-    const acc = new Acc(layout.kind);
-    const segments = [...this.rawParts, this.buf.subarray(this.valueStart, c.pos)];
+    // The backlog references the walked bytes rather than copying them: the copy would double the peak.
+    this.backlog = [...this.rawParts, this.buf.subarray(this.valueStart, c.pos)];
+    this.backlogCursor = null;
+    this.backlogHeader = true;
     this.rawParts = [];
     this.rawLen = 0;
-    let sinceFlush = 0;
-    segments.forEach((seg, i) => {
-      const sc = new Cursor(seg, 0, seg.length, false);
-      if (i === 0) layout.header(sc, acc);
-      while (sc.pos < sc.end) layout.item(sc, acc);
-      sinceFlush += seg.length;
-      if (sinceFlush >= this.partBytes && acc.count() > 0) {
-        this.pushPart(acc);
-        sinceFlush = 0;
-      }
-    });
-    if (acc.count() > 0) this.pushPart(acc);
-    this.big = acc;
+    this.big = new Acc((this.layout as Layout).kind);
     this.bigFlushedAt = this.base + c.pos;
   }
 
+  /** Decodes about partBytes of the backlog into one part. Segments end at item boundaries (see merge). */
+  private stepBacklog(): void {
+    const layout = this.layout as Layout;
+    const acc = this.big as Acc;
+    let done = 0;
+    while (done < this.partBytes && acc.count() < MAX_PART_ELEMENTS && this.backlog.length > 0) {
+      let sc = this.backlogCursor;
+      if (sc === null) {
+        const seg = this.backlog[0];
+        sc = this.backlogCursor = new Cursor(seg, 0, seg.length, false);
+        if (this.backlogHeader) {
+          layout.header(sc, acc);
+          this.backlogHeader = false;
+        }
+      }
+      const from = sc.pos;
+      while (sc.pos < sc.end && done + sc.pos - from < this.partBytes && acc.count() < MAX_PART_ELEMENTS) layout.item(sc, acc);
+      done += sc.pos - from;
+      if (sc.pos >= sc.end) {
+        this.backlog.shift();
+        this.backlogCursor = null;
+      }
+    }
+    if (acc.count() > 0) this.pushPart(acc);
+  }
+
   private pushPart(acc: Acc): void {
-    this.out.push({ kind: 'bigkey-part', db: this.db, key: this.key as Buffer, part: acc.take() });
+    this.put({ kind: 'bigkey-part', db: this.db, key: this.key as Buffer, part: acc.take() });
   }
 
   private flushPart(c: Cursor): void {
@@ -386,13 +477,14 @@ export class RdbReader {
 
   private finishValue(): void {
     if (this.big !== null) {
-      if (this.big.count() > 0) this.pushPart(this.big);
-      this.out.push({ kind: 'bigkey-end', db: this.db, key: this.key as Buffer, expireAtMs: this.expireAtMs });
+      // A stream's last part carries its metadata and groups even with no entries left.
+      if (this.big.count() > 0 || this.big.kind === 'stream') this.pushPart(this.big);
+      this.put({ kind: 'bigkey-end', db: this.db, key: this.key as Buffer, expireAtMs: this.expireAtMs });
     } else {
       const tail = this.buf.subarray(this.valueStart, this.pos);
       const raw = this.rawParts.length === 0 ? tail : Buffer.concat([...this.rawParts, tail]);
       const layout = this.layout as Layout;
-      this.out.push(new KeyRecord(
+      this.put(new KeyRecord(
         this.db, this.key as Buffer, this.rdbType, layout.kind, this.expireAtMs, this.idleSeconds, this.freq, raw, this.recordStart,
       ));
     }
@@ -410,6 +502,8 @@ export class RdbReader {
     this.rawParts = [];
     this.rawLen = 0;
     this.big = null;
+    this.backlog = [];
+    this.backlogCursor = null;
     this.state = State.Record;
   }
 
@@ -432,11 +526,11 @@ export class RdbReader {
     if (avail === 0) throw new NeedMore(c.pos + 1);
     const n = Math.min(avail, this.bigStringLeft, this.partBytes);
     const value = Buffer.from(this.buf.subarray(c.pos, c.pos + n));
-    this.out.push({ kind: 'bigkey-part', db: this.db, key: this.key as Buffer, part: { kind: 'string', value } });
+    this.put({ kind: 'bigkey-part', db: this.db, key: this.key as Buffer, part: { kind: 'string', value } });
     this.pos = c.pos + n;
     this.bigStringLeft -= n;
     if (this.bigStringLeft === 0) {
-      this.out.push({ kind: 'bigkey-end', db: this.db, key: this.key as Buffer, expireAtMs: this.expireAtMs });
+      this.put({ kind: 'bigkey-end', db: this.db, key: this.key as Buffer, expireAtMs: this.expireAtMs });
       this.resetKey();
     }
     return true;
@@ -455,7 +549,7 @@ export class RdbReader {
       }
     }
     this.crcPos = c.pos;
-    this.out.push({ kind: 'eof', checksum, offset: eofOffset });
+    this.put({ kind: 'eof', checksum, offset: eofOffset });
     this.pos = c.pos;
     this.state = State.Done;
     return true;

@@ -2,7 +2,7 @@
 // stepping over a value while streaming (acc null), decoding a whole value, and decoding a big value item by item.
 import { Cursor } from './cursor';
 import { CorruptData } from './errors';
-import { RDB_TYPE, type DecodedValue, type StreamValue, type ValueKind } from './entry';
+import { RDB_TYPE, type BigKeyPart, type DecodedValue, type StreamValue, type ValueKind } from './entry';
 import { intsetElements } from './intset';
 import { lpElements } from './listpack';
 import { skipModuleValue } from './module';
@@ -27,13 +27,15 @@ export class Acc {
 
   constructor(readonly kind: ValueKind) {}
 
+  /** Decoded items gathered, weighted by their objects: a stream entry (id with two BigInts, field pairs) counts 4. */
   count(): number {
-    return this.elements.length + this.members.length + this.fields.length;
+    return this.elements.length + this.members.length + this.fields.length + this.streamEntries.length * 4;
   }
 
-  /** Hands out what was gathered and starts empty again. */
-  take(): DecodedValue {
-    const d = this.toDecoded();
+  /** Hands out what was gathered and starts empty again; a stream's entries before its trailer as a part of their own. */
+  take(): BigKeyPart {
+    const d: BigKeyPart = this.kind === 'stream' && this.stream === null ? { kind: 'stream-entries', entries: this.streamEntries } : this.toDecoded();
+    this.streamEntries = [];
     this.elements = [];
     this.members = [];
     this.fields = [];
@@ -200,10 +202,11 @@ function toHashEx(el: Buffer[], acc: Acc, what: string): void {
   }
 }
 
-// Nodes are items so a large stream arriving in small chunks resumes node by node; it is never split into parts.
+// Nodes are items so a large stream arriving in small chunks resumes node by node, and a big one goes in parts of
+// entries; the trailer (metadata, consumer groups) is read whole into the last part.
 const streamLayout = (rdbType: number): Layout => ({
   kind: 'stream',
-  splittable: false,
+  splittable: true,
   header: (c) => c.len('the stream listpack count'),
   item: (c, acc) => readStreamNode(c, acc ? acc.streamEntries : null),
   trailer(c, acc) {

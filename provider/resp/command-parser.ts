@@ -8,6 +8,11 @@
 // they keep the chunk alive as long as they are referenced. A command spanning chunks costs one copy of its
 // raw bytes; bulks are never re-copied while waiting for the rest of a large value, so big values cost O(n).
 //
+// Memory per command is bounded whatever the declared sizes: a declared array or bulk above its limit fails before
+// anything is allocated for it, and while a command's bytes arrive nothing is kept per argument (argv is built from
+// the raw bytes once the command is complete), so a declared `*67108864` fed with empty bulks costs the bytes
+// received, not ~135 bytes of Buffer object per argument.
+//
 // Bad input throws RespProtocolError naming the stream offset of the offending byte and what was expected;
 // the parser then stays failed (the stream position is lost, the link must be re-established).
 
@@ -43,7 +48,8 @@ export interface CommandParserOptions {
 }
 
 export const DEFAULT_MAX_BULK_LENGTH = 512 * 1024 * 1024;
-export const DEFAULT_MAX_ARRAY_LENGTH = 1024 * 1024 * 64;
+/** Redis accepts longer commands from a client, but a replication stream with one is rare: the limit is tunable. */
+export const DEFAULT_MAX_ARRAY_LENGTH = 1024 * 1024;
 export const DEFAULT_MAX_INLINE_LENGTH = 64 * 1024;
 export const DEFAULT_MAX_COMMAND_BYTES = 1024 * 1024 * 1024;
 
@@ -66,8 +72,8 @@ export class CommandParser {
   private chunksLen = 0;
   private need = 1;
   private failure: RespProtocolError | null = null;
-  // A multibulk command in progress across buffers.
-  private argv: Buffer[] | null = null;
+  // A multibulk command in progress across buffers: its argument count, and how many are still to come.
+  private argc = 0;
   private left = 0;
   private cmdStart = 0;
   private pieces: Buffer[] = [];
@@ -88,7 +94,7 @@ export class CommandParser {
 
   /** Offset after the last byte consumed: the last returned command, or skipped empty lines after it. */
   get offset(): number {
-    return this.argv === null ? this.base + this.pos : this.cmdStart;
+    return this.left === 0 ? this.base + this.pos : this.cmdStart;
   }
 
   /** Stream offset up to which bytes have been pushed. */
@@ -126,7 +132,7 @@ export class CommandParser {
           this.need = 1;
           return null;
         }
-        const cmd = this.argv !== null || this.buf[this.pos] === STAR ? this.parseMultibulk() : this.parseInline();
+        const cmd = this.left > 0 || this.buf[this.pos] === STAR ? this.parseMultibulk() : this.parseInline();
         if (cmd !== undefined) return cmd;
       }
     } catch (err) {
@@ -157,32 +163,31 @@ export class CommandParser {
     const b = this.buf;
     const end = b.length;
     let p = this.pos;
-    if (this.argv === null) {
+    if (this.left === 0) {
       const q = this.readInt(p + 1, end, 'the array length');
       if (q < 0) return this.incomplete(p, end - p + 1);
       const n = this.num;
-      if (n > this.maxArray) throw this.error(p + 1, `an array length of at most ${this.maxArray}`, String(n));
+      if (n > this.maxArray) throw this.error(p + 1, `an array length of at most ${this.maxArray} (tuning.maxCommandArgs)`, `a declared length of ${n}`);
       if (n <= 0) {
         this.pos = q;
         return undefined;
       }
       this.cmdStart = this.base + p;
-      this.argv = [];
+      this.argc = n;
       this.left = n;
       this.bulkLen = -1;
       p = q;
     }
-    const argv = this.argv;
     const segStart = this.pos;
     while (this.left > 0) {
       let len = this.bulkLen;
       if (len < 0) {
         if (p >= end) return this.suspend(segStart, p, 1);
-        if (b[p] !== DOLLAR) throw this.error(p, `'$' (bulk ${argv.length + 1} of ${argv.length + this.left})`, describe(b[p]));
+        if (b[p] !== DOLLAR) throw this.error(p, `'$' (bulk ${this.argc - this.left + 1} of ${this.argc})`, describe(b[p]));
         const q = this.readInt(p + 1, end, 'the bulk length');
         if (q < 0) return this.suspend(segStart, p, end - p + 1);
         len = this.num;
-        if (len < 0 || len > this.maxBulk) throw this.error(p + 1, `a bulk length between 0 and ${this.maxBulk}`, String(len));
+        if (len < 0 || len > this.maxBulk) throw this.error(p + 1, `a bulk length between 0 and ${this.maxBulk}`, `a declared length of ${len}`);
         this.bulkLen = len;
         p = q;
         this.checkCommandSize(p + len + 2);
@@ -192,7 +197,6 @@ export class CommandParser {
         const at = b[p + len] !== CR ? p + len : p + len + 1;
         throw this.error(at, `CRLF after a bulk of ${len} bytes`, describe(b[at]));
       }
-      argv.push(b.subarray(p, p + len));
       p += len + 2;
       this.bulkLen = -1;
       this.left--;
@@ -206,11 +210,10 @@ export class CommandParser {
       this.pieces = [];
     }
     this.pos = p;
-    this.argv = null;
-    return { argv, raw, offset: this.base + p };
+    return { argv: argvOf(raw, this.argc), raw, offset: this.base + p };
   }
 
-  /** Parks a multibulk command mid-way: parsed args stay in argv, this buffer's part of its bytes goes to `pieces`. */
+  /** Parks a multibulk command mid-way: this buffer's part of its bytes goes to `pieces` (argv is built at the end). */
   private suspend(segStart: number, p: number, need: number): null {
     if (p > segStart) this.pieces.push(this.buf.subarray(segStart, p));
     this.pos = p;
@@ -302,6 +305,21 @@ export class CommandParser {
   private error(pos: number, expected: string, found: string): RespProtocolError {
     return new RespProtocolError(this.base + pos, expected, found);
   }
+}
+
+/** The arguments of a complete, already validated multibulk command, as views of its raw bytes. */
+function argvOf(raw: Buffer, argc: number): Buffer[] {
+  const argv = new Array<Buffer>(argc);
+  let p = raw.indexOf(LF) + 1;
+  for (let i = 0; i < argc; i++) {
+    let len = 0;
+    let q = p + 1;
+    for (; raw[q] !== CR; q++) len = len * 10 + (raw[q] - 48);
+    q += 2;
+    argv[i] = raw.subarray(q, q + len);
+    p = q + len + 2;
+  }
+  return argv;
 }
 
 function describe(byte: number | undefined): string {

@@ -5,6 +5,8 @@ import { SpecError, type SpecProblem } from './validate';
 import { defaultHeartbeatKey } from '../state/task-keys';
 import { keyFilterProblems } from './key-filter-problems';
 import { tlsSettingsOf } from './tls-options';
+import { DEFAULT_MAX_ARRAY_LENGTH } from '../resp/command-parser';
+import { DEFAULT_BIG_KEY_BYTES } from '../writer/key-commands';
 
 /** The task's identity: unique per task (Pulumi generates one per resource), unlike the display name. */
 export function taskIdOf(spec: Pick<TaskSpec, 'id' | 'name'>): string {
@@ -26,7 +28,7 @@ export interface ResolvedTask {
   databases: number[] | null;
   mapDb(sourceDb: number): number;
   heartbeat: { enabled: boolean; key: string; intervalMs: number; db: number | null };
-  tuning: { pipelineCommands: number; pipelineBytes: number; bigKeyBytes: number; rewriteChunkElements: number };
+  tuning: { pipelineCommands: number; pipelineBytes: number; bigKeyBytes: number; rewriteChunkElements: number; maxCommandArgs: number };
   connectionRetryMs: number;
   forwardPublish: boolean;
 }
@@ -134,8 +136,9 @@ export function resolveTask(spec: TaskSpec): ResolvedTask {
     tuning: {
       pipelineCommands: spec.tuning?.pipelineCommands ?? 2000,
       pipelineBytes: spec.tuning?.pipelineBytes ?? 4 * 1024 * 1024,
-      bigKeyBytes: spec.tuning?.bigKeyBytes ?? 64 * 1024 * 1024,
+      bigKeyBytes: spec.tuning?.bigKeyBytes ?? DEFAULT_BIG_KEY_BYTES,
       rewriteChunkElements: spec.tuning?.rewriteChunkElements ?? 512,
+      maxCommandArgs: spec.tuning?.maxCommandArgs ?? DEFAULT_MAX_ARRAY_LENGTH,
     },
     connectionRetryMs: (spec.connectionRetryMinutes ?? 720) * 60_000,
     forwardPublish: spec.forwardPublish ?? false,

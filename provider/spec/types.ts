@@ -64,6 +64,8 @@ export interface TuningSpec {
   bigKeyBytes?: number;
   /** Elements per command when a key is rewritten as commands. */
   rewriteChunkElements?: number;
+  /** Most arguments in one command of the replication stream; a command declaring more fails the task. */
+  maxCommandArgs?: number;
 }
 
 /** One key-name rule of keyFilter: exactly one of prefix, glob or regex. */
@@ -114,6 +116,28 @@ export interface TaskSpec {
   waitTimeoutSeconds?: number;
   metrics?: { port: number };
   access?: { createUsers?: boolean };
+  /** Where the daemon runs (the Pulumi resource only): this machine (absent, local) or a sync host over SSH. */
+  runner?: RunnerSpec;
   stateDir?: string;
   clearDestinationOnUpdate?: boolean;
+}
+
+export interface RunnerSpec {
+  local?: Record<string, never>;
+  ssh?: SshRunnerSpec;
+}
+
+export interface SshRunnerSpec {
+  host: string;
+  port?: number;
+  user: string;
+  /** A secret: written to a 0600 temporary file for each operation, never sent to the host. */
+  privateKey: string;
+  /** "ssh-ed25519 AAAA..."; absent: trusted on first use and pinned in the state. */
+  hostKey?: string;
+  jump?: { host: string; port?: number; user: string; hostKey: string };
+  dir?: string;
+  connectTimeoutSeconds?: number;
+  /** How long create retries a host that is unreachable or has no Node.js yet (a booting VM). */
+  waitForHostSeconds?: number;
 }

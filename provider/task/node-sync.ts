@@ -15,11 +15,20 @@ import type { ReplicaLink, ReplicaLinkHandler, PsyncPosition } from './replica-l
 import { AppliedOffsets } from './applied-offsets';
 import { LagTracker } from './lag-tracker';
 import { encodeCommand } from '../resp/encode';
-import { routeForCluster, type RoutedWrite } from '../cluster/cross-slot';
+import { routeForCluster, routeRewritten, type RoutedWrite } from '../cluster/cross-slot';
 import { isHeartbeatKey } from '../cluster/heartbeat-key';
 import { isInternalKey } from '../state/task-keys';
 import { StringBatch, STRING_BATCH_VALUE_MAX } from './string-batch';
+import { isFunctionCommand, type FunctionLibraries, type FunctionWrites } from './function-libraries';
 import { type StreamPosition, TxBatch, encodeCheckpoint, decodeCheckpoint, isFullSyncMarker, FULL_SYNC_MARKER, type DestinationCheckpoint, type BatchTarget } from './tx-batch';
+import { dialectForRdbVersion, UNSUPPORTED_DATA_CHECK, type Dialect } from '../writer/dialect/dialect';
+import { serverLabel } from '../writer/dialect/server-info';
+import { UnsupportedValueError } from '../writer/value-commands';
+import { dialectWrites } from './dialect-writes';
+import { SourceClock } from './source-clock';
+import { UnsupportedData } from './unsupported-data';
+import { TtlRepair } from './ttl-repair';
+import { isRelativeExpiry } from '../writer/dialect/translate';
 
 const SET = Buffer.from('SET');
 
@@ -53,10 +62,14 @@ export interface NodeSyncDeps {
   log: Logger;
   openLink: LinkFactory;
   destinationRdbVersion: number;
+  /** What the destination understands (default: the oldest Redis that loads destinationRdbVersion). */
+  destination?: Dialect;
   /** This stream's heartbeat key (with a hash tag into the master's slots for a cluster source); null: none. */
   heartbeatKey: string | null;
   /** Where script bodies seen in the stream are kept for the writer's NOSCRIPT repair. */
   scripts: { observe(argv: Buffer[]): void };
+  /** The task's function libraries, shared by its streams: each master of a cluster source brings its own loads. */
+  functions: FunctionLibraries;
   /** The slots of this stream's master when the source is a cluster (a FLUSHALL there empties only those). */
   sourceSlots: Array<[number, number]> | null;
   /** Deletes the destination's keys in these slots (for a FLUSHALL/FLUSHDB from one master of a cluster source). */
@@ -79,6 +92,8 @@ export interface NodeSyncDeps {
   clusterCheckpoint: { value: string | null; save(value: string): Promise<void> } | null;
   /** This process's token (the lease's writer), written into every checkpoint. */
   writerToken: string;
+  /** PTTL of keys on the source (in a source db), for repairing TTLs replayed after an outage; absent: no repair. */
+  readSourcePttls?(db: number, keys: Buffer[]): Promise<number[]>;
   /** Called when the stream stops for good (a destination error, an unsupported command) or the link fails. */
   onFailure(err: Error, retryable: boolean): void;
   onStateChange(): void;
@@ -113,6 +128,13 @@ export class NodeSync implements ReplicaLinkHandler {
   /** Where the stream stood before the command being processed. */
   private before: StreamPosition = { offset: 0, db: 0 };
   private checkpointFix: Promise<void> = Promise.resolve();
+  /** Stops the reader while the writer is over its bounds: a big value then waits in its RDB bytes, not in commands. */
+  private readonly rdbSink = (e: RdbEntry): boolean => {
+    this.applyRdbEntry(e);
+    return !this.paused;
+  };
+  /** The RDB ended while the reader was stopped with bytes left: finished once it has caught up. */
+  private rdbEndPending = false;
   private readonly strings = new StringBatch((db, cmd) => this.write(db, null, cmd));
   private hadCheckpoint = false;
   private keyOpts: KeyCommandOptions | null = null;
@@ -122,9 +144,18 @@ export class NodeSync implements ReplicaLinkHandler {
   private readonly dbChanges: Array<{ offset: number; db: number }> = [];
   /** The db in effect at the last checkpointed offset. */
   private checkpointDb = -1;
+  private readonly dialect: Dialect;
+  private readonly clock: SourceClock;
+  private readonly unsupported: UnsupportedData;
+  /** Keys of relative expiries replayed with an uncertain clock (null: no heartbeat or no source reads). */
+  private readonly ttlRepair: TtlRepair | null;
 
   constructor(private readonly d: NodeSyncDeps) {
     const t = d.task;
+    this.dialect = d.destination ?? dialectForRdbVersion(d.destinationRdbVersion);
+    this.clock = new SourceClock(t.heartbeat.intervalMs);
+    this.ttlRepair = t.heartbeat.enabled && d.heartbeatKey && d.readSourcePttls ? new TtlRepair(d.readSourcePttls) : null;
+    this.unsupported = new UnsupportedData((t.spec.ignorePrechecks ?? []).includes(UNSUPPORTED_DATA_CHECK), d.log, d.node);
     this.heartbeatKey = t.heartbeat.enabled && d.heartbeatKey ? Buffer.from(d.heartbeatKey) : null;
     this.heartbeatBase = Buffer.from(t.heartbeat.key);
     this.keys = new KeyFilter(t.spec.keyFilter, t.spec.keyRenames);
@@ -205,14 +236,19 @@ export class NodeSync implements ReplicaLinkHandler {
     s.fullSync = { ...emptyProgress(), startedAt: new Date().toISOString() };
     s.receivedOffset = offset;
     this.d.log.info({ node: this.d.node, replid, offset }, '+FULLRESYNC: full sync starts');
-    const flush = this.hadCheckpoint ? this.clearDestination() : [];
+    const clear = this.hadCheckpoint ? this.clearDestination() : { commands: [], pending: null };
     const dc = this.d.destinationCheckpoint;
+    // The snapshot waits until the destination is cleared and the marker committed: a daemon that is not the owner
+    // (its marker fenced) writes no key, and no key is written before a clearing that would delete it.
+    const waits: Array<Promise<unknown>> = clear.pending ? [clear.pending] : [];
     if (this.batch && dc) {
-      // Fenced, and confirmed before the snapshot is written: a daemon that is not the owner writes no key.
-      this.batch.setCheckpoint(`${FULL_SYNC_MARKER} ${dc.writer}`, flush);
+      this.batch.setCheckpoint(`${FULL_SYNC_MARKER} ${dc.writer}`, clear.commands);
+      waits.push(this.d.writer.flush());
+    } else for (const f of clear.commands) this.write(f.db, null, f.command);
+    if (waits.length) {
       this.link?.pause();
-      this.d.writer.flush().then(() => { if (!this.paused) this.link?.resume(); }, () => undefined);
-    } else for (const f of flush) this.write(f.db, null, f.command);
+      Promise.all(waits).then(() => { if (!this.paused) this.link?.resume(); }, () => undefined);
+    }
     this.d.clusterCheckpoint?.save(`${FULL_SYNC_MARKER} ${this.d.writerToken}`).catch((err: Error) => this.fail(err, true));
     this.d.onStateChange();
   }
@@ -222,21 +258,20 @@ export class NodeSync implements ReplicaLinkHandler {
    * meanwhile would survive on the destination, so the synchronized databases are emptied first, but only when the
    * destination was empty when the task began (existingData: precheckAndReportErrors), so that every key there is ours.
    */
-  private clearDestination(): Array<{ db: number; command: Buffer }> {
+  private clearDestination(): { commands: Array<{ db: number; command: Buffer }>; pending: Promise<void> | null } {
     if ((this.d.task.spec.existingData ?? 'precheckAndReportErrors') === 'ignoreErrorsAndProceed') {
       this.d.log.warn({ node: this.d.node }, 'full resync over existing data: keys deleted on the source meanwhile stay on the destination (existingData is ignoreErrorsAndProceed)');
-      return [];
+      return { commands: [], pending: null };
     }
     if (this.d.sourceSlots) {
       // Other masters' keys are not ours to clear: only this master's slots, before its snapshot is written.
-      this.link?.pause();
-      this.d.flushSlots(this.d.sourceSlots).then(() => { if (!this.paused) this.link?.resume(); }, (err: Error) => this.fail(err, true));
-      return [];
+      const pending = this.d.flushSlots(this.d.sourceSlots).then(() => undefined, (err: Error) => { this.fail(err, true); throw err; });
+      return { commands: [], pending };
     }
     const dbs = this.d.task.databases;
     this.d.log.info({ node: this.d.node, databases: dbs ?? 'all' }, 'full resync: emptying the synchronized databases on the destination first');
-    if (dbs === null) return [{ db: 0, command: encodeCommand(['FLUSHALL']) }];
-    return dbs.map((db) => ({ db: this.d.task.mapDb(db), command: encodeCommand(['FLUSHDB']) }));
+    if (dbs === null) return { commands: [{ db: 0, command: encodeCommand(['FLUSHALL']) }], pending: null };
+    return { commands: dbs.map((db) => ({ db: this.d.task.mapDb(db), command: encodeCommand(['FLUSHDB']) })), pending: null };
   }
 
   onRdbStart(bytesTotal: number | null): void {
@@ -247,7 +282,8 @@ export class NodeSync implements ReplicaLinkHandler {
     if (this.failed || !this.reader) return;
     this.d.status.fullSync.bytesDone += chunk.length;
     try {
-      for (const e of this.reader.push(chunk)) this.applyRdbEntry(e);
+      // Through the sink, so a value that turns big is written part by part rather than decoded whole first.
+      this.reader.push(chunk, this.rdbSink);
       // Each chunk's strings go out now: holding them for the next chunk would only add latency.
       this.strings.flush();
     } catch (err) {
@@ -257,6 +293,11 @@ export class NodeSync implements ReplicaLinkHandler {
 
   onRdbEnd(): void {
     if (this.failed || !this.reader) return;
+    if (this.reader.isStalled) {
+      this.rdbEndPending = true;
+      return;
+    }
+    this.rdbEndPending = false;
     try {
       for (const e of this.reader.end()) this.applyRdbEntry(e);
       this.strings.flush();
@@ -284,6 +325,7 @@ export class NodeSync implements ReplicaLinkHandler {
     this.keyOpts = {
       sourceRdbVersion,
       destinationRdbVersion: this.d.destinationRdbVersion,
+      destination: this.dialect,
       bigKeyBytes: this.d.task.tuning.bigKeyBytes,
       rewriteChunkElements: this.d.task.tuning.rewriteChunkElements,
     };
@@ -326,7 +368,7 @@ export class NodeSync implements ReplicaLinkHandler {
           }
         }
         this.strings.flush();
-        for (const cmd of keyEntryCommands(e, this.keyOptions())) this.write(this.d.task.mapDb(e.db), e.key, cmd);
+        for (const cmd of this.keyCommands(e)) this.write(this.d.task.mapDb(e.db), e.key, cmd);
         return;
       case 'bigkey-begin':
       case 'bigkey-part':
@@ -346,15 +388,31 @@ export class NodeSync implements ReplicaLinkHandler {
         if (this.filter.wants(e.db) && this.keys.identity) s.keysExpected = (s.keysExpected ?? 0) + e.dbSize;
         return;
       case 'function':
+        if (!this.dialect.functions) {
+          if (this.unsupported.trySkip('a function library: functions need Redis 7.0 or later', 0, null, e.offset)) return;
+          throw new StreamError(`the snapshot holds a function library and the destination (${serverLabel(this.dialect.server)}) has no functions (Redis 7.0+): list ${UNSUPPORTED_DATA_CHECK} in ignorePrechecks to skip it`, null);
+        }
         this.strings.flush();
-        // Function libraries are server-wide: REPLACE keeps a resync idempotent.
-        this.write(0, null, encodeCommand(['FUNCTION', 'LOAD', 'REPLACE', e.code]));
+        for (const command of this.functionWrites(this.d.functions.load(this.d.node, e.code), e.offset)) this.write(0, null, command);
         return;
       case 'warning':
         this.d.log.warn({ node: this.d.node, offset: e.offset, key: e.key?.toString('utf8') ?? null }, e.message);
         return;
       default:
         return;
+    }
+  }
+
+  /** A key's commands, or none when the destination cannot hold its value and the user chose to skip such keys. */
+  private keyCommands(e: Extract<RdbEntry, { kind: 'key' }>): Iterable<Buffer> {
+    const cmds = keyEntryCommands(e, this.keyOptions());
+    if (Array.isArray(cmds)) return cmds;
+    try {
+      return [...cmds];
+    } catch (err) {
+      if (!(err instanceof UnsupportedValueError)) throw err;
+      if (this.unsupported.trySkip(err.message, e.db, e.key, null)) return [];
+      throw new StreamError(`key "${e.key.toString('utf8')}" (db ${e.db}): ${err.message}; list ${UNSUPPORTED_DATA_CHECK} in ignorePrechecks to skip such keys`, null);
     }
   }
 
@@ -391,15 +449,46 @@ export class NodeSync implements ReplicaLinkHandler {
     const db = this.filter.currentDb;
     if (db !== (this.dbChanges.at(-1)?.db ?? this.checkpointDb)) this.dbChanges.push({ offset: cmd.offset, db });
     switch (r.action) {
-      case 'forward':
-        if (isInternalCommand(cmd.argv)) this.dropped(cmd.offset);
-        else if (this.d.sourceSlots && isFlush(cmd.argv[0])) void this.flushOwnSlots(cmd.offset);
-        else if (this.d.clusterDestination) this.forwardToCluster(cmd, r.writes);
-        else this.forward(r.writes, cmd.offset);
+      case 'forward': {
+        if (isInternalCommand(cmd.argv)) {
+          this.dropped(cmd.offset);
+          return;
+        }
+        if (this.d.sourceSlots && isFlush(cmd.argv[0])) {
+          void this.flushOwnSlots(cmd.offset);
+          return;
+        }
+        if (this.unsupported.isSkipped(this.filter.currentDb, cmd.argv[1])) {
+          this.dropped(cmd.offset);
+          return;
+        }
+        const writes = isFunctionCommand(cmd.argv)
+          ? this.functionWrites(this.d.functions.command(this.d.node, cmd.argv), cmd.offset).map((command) => ({ db: r.writes[0]?.db ?? 0, command }))
+          : r.writes;
+        if (writes.length === 0) {
+          this.dropped(cmd.offset);
+          return;
+        }
+        const t = dialectWrites(cmd, writes, this.dialect, this.clock.now());
+        if (t.kind === 'unsupported') {
+          const key = t.keyless ? null : cmd.argv[1] ?? null;
+          if (this.unsupported.trySkip(t.what, this.filter.currentDb, key, cmd.offset)) {
+            // What earlier commands wrote of the key goes: a skipped key is not on the destination at all.
+            if (key && writes.length) this.forward([{ db: writes[0].db, key, command: encodeCommand(['DEL', key]) }], cmd.offset);
+            else this.dropped(cmd.offset);
+          } else this.fail(new StreamError(`${t.what}: the destination (${serverLabel(this.dialect.server)}) cannot apply it (key "${key?.toString('utf8') ?? ''}", source ${this.d.node}, offset ${cmd.offset}); list ${UNSUPPORTED_DATA_CHECK} in ignorePrechecks to skip such keys`, cmd.offset, cmd.argv[0].toString()), false);
+          return;
+        }
+        if (t.translated && this.ttlRepair && this.clock.uncertain() && isRelativeExpiry(cmd.argv)) this.ttlRepair.note(this.filter.currentDb, cmd.argv[1]);
+        if (this.d.clusterDestination) this.forwardToCluster(cmd, t.writes);
+        else this.forward(t.writes, cmd.offset);
         return;
+      }
       case 'heartbeat':
+        this.clock.heartbeat(Number(r.value));
         this.lag.seen(cmd.offset, r.value);
-        this.dropped(cmd.offset);
+        if (this.ttlRepair?.pending && !this.clock.uncertain()) void this.repairTtls(this.ttlRepair, cmd.offset);
+        else this.dropped(cmd.offset);
         return;
       case 'multi':
       case 'exec':
@@ -419,11 +508,13 @@ export class NodeSync implements ReplicaLinkHandler {
   }
 
   private forwardToCluster(cmd: StreamCommand, writes: DbCommand[]): void {
-    // Writes the filter rewrote (FLUSHALL into FLUSHDB...) are keyless; the usual case is the command itself.
+    // The usual case is the command itself (with its keys renamed: argv). Writes the filter rewrote (MOVE into DEL,
+    // RESTORE with REPLACE, FLUSHALL into FLUSHDB) are routed by their own keys: sent keyless, a keyed write went to
+    // every master and came back MOVED from the others, re-sent after the key's later commands.
     const w = writes[0];
     const routed = writes.length === 1 && (w.argv || w.command === cmd.raw)
       ? routeForCluster(w.argv ?? cmd.argv, w.command, cmd.offset)
-      : { kind: 'writes' as const, writes: writes.map((w) => ({ key: null, command: w.command })) };
+      : routeRewritten(writes.map((w) => w.command), cmd.offset);
     switch (routed.kind) {
       case 'writes':
         this.forward(routed.writes.map((w) => ({ db: 0, key: w.key, command: w.command })), cmd.offset);
@@ -435,6 +526,33 @@ export class NodeSync implements ReplicaLinkHandler {
         this.fail(new StreamError(`${routed.message} (source ${this.d.node})`, cmd.offset, cmd.argv[0].toString()), false);
     }
   }
+
+  /** What the task's library registry decided for a FUNCTION command or a snapshot's library, its warning logged. */
+  private functionWrites(w: FunctionWrites, offset: number): Buffer[] {
+    if (w.warning) this.d.log.warn({ node: this.d.node, offset }, w.warning);
+    return w.commands;
+  }
+
+  /**
+   * Caught up after replaying relative expiries with an uncertain clock: their keys' TTLs as the source has them now
+   * are written at this point of the stream (later commands that change them come after, as on the source).
+   */
+  private async repairTtls(repair: TtlRepair, offset: number): Promise<void> {
+    this.link?.pause();
+    let writes: Array<DbCommand & { key: Buffer }> = [];
+    try {
+      writes = await repair.writes(this.d.task.mapDb);
+      this.d.log.info({ node: this.d.node, offset, keys: writes.length, notRepaired: repair.overflow }, 'relative expiries replayed after an outage: TTLs set again from the source');
+      repair.overflow = 0;
+    } catch (err) {
+      this.d.log.warn({ node: this.d.node, err: (err as Error).message }, 'could not read TTLs back from the source after an outage: replayed expiries keep a TTL based on the last heartbeat');
+    }
+    if (this.failed) return;
+    if (writes.length) this.forward(writes, offset);
+    else this.dropped(offset);
+    if (!this.paused) this.link?.resume();
+  }
+
 
   /** FLUSHALL/FLUSHDB on one master of a cluster source: only its slots are emptied on the destination. */
   private async flushOwnSlots(offset: number): Promise<void> {
@@ -524,7 +642,9 @@ export class NodeSync implements ReplicaLinkHandler {
     try {
       ok = this.d.writer.write(db, key, command, offset);
     } catch (err) {
-      this.fail(err as Error, false);
+      // The writer throws its failure once it stopped: a lost connection stays worth a retry (the next attempt also
+      // checks the lease, so a daemon whose connections a new owner closed stops there, saying so).
+      this.fail(err as Error, (err as Error).name === 'ConnectionLostError');
       return;
     }
     if (!ok && !this.paused) {
@@ -536,6 +656,17 @@ export class NodeSync implements ReplicaLinkHandler {
   private resumeIfPaused(): void {
     if (!this.paused) return;
     this.paused = false;
+    if (this.reader?.isStalled && !this.failed) {
+      try {
+        this.reader.resume(this.rdbSink);
+        this.strings.flush();
+      } catch (err) {
+        this.fail(err as Error, false);
+        return;
+      }
+      if (this.paused) return;
+      if (this.rdbEndPending) this.onRdbEnd();
+    }
     this.link?.resume();
   }
 
@@ -604,3 +735,4 @@ export class NodeSync implements ReplicaLinkHandler {
     this.d.onFailure(err, retryable);
   }
 }
+

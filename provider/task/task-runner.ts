@@ -15,21 +15,24 @@ import { discoverCluster, formatSlots, slotRangesOf } from '../cluster/topology'
 import { heartbeatKeyForSlots } from '../cluster/heartbeat-key';
 import { flushSlots } from '../cluster/slot-flush';
 import { ScriptBodies } from './script-bodies';
-import { withClient, controlClient, clusterClient, errorCause, scanMatch } from '../precheck/node-facts';
+import { FunctionLibraries } from './function-libraries';
+import { withClient, controlClient, clusterClient, errorCause } from '../precheck/node-facts';
 import type { Writer } from '../writer/writer';
-import { maxRdbVersionFor } from '../writer/rdb-version';
+import { dialectFor, type Dialect } from '../writer/dialect/dialect';
+import { parseServerInfo } from '../writer/dialect/server-info';
 import { NodeSync, type LinkFactory } from './node-sync';
 import { Heartbeat } from './heartbeat';
 import { openReplicaLink } from './open-link';
 import { bestReplica, onlineReplicas } from '../source/replica-choice';
 import { sentinelMaster } from '../source/sentinel';
-import { decodeCheckpoint, encodeCheckpoint, isFullSyncMarker, FULL_SYNC_MARKER } from './tx-batch';
-import { checkpointKey, guardKey, INTERNAL_KEY_PREFIX } from '../state/task-keys';
-import { CLAIM_SCRIPT } from './fence';
-import { TaskLease, LeaseHeldError, newToken, readLease, describeHolder } from '../state/lease';
+import { decodeCheckpoint, isFullSyncMarker } from './tx-batch';
+import { checkpointKey, guardKey } from '../state/task-keys';
+import { LeaseHeldError, newToken } from '../state/lease';
 import { openMetaClient, type MetaClient } from '../state/meta-client';
 import { WriteError } from '../writer/write-error';
-import { killFormerWriters, writerClientName } from '../state/fence-clients';
+import { writerClientName } from '../state/fence-clients';
+import { LeaseKeeper } from './lease-keeper';
+import { Takeover } from './takeover';
 import { startMetricsServer } from '../metrics/server';
 
 export interface RunOptions {
@@ -75,11 +78,9 @@ export class TaskRunner {
   /** This process's token: written into every checkpoint it writes, so the destination can fence it (fence.ts). */
   readonly writer = newToken();
   private readonly meta: MetaClient;
-  readonly lease: TaskLease;
-  private leaseTimer: NodeJS.Timeout | null = null;
-  private leaseLost = false;
+  private readonly lease: LeaseKeeper;
+  private readonly takeover: Takeover;
   private publishedState: TaskState | null = null;
-  private warnedNoKill = false;
 
   constructor(spec: TaskSpec, opts: RunOptions) {
     this.task = resolveTask(spec);
@@ -95,52 +96,24 @@ export class TaskRunner {
       nodes: this.task.sourceNodes.map((n) => newNodeStatus(formatHostPort(n))), lastError: null, prechecks: opts.prechecks ?? [],
     };
     this.meta = openMetaClient(spec.destination.mode, this.task.destinationNodes);
-    // A supervisor's restarted workers are one owner (REDIS_SYNC_OWNER); a foreground run is its own.
-    this.lease = new TaskLease(this.meta, { task: this.task.id, owner: process.env.REDIS_SYNC_OWNER || newToken(), writer: this.writer, stateDir: opts.stateDir });
-  }
-
-  /** Takes the task's lease; throws LeaseHeldError naming the owner when another daemon runs the task. */
-  async acquireLease(): Promise<void> {
-    if (this.leaseLost) throw Object.assign(new Error(`lost the lease of task ${this.task.id}`), { retryable: false });
-    let got: 'ok' | 'stop';
-    try {
-      got = await this.lease.acquire();
-    } catch (err) {
-      if (!(err instanceof LeaseHeldError) || this.leaseTimer === null) throw err;
-      const message = `lost the lease: the task now runs on ${describeHolder(err.holder)}`;
-      this.loseLease(message);
-      throw Object.assign(new Error(message), { retryable: false });
-    }
-    if (got === 'stop') {
-      this.log.info({ task: this.task.id }, 'a stop was requested for this daemon: not starting');
-      this.stop();
-      return;
-    }
-    if (this.leaseTimer !== null) return;
-    this.leaseTimer = setInterval(() => this.renewLease(), Math.max(100, Math.min(1000, Math.floor(this.lease.ttlMs / 3))));
-    this.leaseTimer.unref();
-  }
-
-  /** Renews the lease and publishes the status; another holder means this daemon must stop writing at once. */
-  private renewLease(): void {
-    if (this.leaseLost) return;
-    this.lease.renew(JSON.stringify(this.status)).then((r) => {
-      if (r === 'stop' && !this.stopping) {
+    this.lease = new LeaseKeeper(this.task, this.meta, this.writer, opts.stateDir, this.log, {
+      status: () => JSON.stringify(this.status),
+      lost: (message) => this.onFailure(Object.assign(new Error(message), { retryable: false }), false),
+      stopRequested: () => {
+        if (this.stopping) return;
         this.log.info({ task: this.task.id }, 'stop requested through the destination (pulumi destroy/update or redis-sync stop elsewhere)');
         this.stop();
-      }
-    }, (err: Error) => {
-      if (!(err instanceof LeaseHeldError) || this.leaseLost) return; // unreachable: retried at the next tick
-      this.loseLease(`lost the lease: ${err.holder.host === '?' ? 'another daemon' : `the task now runs on ${describeHolder(err.holder)}`}`);
+      },
     });
+    this.takeover = new Takeover(this.task, this.writer, this.log);
   }
 
-  private loseLease(message: string): void {
-    if (this.leaseLost) return;
-    this.leaseLost = true;
-    if (this.leaseTimer) clearInterval(this.leaseTimer);
-    this.log.error({ task: this.task.id }, message);
-    this.onFailure(Object.assign(new Error(message), { retryable: false }), false);
+  /** Takes (or confirms) the task's lease; a stop requested for this daemon stops it instead. */
+  private async acquireLease(): Promise<void> {
+    if ((await this.lease.acquire()) === 'stop') {
+      this.log.info({ task: this.task.id }, 'a stop was requested for this daemon: not starting');
+      this.stop();
+    }
   }
 
   /** Runs until stop() or until the task fails for good; resolves with the final state. */
@@ -185,13 +158,13 @@ export class TaskRunner {
       backoff = Math.min(backoff * 2, BACKOFF_MAX_MS);
     }
     await this.checkpoint.close();
-    if (this.leaseTimer) clearInterval(this.leaseTimer);
     if (this.status.state !== 'Failed') this.status.state = 'Stopped';
     for (const n of this.status.nodes) if (n.state !== 'Failed') n.state = this.status.state;
     this.writeStatus();
     if (this.statusTimer) clearInterval(this.statusTimer);
     await this.statusFile.close();
-    await this.releaseLease();
+    await this.lease.release();
+    this.meta.disconnect();
     await metrics?.close();
     await new Promise<void>((r) => this.log.flush(() => r()));
     return this.status.state;
@@ -201,17 +174,6 @@ export class TaskRunner {
   stop(): void {
     this.stopping = true;
     this.wake?.();
-  }
-
-  /** Publishes the last status and gives the lease back, so the next owner need not wait for it to expire. */
-  private async releaseLease(): Promise<void> {
-    try {
-      if (!this.leaseLost && this.leaseTimer !== null) {
-        await this.lease.renew(JSON.stringify(this.status));
-        await this.lease.release();
-      }
-    } catch { /* unreachable: the lease expires by itself */ }
-    this.meta.disconnect();
   }
 
   /** Another daemon runs the task: its status (maybe in this very state dir) is not this process's to touch. */
@@ -231,28 +193,30 @@ export class TaskRunner {
     const clusterDest = this.task.spec.destination.mode === 'cluster';
     const checkpointDb = this.task.mapDb(this.task.databases?.[0] ?? 0);
     const keys = streams.map((st) => checkpointKey(this.task.id, st.id));
-    const { rdbVersion: destinationRdbVersion, values } = await readDestination(dest, checkpointDb, clusterDest ? [] : keys);
+    const { dialect: destination, values } = await readDestination(dest, checkpointDb, clusterDest ? [] : keys);
     // After readDestination, whose errors name the node and say whether a retry can help. Every attempt checks the
     // lease again: a daemon that was paused and lost its connections must not come back as a writer.
     await this.acquireLease();
     if (this.stopping) return;
-    await this.closeFormerWriters();
-    const claimed = clusterDest ? [] : await this.claimCheckpoints(dest, checkpointDb, keys, values);
+    await this.takeover.closeFormerWriters();
+    const claimed = clusterDest ? [] : await this.takeover.claimCheckpoints(dest, checkpointDb, keys, values);
     const clusterValues = clusterDest ? await Promise.all(keys.map((k) => this.meta.get(k))) : [];
-    await this.refuseForeignDestination(streams, clusterDest ? clusterValues : values);
+    await this.takeover.refuseForeignDestination(clusterDest ? clusterValues : values, streams.some((st) => this.checkpoint.get(st.id) !== null));
     const attempt: Attempt = { writers: [], syncs: [], heartbeats: [], closers: [] };
     this.attempt = attempt;
     const dumper = clusterDest ? this.destinationDumper(attempt) : null;
+    // Per attempt: what an earlier attempt sent may not have been applied, and its streams replay from checkpoints.
+    const functions = new FunctionLibraries();
     for (const [i, st] of streams.entries()) {
       // One writer per stream: each stream's transactions and applied offsets stay its own.
       const writer = await openWriter(this.task.spec.destination, { tuning: this.task.tuning, scriptBody: this.scripts.lookup, clientName: writerClientName(this.task.id, this.writer) });
       writer.on('failed', (f) => this.onFailure(f, isRetryable(f)));
       attempt.writers.push(writer);
-      const openLink: LinkFactory = (handler, position) => openReplicaLink(st.linkAddress, handler, position);
+      const openLink: LinkFactory = (handler, position) => openReplicaLink(st.linkAddress, handler, position, { maxArrayLength: this.task.tuning.maxCommandArgs });
       const heartbeatKey = st.slots ? heartbeatKeyForSlots(this.task.heartbeat.key, st.slots) : this.task.heartbeat.key;
       const sync = new NodeSync({
         node: st.name, streamId: st.id, task: this.task, writer, checkpoint: this.checkpoint, status: this.status.nodes[i],
-        log: this.log, openLink, destinationRdbVersion, heartbeatKey, clusterDestination: dumper, sourceSlots: st.slots, scripts: this.scripts,
+        log: this.log, openLink, destinationRdbVersion: destination.rdbVersion, destination, heartbeatKey, clusterDestination: dumper, sourceSlots: st.slots, scripts: this.scripts, functions,
         flushSlots: (slots) => flushSlots({ mode: this.task.spec.destination.mode, nodes: this.task.destinationNodes }, this.task.mapDb(0), slots),
         destinationCheckpoint: clusterDest ? null : {
           key: keys[i], db: checkpointDb, guard: guardKey(this.task.id, this.writer), writer: this.writer,
@@ -263,6 +227,7 @@ export class TaskRunner {
         setDestinationCheckpoint: (value) => withClient(dest, async (c) => { await c.select(checkpointDb); await c.set(keys[i], value); }),
         onFailure: (err, retryable) => this.onFailure(err, retryable),
         onStateChange: () => this.writeStatus(),
+        readSourcePttls: (db, keys) => readPttls(st.address, db, keys),
       });
       attempt.syncs.push(sync);
       await sync.start();
@@ -342,86 +307,13 @@ export class TaskRunner {
     return h;
   }
 
-  /** Before this process writes anything: no connection of a former writer of the task stays open (fence-clients.ts). */
-  private async closeFormerWriters(): Promise<void> {
-    const nodes = this.task.spec.destination.mode === 'cluster' ? (await discoverCluster(this.task.destinationNodes)).masters.map((m) => m.address) : this.task.destinationNodes;
-    for (const node of nodes) {
-      try {
-        const killed = await withClient(node, (c) => killFormerWriters(c, this.task.id, this.writer));
-        if (killed) this.log.warn({ node: formatHostPort(node), connections: killed }, 'closed the destination connections of a former writer of this task');
-      } catch (err) {
-        if (!this.warnedNoKill) this.log.warn({ node: formatHostPort(node), err: (err as Error).message }, 'cannot list or close a former writer\'s connections (CLIENT LIST/KILL refused): the lease and the checkpoint fence remain');
-        this.warnedNoKill = true;
-      }
-    }
-  }
-
-  /**
-   * A destination without this task's checkpoint that the task has written before (a local checkpoint says so) is
-   * another server, or one that came back: with keys in it, a full sync would merge into data that is not the task's.
-   * Refused as the existing-data precheck would (DTS's "Precheck and Report Errors"); an empty one is synced in full.
-   */
-  private async refuseForeignDestination(streams: SourceStream[], values: Array<string | null>): Promise<void> {
-    if ((this.task.spec.existingData ?? 'precheckAndReportErrors') === 'ignoreErrorsAndProceed') return;
-    if (values.some((v) => v !== null) || !streams.some((st) => this.checkpoint.get(st.id))) return;
-    const nodes = this.task.spec.destination.mode === 'cluster' ? (await discoverCluster(this.task.destinationNodes)).masters.map((m) => m.address) : this.task.destinationNodes;
-    const dbs = this.task.databases === null ? null : this.task.databases.map((db) => this.task.mapDb(db));
-    let keys = 0;
-    for (const node of nodes) {
-      keys += await withClient(node, async (c) => {
-        const info = await c.info('keyspace');
-        let n = 0;
-        for (const m of info.matchAll(/^db(\d+):keys=(\d+)/gm)) {
-          const db = Number(m[1]);
-          if (dbs !== null && !dbs.includes(db)) continue;
-          // redis-sync's own keys (this task's lease and status among them) are not data.
-          await c.select(db);
-          n += Number(m[2]) - (await scanMatch(c, `${INTERNAL_KEY_PREFIX}*`, 1000)).length;
-        }
-        return n;
-      });
-    }
-    if (keys === 0) return;
-    const where = nodes.map(formatHostPort).join(', ');
-    throw Object.assign(new Error(`destination ${where} no longer holds task ${this.task.id}'s checkpoint but holds ${keys} keys in the synchronized databases: it is not the server the task wrote to (replaced, or emptied and written since). Nothing was written. Empty those databases, or set existingData: ignoreErrorsAndProceed to merge into them, then start the task again`), { retryable: false, node: where });
-  }
-
-  /**
-   * Writes this process's token into every checkpoint it resumes from (compare-and-set on the value just read): from
-   * then on the previous owner's fenced transactions abort. Returns what each key now holds.
-   */
-  private async claimCheckpoints(node: NodeAddress, db: number, keys: string[], values: Array<string | null>): Promise<Array<string | null>> {
-    return withClient(node, async (c) => {
-      await c.select(db);
-      const out: Array<string | null> = [];
-      for (const [i, v] of values.entries()) {
-        if (v === null) { out.push(null); continue; }
-        const cp = decodeCheckpoint(v);
-        const next = cp ? encodeCheckpointFor(cp, this.writer) : isFullSyncMarker(v) ? `${FULL_SYNC_MARKER} ${this.writer}` : v;
-        const r = await c.eval(CLAIM_SCRIPT, 1, keys[i], v, next);
-        if (r !== 'OK') throw Object.assign(new Error(`task ${this.task.id}: its checkpoint ${keys[i]} changed while this daemon took the task over (its previous owner was still writing): retrying`), { retryable: true });
-        out.push(next);
-      }
-      return out;
-    }, 10_000);
-  }
-
   private onFailure(err: Error, retryable: boolean): void {
     if (err instanceof WriteError && err.code === 'FENCED') {
       this.failure ??= { err: fencedError(this.task.id, `the destination refused this daemon's transaction at offset ${err.offset ?? '?'}`), retryable: false };
-      this.leaseLost = true;
-      void this.nameNewOwner();
+      this.lease.fenced();
     }
     this.failure ??= { err, retryable };
     this.wake?.();
-  }
-
-  /** The log says who took the task over. */
-  private async nameNewOwner(): Promise<void> {
-    try {
-      const holder = await readLease(this.meta, this.task.id);
-      this.log.error({ task: this.task.id }, holder ? `the task now runs on ${describeHolder(holder)}` : 'no daemon holds the task\'s lease now');
-    } catch { /* the failure itself is logged */ }
   }
 
   private waitForFailureOrStop(): Promise<void> {
@@ -475,9 +367,9 @@ export class TaskRunner {
     this.status.updatedAt = new Date().toISOString();
     this.statusFile.write(JSON.stringify(this.status, null, 1));
     // A new state is published on the destination at once, not at the next renewal: what `pulumi up` reports.
-    if (this.status.state !== this.publishedState && this.leaseTimer !== null) {
+    if (this.status.state !== this.publishedState && this.lease.held) {
       this.publishedState = this.status.state;
-      this.renewLease();
+      this.lease.renew();
     }
   }
 }
@@ -488,10 +380,6 @@ function hostAddresses(): string[] {
 
 function fencedError(task: string, why: string): Error {
   return Object.assign(new Error(`lost the lease of task ${task}: ${why}; another daemon has taken the task over, so this one stops without writing (see redis-sync status)`), { retryable: false });
-}
-
-function encodeCheckpointFor(cp: ReturnType<typeof decodeCheckpoint> & object, writer: string): string {
-  return encodeCheckpoint({ ...cp, writer });
 }
 
 function isRetryable(err: Error): boolean {
@@ -511,17 +399,17 @@ function errorWhere(err: Error): { node?: string; offset?: number; command?: str
   };
 }
 
-/** The destination's newest RDB version and the checkpoint keys the task keeps there. */
-async function readDestination(node: NodeAddress, db: number, keys: string[]): Promise<{ rdbVersion: number; values: Array<string | null> }> {
+/** What the destination understands (its release, Redis or Valkey) and the checkpoint keys the task keeps there. */
+async function readDestination(node: NodeAddress, db: number, keys: string[]): Promise<{ dialect: Dialect; values: Array<string | null> }> {
   // Bounded: a destination that accepts the connection but never answers must fail the attempt, not hang it.
   const c = controlClient(node, 10_000);
   try {
     await c.connect();
     const info = await c.info('server');
-    const v = /redis_version:([^\r\n]+)/.exec(info)?.[1] ?? '0.0.0';
+    const dialect = dialectFor(parseServerInfo(info));
     await c.select(db);
     const values = keys.length ? await c.mget(...keys) : [];
-    return { rdbVersion: maxRdbVersionFor(v), values };
+    return { dialect, values };
   } catch (err) {
     const message = errorCause(c, err as Error).message;
     // A refused password stays refused: only a lost or refused connection is worth retrying.
@@ -530,4 +418,18 @@ async function readDestination(node: NodeAddress, db: number, keys: string[]): P
   } finally {
     c.disconnect();
   }
+}
+
+/** PTTL of keys in one db of a source node, pipelined (TTLs replayed after an outage are set again from these). */
+async function readPttls(node: NodeAddress, db: number, keys: Buffer[]): Promise<number[]> {
+  return withClient(node, async (c) => {
+    await c.select(db);
+    const out: number[] = [];
+    for (let i = 0; i < keys.length; i += 1000) {
+      const p = c.pipeline();
+      for (const k of keys.slice(i, i + 1000)) p.pttl(k);
+      for (const [err, v] of (await p.exec()) ?? []) out.push(err ? -2 : Number(v));
+    }
+    return out;
+  }, 30_000);
 }

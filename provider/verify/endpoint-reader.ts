@@ -6,6 +6,7 @@ import { parseNodeAddress } from '../writer/node-address';
 import { asArray, asBuffer } from './redis-calls';
 import { clusterSlots } from './cluster-slots';
 import { RespClient } from './resp-client';
+import { parseServerInfo, type ServerInfo } from '../writer/dialect/server-info';
 
 export class EndpointReader {
   private readonly clients = new Map<string, Promise<RespClient>>();
@@ -62,6 +63,11 @@ export class EndpointReader {
       for (const m of text.matchAll(/^db(\d+):keys=(\d+)/gm)) if (Number(m[2]) > 0) dbs.add(Number(m[1]));
     }
     return [...dbs].sort((a, b) => a - b);
+  }
+
+  /** Which server the (first) master runs: Redis or Valkey, and its release. */
+  async server(): Promise<ServerInfo> {
+    return parseServerInfo(asBuffer(await (await this.client(this.masterAddrs[0], 0)).call('INFO', 'server')).toString('latin1'));
   }
 
   /** Whether the servers know a command (e.g. HPEXPIRETIME, added in 7.4). */

@@ -5,6 +5,8 @@ import { printableBytes } from '../writer/command-text';
 import { asBuffer, asNumber, type Call, type Reply } from './redis-calls';
 import { stringCanonical, listCanonical, setCanonical, zsetCanonical, hashCanonical, hashFields, type Canonical } from './canonical';
 import { streamCanonical } from './stream-canonical';
+import { portableStreamCalls, portableGroupCalls, groupNames, portableStreamCanonical } from './stream-portable';
+import type { ValueForm } from './value-form';
 
 export interface KeyHead {
   /** TYPE: "none" when the key does not exist. */
@@ -63,30 +65,42 @@ function valueCall(type: string, key: Buffer): Call[] {
   }
 }
 
-function canonicalOf(type: string, r: Reply): Canonical {
+function canonicalOf(type: string, r: Reply, form: ValueForm): Canonical {
   switch (type) {
     case 'string': return stringCanonical(r);
     case 'list': return listCanonical(r);
     case 'set': return setCanonical(r);
     case 'zset': return zsetCanonical(r);
     case 'hash': return hashCanonical(r, null);
-    case 'stream': return streamCanonical(r);
+    case 'stream': return streamCanonical(r, form.streamMetadata);
     default: return [['dump', asBuffer(r)]];
   }
 }
 
-/**
- * Values of keys (types[i] is the type both sides agree on); null where the key vanished meanwhile.
- * withFieldTtls: the server has HPEXPIRETIME, so hash field TTLs are read too.
- */
-export async function readValues(reader: EndpointReader, db: number, keys: readonly Buffer[], types: readonly string[], withFieldTtls: boolean): Promise<Array<Canonical | null>> {
-  const replies = await perKey(reader, db, keys, (k, i) => valueCall(types[i], k));
+/** Values of keys (types[i] is the type both sides agree on); null where the key vanished meanwhile. */
+export async function readValues(reader: EndpointReader, db: number, keys: readonly Buffer[], types: readonly string[], form: ValueForm): Promise<Array<Canonical | null>> {
+  const portable = (i: number): boolean => types[i] === 'stream' && !form.streamFull;
+  const replies = await perKey(reader, db, keys, (k, i) => (portable(i) ? portableStreamCalls(k) : valueCall(types[i], k)));
   const values = replies.map(([r], i) => {
     if (r instanceof Error) throw new Error(`reading ${types[i]} key ${printableBytes(keys[i])}: ${r.message}`);
-    return r === null ? null : canonicalOf(types[i], r);
+    return r === null || portable(i) ? null : canonicalOf(types[i], r, form);
   });
-  if (withFieldTtls) await addFieldTtls(reader, db, keys, types, replies, values);
+  if (form.fieldTtls) await addFieldTtls(reader, db, keys, types, replies, values);
+  if (!form.streamFull) await addPortableStreams(reader, db, keys, types, replies, values);
   return values;
+}
+
+/** Streams read without XINFO STREAM FULL: a second pass per group for its pending entries and consumers. */
+async function addPortableStreams(reader: EndpointReader, db: number, keys: readonly Buffer[], types: readonly string[], replies: Reply[][], values: Array<Canonical | null>): Promise<void> {
+  const streams = keys.map((_, i) => i).filter((i) => types[i] === 'stream' && !(replies[i][0] instanceof Error) && replies[i][0] !== null);
+  const groups = new Map(streams.map((i) => [i, groupNames(replies[i][2])]));
+  const more = await perKey(reader, db, streams.map((i) => keys[i]), (k, j) => groups.get(streams[j])!.flatMap((g) => portableGroupCalls(k, g)));
+  streams.forEach((i, j) => {
+    const [info, range, groupList] = replies[i];
+    const per: Array<[Reply, Reply]> = [];
+    for (let g = 0; g < more[j].length; g += 2) per.push([more[j][g], more[j][g + 1]]);
+    values[i] = portableStreamCanonical(info, range, groupList, per);
+  });
 }
 
 async function addFieldTtls(reader: EndpointReader, db: number, keys: readonly Buffer[], types: readonly string[], replies: Reply[][], values: Array<Canonical | null>): Promise<void> {

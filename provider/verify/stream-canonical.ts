@@ -6,7 +6,9 @@
 import { asArray, asBuffer, type Reply } from './redis-calls';
 import { joinParts, type Canonical } from './canonical';
 
-const STREAM_FIELDS = ['length', 'last-generated-id', 'max-deleted-entry-id', 'entries-added', 'recorded-first-entry-id'];
+const STREAM_FIELDS = ['length', 'last-generated-id'];
+/** Compared only between servers of one release line (see ValueForm.streamMetadata). */
+const METADATA_FIELDS = ['max-deleted-entry-id', 'entries-added', 'recorded-first-entry-id'];
 const GROUP_FIELDS = ['last-delivered-id', 'pel-count'];
 const GROUP_FIELDS_IF_KNOWN = ['entries-read', 'lag'];
 
@@ -25,9 +27,9 @@ function flatten(r: Reply | undefined): Buffer {
   return Buffer.concat([Buffer.from('$'), asBuffer(r)]);
 }
 
-export function streamCanonical(info: Reply): Canonical {
+export function streamCanonical(info: Reply, withMetadata = true): Canonical {
   const top = mapOf(info);
-  const out: Canonical = STREAM_FIELDS.map((f) => [f, flatten(top.get(f))]);
+  const out: Canonical = (withMetadata ? [...STREAM_FIELDS, ...METADATA_FIELDS] : STREAM_FIELDS).map((f) => [f, flatten(top.get(f))]);
   out.push(['entries', flatten(top.get('entries'))]);
   const groups = asArray(top.get('groups') ?? null).map(mapOf);
   groups.sort((a, b) => Buffer.compare(asBuffer(a.get('name') ?? null), asBuffer(b.get('name') ?? null)));

@@ -7,6 +7,7 @@ import { valueDifference, ttlDifference } from './compare';
 import { Tally, type VerifyReport } from './report';
 import { asArray, asBuffer } from './redis-calls';
 import type { KeyFilter } from '../filter/key-filter';
+import { valueForm, type ValueForm } from './value-form';
 
 export interface VerifyOptions {
   /** Source databases to compare; default: every db with keys on either side (db 0 only for a cluster source). */
@@ -31,8 +32,8 @@ export const DEFAULT_TTL_TOLERANCE_MS = 1000;
 interface Sides {
   source: EndpointReader;
   destination: EndpointReader;
-  /** Both servers have HPEXPIRETIME, so hash field TTLs are compared. */
-  fieldTtls: boolean;
+  /** How values are read on both sides so that they compare across releases. */
+  form: ValueForm;
 }
 
 export async function verify(source: EndpointSpec, destination: EndpointSpec, opts: VerifyOptions = {}): Promise<VerifyReport> {
@@ -44,8 +45,8 @@ export async function verify(source: EndpointSpec, destination: EndpointSpec, op
     readers.push(src);
     const dst = await EndpointReader.open(destination, 'destination');
     readers.push(dst);
-    const [hs, hd] = await Promise.all([src.hasCommand('HPEXPIRETIME'), dst.hasCommand('HPEXPIRETIME')]);
-    const sides: Sides = { source: src, destination: dst, fieldTtls: hs && hd };
+    const [hs, hd, ss, ds] = await Promise.all([src.hasCommand('HPEXPIRETIME'), dst.hasCommand('HPEXPIRETIME'), src.server(), dst.server()]);
+    const sides: Sides = { source: src, destination: dst, form: valueForm(ss, ds, hs && hd) };
     const mapDb = opts.mapDb ?? (dst.isCluster ? () => 0 : (db: number) => db);
     const targets = new Map<number, number[]>();
     for (const db of await databases(sides, opts)) {
@@ -124,8 +125,8 @@ async function compareBatch(sides: Sides, dbs: { src: number; dst: number }, key
   const dsub = both.map((i) => named[i]);
   const types = both.map((i) => sh[i].type);
   const [sv, dv] = await Promise.all([
-    readValues(sides.source, dbs.src, sub, types, sides.fieldTtls),
-    readValues(sides.destination, dbs.dst, dsub, types, sides.fieldTtls),
+    readValues(sides.source, dbs.src, sub, types, sides.form),
+    readValues(sides.destination, dbs.dst, dsub, types, sides.form),
   ]);
   sub.forEach((key, j) => {
     const s = sv[j];

@@ -2,11 +2,12 @@
 // Applied offsets need every connection: a tagged write records how many commands each connection had sent, and
 // the offset is applied once every connection confirmed that many. MOVED and ASK replies re-send the command to
 // the named node; writes to a redirected slot wait until the old owner answered everything sent before, so the
-// slot's commands stay in order.
+// slot's commands stay in order. A keyless command (sent to every master) waits until every master answered all
+// before it: a command still in flight may come back redirected and be re-sent to a master that would otherwise
+// have run the keyless command first.
 import calculateSlot from 'cluster-key-slot';
 import type { EndpointSpec } from '../spec/types';
-import { encodeCommand } from '../resp/encode';
-import { DestinationConnection } from './connection';
+import { DestinationConnection, DEFAULT_PIPELINE_COMMANDS } from './connection';
 import { Notifier } from './notifier';
 import { parseNodeAddress } from './node-address';
 import type { Writer, WriterEvents } from './writer';
@@ -35,7 +36,11 @@ interface SlotHold {
   commands: HeldCommand[];
 }
 
-const ASKING = encodeCommand(['ASKING']);
+/** A write that waits behind a keyless command: key null is the keyless command itself. */
+interface WaitingWrite {
+  key: Buffer | null;
+  command: Buffer;
+}
 
 export class ClusterWriter extends Notifier<WriterEvents> implements Writer {
   private readonly conns: Array<DestinationConnection | null> = [];
@@ -45,6 +50,11 @@ export class ClusterWriter extends Notifier<WriterEvents> implements Writer {
   /** Marks before this index are reported: a moving head, since shift() on a long array costs its length. */
   private marksHead = 0;
   private readonly holds = new Map<number, SlotHold>();
+  /** From its first keyless command on, what waits for every master to be idle; in write order. */
+  private waiting: WaitingWrite[] = [];
+  private waitingHead = 0;
+  /** Waiting writes count against the same bound as a connection's in-flight commands. */
+  private readonly maxWaiting: number;
   private needDrain = false;
   failure: WriterFailure | null = null;
   /** MOVED and ASK replies handled so far (a resharding in progress shows here). */
@@ -52,6 +62,7 @@ export class ClusterWriter extends Notifier<WriterEvents> implements Writer {
 
   private constructor(private readonly spec: EndpointSpec, private readonly opts: WriterOptions) {
     super();
+    this.maxWaiting = opts.tuning?.pipelineCommands ?? DEFAULT_PIPELINE_COMMANDS;
   }
 
   static async open(destination: EndpointSpec, opts: WriterOptions = {}): Promise<ClusterWriter> {
@@ -68,13 +79,11 @@ export class ClusterWriter extends Notifier<WriterEvents> implements Writer {
   write(db: number, key: Buffer | null, command: Buffer, offset?: number): boolean {
     if (this.failure) throw this.failure;
     if (db !== 0) throw new Error(`a cluster destination has db 0 only (got db ${db})`);
-    if (key === null) {
-      for (const c of this.conns) c?.send(0, command);
-    } else {
-      this.route(calculateSlot(key), command);
-    }
+    // Behind a waiting keyless command everything waits, so that it still runs before what was written after it.
+    if (this.waitingCount > 0 || (key === null && !this.idle())) this.waiting.push({ key, command });
+    else this.dispatch(key, command);
     if (offset !== undefined) this.marks.push({ offset, need: this.conns.map((c) => c?.sentCount ?? 0) });
-    if (this.conns.some((c) => c?.overBounds)) {
+    if (this.conns.some((c) => c?.overBounds) || this.waitingCount >= this.maxWaiting) {
       this.needDrain = true;
       return false;
     }
@@ -86,7 +95,7 @@ export class ClusterWriter extends Notifier<WriterEvents> implements Writer {
     for (let i = 0; i < 100_000 && Date.now() < deadline; i++) {
       if (this.failure) throw this.failure;
       await Promise.all(this.conns.map((c) => c?.flush()));
-      if (this.holds.size === 0 && this.conns.every((c) => !c || c.inFlightCommands === 0)) {
+      if (this.waitingCount === 0 && this.idle()) {
         this.reportApplied();
         return;
       }
@@ -97,6 +106,39 @@ export class ClusterWriter extends Notifier<WriterEvents> implements Writer {
 
   async close(): Promise<void> {
     await Promise.all(this.conns.map((c) => c?.close()));
+  }
+
+  private get waitingCount(): number {
+    return this.waiting.length - this.waitingHead;
+  }
+
+  /** No slot held and nothing in flight on any master: a keyless command sent now runs after everything before it. */
+  private idle(): boolean {
+    return this.holds.size === 0 && this.conns.every((c) => !c || c.inFlightCommands === 0);
+  }
+
+  private dispatch(key: Buffer | null, command: Buffer): void {
+    if (key === null) for (const c of this.conns) c?.send(0, command);
+    else this.route(calculateSlot(key), command);
+  }
+
+  /** Sends the waiting writes up to the next keyless command that must wait for the masters to be idle again. */
+  private sendWaiting(): void {
+    let sent = false;
+    while (this.waitingCount > 0) {
+      const w = this.waiting[this.waitingHead];
+      if (w.key === null && !this.idle()) break;
+      this.waitingHead++;
+      this.dispatch(w.key, w.command);
+      sent = true;
+    }
+    if (this.waitingCount === 0) {
+      this.waiting = [];
+      this.waitingHead = 0;
+    }
+    if (!sent) return;
+    // Offsets written while these waited were marked with what had been sent then: they also wait for these.
+    for (let k = this.marksHead; k < this.marks.length; k++) this.marks[k].need = this.conns.map((c) => c?.sentCount ?? 0);
   }
 
   private route(slot: number, command: Buffer): void {
@@ -139,12 +181,8 @@ export class ClusterWriter extends Notifier<WriterEvents> implements Writer {
       this.holds.delete(slot);
       const owner = this.conns[this.owner[slot]] ?? target;
       for (const h of hold.commands) {
-        if (h.asking) {
-          target.send(0, ASKING);
-          target.send(0, h.command);
-        } else {
-          owner.send(0, h.command);
-        }
+        if (h.asking) target.send(0, h.command, undefined, true);
+        else owner.send(0, h.command);
       }
       // Offsets written before the release also wait for the re-sent commands.
       for (let k = this.marksHead; k < this.marks.length; k++) {
@@ -156,7 +194,7 @@ export class ClusterWriter extends Notifier<WriterEvents> implements Writer {
   }
 
   private reportApplied(): void {
-    if (this.holds.size > 0) return;
+    if (this.holds.size > 0 || this.waitingCount > 0) return;
     let last: number | null = null;
     let h = this.marksHead;
     while (h < this.marks.length && this.marks[h].need.every((n, i) => (this.conns[i]?.confirmedCount ?? 0) >= n)) {
@@ -173,8 +211,9 @@ export class ClusterWriter extends Notifier<WriterEvents> implements Writer {
 
   private onProgress(): void {
     if (this.holds.size > 0) this.release();
+    if (this.waitingCount > 0) this.sendWaiting();
     this.reportApplied();
-    if (this.needDrain && !this.conns.some((c) => c?.overBounds)) {
+    if (this.needDrain && !this.conns.some((c) => c?.overBounds) && this.waitingCount < this.maxWaiting) {
       this.needDrain = false;
       this.emit('drain');
     }

@@ -21,6 +21,7 @@ export const DEFAULT_PIPELINE_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_REPLY_TIMEOUT_MS = 60_000;
 const MULTI = encodeCommand(['MULTI']);
 const EXEC = encodeCommand(['EXEC']);
+const ASKING = encodeCommand(['ASKING']);
 const isExec = (command: Buffer): boolean => command.length === 14 && command.equals(EXEC);
 
 /** Pending output written at once when it reaches this size, without waiting for the next tick. */
@@ -142,8 +143,9 @@ export class DestinationConnection extends Notifier<ConnectionEvents> {
    * Queues an encoded command for db (a SELECT goes first when the connection is in another db), tagged with a
    * replication offset when the engine wants to hear when it is applied. The command is always accepted; false
    * means the in-flight bounds are reached and the caller should wait for 'drain'. Throws once the writer failed.
+   * `asking`: the command follows an ASK redirection (cluster), so ASKING goes right before it.
    */
-  send(db: number, command: Buffer, offset: number = NO_OFFSET): boolean {
+  send(db: number, command: Buffer, offset: number = NO_OFFSET, asking = false): boolean {
     if (this.failure) throw this.failure;
     if (db !== this.selectedDb) {
       this.enqueue(encodeCommand(['SELECT', db]), NO_OFFSET);
@@ -154,6 +156,8 @@ export class DestinationConnection extends Notifier<ConnectionEvents> {
       const load = this.scripts.before(scriptCommand, command);
       if (load) this.enqueue(load, NO_OFFSET);
     }
+    // ASKING covers only the next command: it goes last, after any SELECT or SCRIPT LOAD the command needs.
+    if (asking) this.enqueue(ASKING, NO_OFFSET);
     this.enqueue(command, offset);
     if (this.overBounds) {
       this.needDrain = true;

@@ -5,6 +5,8 @@ import { encodeRestore } from './restore-encoder';
 import { encodeCommand } from '../resp/encode';
 import { valueCommands, type ValueCommandOptions } from './value-commands';
 import { canRestore } from './rdb-version';
+import { dialectForRdbVersion, type Dialect } from './dialect/dialect';
+import { streamEntryCommands } from './stream-commands';
 
 export const DEFAULT_BIG_KEY_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_REWRITE_CHUNK_ELEMENTS = 128;
@@ -15,6 +17,8 @@ export interface KeyCommandOptions {
   sourceRdbVersion: number;
   /** Newest RDB version the destination loads (maxRdbVersionFor(its redis_version)). */
   destinationRdbVersion: number;
+  /** What the destination understands; default: the oldest Redis that loads destinationRdbVersion. */
+  destination?: Dialect;
   /** Values with more raw bytes than this are rewritten in chunks instead of one RESTORE. */
   bigKeyBytes?: number;
   rewriteChunkElements?: number;
@@ -34,7 +38,10 @@ export function keyEntryCommands(entry: KeyEntry, opts: KeyCommandOptions): Iter
   if (entry.expireAtMs !== null && entry.expireAtMs <= now) return NONE;
   const big = entry.raw.length > (opts.bigKeyBytes ?? DEFAULT_BIG_KEY_BYTES);
   if (!big && canRestore(opts.sourceRdbVersion, opts.destinationRdbVersion)) {
-    return [restoreCommand(entry, opts.sourceRdbVersion, opts.destinationRdbVersion >= 9 ? null : now)];
+    const d = dialectOf(opts);
+    const restore = restoreCommand(entry, opts.sourceRdbVersion, d.restoreAbsttl ? null : now, d.restoreReplace);
+    // Before 3.0 RESTORE has no REPLACE: a resync over an existing key deletes it first.
+    return d.restoreReplace ? [restore] : [encodeCommand(['DEL', entry.key]), restore];
   }
   return rewriteCommands(entry, opts, now);
 }
@@ -57,7 +64,8 @@ export function* bigKeyEntryCommands(entry: BigKeyEntry, opts: KeyCommandOptions
       yield encodeCommand(['DEL', entry.key]);
       return;
     case 'bigkey-part':
-      yield* valueCommands(entry.key, entry.part, valueOptions(opts, now, true));
+      if (entry.part.kind === 'stream-entries') yield* streamEntryCommands(entry.key, entry.part.entries);
+      else yield* valueCommands(entry.key, entry.part, valueOptions(opts, now, true));
       return;
     case 'bigkey-end':
       if (entry.expireAtMs === null) return;
@@ -69,10 +77,10 @@ export function* bigKeyEntryCommands(entry: BigKeyEntry, opts: KeyCommandOptions
  * RESTORE key ttl payload REPLACE ABSTTL, with the LRU idle time or LFU counter the RDB recorded.
  * relativeToMs: for a destination older than 5.0 (no ABSTTL, IDLETIME, FREQ), the clock to make the TTL relative to.
  */
-export function restoreCommand(entry: KeyEntry, rdbVersion: number, relativeToMs: number | null = null): Buffer {
+export function restoreCommand(entry: KeyEntry, rdbVersion: number, relativeToMs: number | null = null, replace = true): Buffer {
   if (relativeToMs !== null) {
     const ttl = entry.expireAtMs === null ? 0 : Math.max(1, entry.expireAtMs - relativeToMs);
-    return encodeRestore(entry.key, ttl, false, entry.rdbType, entry.raw, rdbVersion);
+    return encodeRestore(entry.key, ttl, false, entry.rdbType, entry.raw, rdbVersion, null, replace);
   }
   // RESTORE rejects IDLETIME together with FREQ; an RDB records only the one its eviction policy uses.
   const eviction = entry.idleSeconds !== null ? { idleSeconds: entry.idleSeconds } : entry.freq !== null ? { freq: entry.freq } : null;
@@ -85,9 +93,12 @@ function valueOptions(opts: KeyCommandOptions, nowMs: number, continuation: bool
       elements: opts.rewriteChunkElements ?? DEFAULT_REWRITE_CHUNK_ELEMENTS,
       bytes: opts.rewriteChunkBytes ?? DEFAULT_REWRITE_CHUNK_BYTES,
     },
-    redis7: opts.destinationRdbVersion >= 10,
-    fieldTtls: opts.destinationRdbVersion >= 12,
+    dialect: dialectOf(opts),
     nowMs,
     continuation,
   };
+}
+
+function dialectOf(opts: KeyCommandOptions): Dialect {
+  return opts.destination ?? dialectForRdbVersion(opts.destinationRdbVersion);
 }

@@ -3,6 +3,7 @@
 import type { StreamId, StreamValue, StreamGroup, StreamPendingEntry } from '../rdb/entry';
 import { encodeCommand, type Arg } from '../resp/encode';
 import type { ChunkLimits } from './chunker';
+import type { Dialect } from './dialect/dialect';
 
 export function formatStreamId(id: StreamId): string {
   return `${id.ms}-${id.seq}`;
@@ -13,21 +14,27 @@ const MKSTREAM_GROUP = '__redis-sync-mkstream__';
 
 export interface StreamCommandOptions {
   limits: ChunkLimits;
-  /** Redis 7.0+ syntax: XSETID ENTRIESADDED/MAXDELETEDID and XGROUP CREATE ENTRIESREAD. */
-  redis7: boolean;
+  /** streamMetadata (7.0): XSETID ENTRIESADDED/MAXDELETEDID, XGROUP CREATE ENTRIESREAD; redis62: CREATECONSUMER. */
+  dialect: Dialect;
 }
 
-export function* streamCommands(key: Buffer, stream: StreamValue, opts: StreamCommandOptions): Generator<Buffer> {
-  for (const [id, fields] of stream.entries) {
+/** XADD of each entry with its own id: all of a small stream, or one part of a big one. */
+export function* streamEntryCommands(key: Buffer, entries: StreamValue['entries']): Generator<Buffer> {
+  for (const [id, fields] of entries) {
     const args: Arg[] = ['XADD', key, formatStreamId(id)];
     for (const [f, v] of fields) args.push(f, v);
     yield encodeCommand(args);
   }
+}
+
+/** A stream as commands. The last part of a big stream goes through here too: MKSTREAM then does nothing harmful. */
+export function* streamCommands(key: Buffer, stream: StreamValue, opts: StreamCommandOptions): Generator<Buffer> {
+  yield* streamEntryCommands(key, stream.entries);
   if (stream.entries.length === 0) {
     yield encodeCommand(['XGROUP', 'CREATE', key, MKSTREAM_GROUP, '0-0', 'MKSTREAM']);
     yield encodeCommand(['XGROUP', 'DESTROY', key, MKSTREAM_GROUP]);
   }
-  yield xsetid(key, stream, opts.redis7);
+  yield xsetid(key, stream, opts.dialect.streamMetadata);
   for (const group of stream.groups) yield* groupCommands(key, group, opts);
 }
 
@@ -40,12 +47,13 @@ function xsetid(key: Buffer, stream: StreamValue, redis7: boolean): Buffer {
 
 function* groupCommands(key: Buffer, group: StreamGroup, opts: StreamCommandOptions): Generator<Buffer> {
   const create: Arg[] = ['XGROUP', 'CREATE', key, group.name, formatStreamId(group.lastDeliveredId)];
-  if (opts.redis7 && group.entriesRead !== null) create.push('ENTRIESREAD', group.entriesRead);
+  if (opts.dialect.streamMetadata && group.entriesRead !== null) create.push('ENTRIESREAD', group.entriesRead);
   yield encodeCommand(create);
-  // XCLAIM creates the consumers it names; only consumers with an empty PEL need CREATECONSUMER (6.2+).
+  // XCLAIM creates the consumers it names; only consumers with an empty PEL need CREATECONSUMER (6.2+; before, such a
+  // consumer cannot be created without a pending entry and is left out).
   const claiming = new Set(group.pending.map((p) => p.consumer.toString('latin1')));
   for (const consumer of group.consumers) {
-    if (!claiming.has(consumer.name.toString('latin1'))) yield encodeCommand(['XGROUP', 'CREATECONSUMER', key, group.name, consumer.name]);
+    if (opts.dialect.redis62 && !claiming.has(consumer.name.toString('latin1'))) yield encodeCommand(['XGROUP', 'CREATECONSUMER', key, group.name, consumer.name]);
   }
   for (const run of claimRuns(group.pending, opts.limits.elements)) {
     const first = run[0];

@@ -5,12 +5,12 @@ import { encodeCommand, type Arg } from '../resp/encode';
 import { chunkedCommands, type ChunkLimits } from './chunker';
 import { formatScore } from './score';
 import { streamCommands } from './stream-commands';
+import type { Dialect } from './dialect/dialect';
 
 export interface ValueCommandOptions {
   limits: ChunkLimits;
-  redis7: boolean;
-  /** The destination has HPEXPIREAT (7.4, RDB 12). */
-  fieldTtls: boolean;
+  /** What the destination understands: HMSET before 4.0, no field TTLs before 7.4, stream options by version. */
+  dialect: Dialect;
   nowMs: number;
   /** For a big key's later parts: a string part appends instead of setting. */
   continuation: boolean;
@@ -25,7 +25,9 @@ export function* valueCommands(key: Buffer, value: DecodedValue, opts: ValueComm
     case 'set': return yield* chunkedCommands(['SADD', key], value.members.map((m) => [m]), opts.limits);
     case 'zset': return yield* chunkedCommands(['ZADD', key], value.members.map(([m, s]) => [formatScore(s), m]), opts.limits);
     case 'hash': return yield* hashCommands(key, value.fields, value.fieldExpireAtMs, opts);
-    case 'stream': return yield* streamCommands(key, value.stream, opts);
+    case 'stream':
+      if (!opts.dialect.streams) throw new UnsupportedValueError('streams need Redis 5.0 or later');
+      return yield* streamCommands(key, value.stream, opts);
     case 'module': throw new UnsupportedValueError(`a ${value.moduleType} module value can only be copied by RESTORE`);
   }
 }
@@ -41,13 +43,13 @@ function* stringCommands(key: Buffer, value: Buffer, opts: ValueCommandOptions):
 }
 
 function* hashCommands(key: Buffer, fields: Array<[Buffer, Buffer]>, ttls: Array<[Buffer, number]>, opts: ValueCommandOptions): Generator<Buffer> {
-  if (!opts.fieldTtls && ttls.some(([, at]) => at > opts.nowMs)) {
+  if (!opts.dialect.fieldTtls && ttls.some(([, at]) => at > opts.nowMs)) {
     throw new UnsupportedValueError('hash field TTLs need a destination with HPEXPIREAT (Redis 7.4+)');
   }
   // A field already past its TTL is dropped here, as the destination would drop it on first access.
   const expired = new Set(ttls.filter(([, at]) => at <= opts.nowMs).map(([f]) => f.toString('latin1')));
   const live = expired.size === 0 ? fields : fields.filter(([f]) => !expired.has(f.toString('latin1')));
-  yield* chunkedCommands(['HSET', key], live, opts.limits);
+  yield* chunkedCommands([opts.dialect.variadicHset ? 'HSET' : 'HMSET', key], live, opts.limits);
   const byTime = new Map<number, Buffer[]>();
   for (const [f, at] of ttls) {
     if (at > opts.nowMs) (byTime.get(at) ?? byTime.set(at, []).get(at)!).push(f);

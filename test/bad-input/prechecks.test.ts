@@ -22,18 +22,34 @@ const spec: TaskSpec = {
   destination: { mode: 'standalone', nodes: ['10.0.1.9:6379'] },
 };
 
-test('a destination older than the source fails destination-version, naming both versions and the way out', () => {
+test('a destination older than the source is a warning when keys must be rewritten, and Valkey is read as Valkey', () => {
   const items = evaluate({ spec, source: [facts('10.0.0.5:6379', '7.0.15')], destination: [facts('10.0.1.9:6379', '6.2.14')], resuming: false });
   const item = items.find((i) => i.id === 'destination-version');
-  assert.equal(item?.result, 'failed');
+  assert.equal(item?.result, 'warning');
   assert.equal(item?.node, '10.0.1.9:6379');
-  assert.match(item!.message, /destination 10\.0\.1\.9:6379 runs Redis 6\.2\.14, older than the source \(7\.0\.15\).*Upgrade the destination, or ignore this check/);
-  // ignorePrechecks turns it into an accepted item (keys are then rewritten as commands).
-  const ignored = evaluate({ spec: { ...spec, ignorePrechecks: ['destination-version'] }, source: [facts('10.0.0.5:6379', '7.0.15')], destination: [facts('10.0.1.9:6379', '6.2.14')], resuming: false });
-  assert.equal(ignored.find((i) => i.id === 'destination-version')?.result, 'ignored');
+  assert.match(item!.message, /destination 10\.0\.1\.9:6379 \(Redis 6\.2\.14\), source Redis 7\.0\.15: the destination cannot RESTORE the source's RDB 10 values \(it loads RDB 9\), so the full sync rewrites keys as commands/);
   // Same or newer passes.
   const newer = evaluate({ spec, source: [facts('10.0.0.5:6379', '6.2.14')], destination: [facts('10.0.1.9:6379', '7.0.15')], resuming: false });
   assert.equal(newer.find((i) => i.id === 'destination-version')?.result, 'passed');
+  // Redis 7.2.6 into Valkey 8.0.1 (which speaks 7.2.4 and loads RDB 11): not "older".
+  const valkey = { flavor: 'valkey' as const, version: '8.0.1', redisVersion: '7.2.4' };
+  const v = evaluate({ spec, source: [facts('10.0.0.5:6379', '7.2.6')], destination: [facts('10.0.1.9:6379', '7.2.4', { server: valkey })], resuming: false });
+  const vi = v.find((i) => i.id === 'destination-version');
+  assert.equal(vi?.result, 'passed');
+  assert.match(vi!.message, /Valkey 8\.0\.1/);
+  // A destination before 2.8 cannot be written.
+  const old = evaluate({ spec, source: [facts('10.0.0.5:6379', '7.0.15')], destination: [facts('10.0.1.9:6379', '2.6.17')], resuming: false });
+  assert.equal(old.find((i) => i.id === 'destination-version')?.result, 'failed');
+});
+
+test('data the destination cannot hold fails destination-unsupported-data, naming the type, count and keys; ignoring it skips them', () => {
+  const unsupported = [{ node: '10.0.0.5:6379', what: 'streams', why: 'streams need Redis 5.0 or later', count: 7, atLeast: false, examples: ['0:s1', '0:s2'] }];
+  const items = evaluate({ spec, source: [facts('10.0.0.5:6379', '7.0.15')], destination: [facts('10.0.1.9:6379', '4.0.14')], resuming: false, unsupported });
+  const item = items.find((i) => i.id === 'destination-unsupported-data');
+  assert.equal(item?.result, 'failed');
+  assert.match(item!.message, /has 7 streams \(0:s1, 0:s2, \.\.\.\) and the destination cannot hold them: streams need Redis 5\.0 or later.*ignore this check to skip them/);
+  const ignored = evaluate({ spec: { ...spec, ignorePrechecks: ['destination-unsupported-data'] }, source: [facts('10.0.0.5:6379', '7.0.15')], destination: [facts('10.0.1.9:6379', '4.0.14')], resuming: false, unsupported });
+  assert.equal(ignored.find((i) => i.id === 'destination-unsupported-data')?.result, 'ignored');
 });
 
 test('a source older than 2.8 (no PSYNC) fails source-version', () => {

@@ -1,47 +1,16 @@
 // Every topology with a cluster on one side or both, under a bounded write load spread over all slots, with verify.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startRedis, startCluster, sleep, type RedisServer, type RedisCluster } from '../harness/redis';
+import { startRedis, startCluster, sleep } from '../harness/redis';
 import { startDaemon, type Daemon } from '../harness/daemon';
 import { runSpreadLoad, fillEveryType } from '../harness/dataset';
 import { verify } from '../../provider/verify/verify';
-import { verifyTask, taskKeyFilter } from '../../provider/verify/verify-task';
-import type { TaskSpec, EndpointSpec } from '../../provider/spec/types';
-
-type Side = RedisServer | RedisCluster;
-
-function endpoint(s: Side): EndpointSpec {
-  return 'masters' in s ? { mode: 'cluster', nodes: [s.nodes[0]] } : { mode: 'standalone', nodes: [s.addr] };
-}
-
-function spec(name: string, src: Side, dst: Side, extra: Partial<TaskSpec> = {}): TaskSpec {
-  return { name, source: endpoint(src), destination: endpoint(dst), heartbeat: { intervalMs: 100 }, ...extra };
-}
-
-async function masterOffsets(s: Side): Promise<Map<string, number>> {
-  const masters = 'masters' in s ? s.masters : [s];
-  const out = new Map<string, number>();
-  for (const m of masters) out.set(m.addr, Number(/master_repl_offset:(\d+)/.exec(await m.client().info('replication'))![1]));
-  return out;
-}
-
-/** Every stream has applied what its master has written. */
-async function caughtUp(d: Daemon, src: Side, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (let i = 0; i < 10_000 && Date.now() < deadline; i++) {
-    const target = await masterOffsets(src);
-    const st = d.status();
-    if (st?.state === 'Failed') throw new Error(`task failed: ${st.lastError?.message}\n${d.output()}`);
-    if (st && st.nodes.length === target.size && st.nodes.every((n) => n.appliedOffset >= (target.get(n.node) ?? Infinity))) return;
-    await sleep(50);
-  }
-  throw new Error(`not caught up within ${timeoutMs} ms: ${JSON.stringify(d.status()?.nodes.map((n) => [n.node, n.appliedOffset, n.state]))}\n${d.output()}`);
-}
+import { taskKeyFilter } from '../../provider/verify/verify-task';
+import type { TaskSpec } from '../../provider/spec/types';
+import { type Side, endpoint, sideSpec as spec, caughtUpAll as caughtUp, assertSidesConsistent } from '../harness/topology';
 
 async function assertConsistent(s: TaskSpec): Promise<void> {
-  const report = await verifyTask(s);
-  assert.equal(report.consistent, true, `verify: ${JSON.stringify(report.firstMismatches.slice(0, 5))}`);
-  assert.ok(report.keysCompared > 100, `only ${report.keysCompared} keys compared`);
+  await assertSidesConsistent(s, 101);
 }
 
 function loadClient(s: Side) {

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
 import { existsSync } from 'node:fs';
 import { startRedis, startCluster } from './redis';
 
@@ -31,8 +32,10 @@ test('cluster of 3 masters with replicas has every slot assigned', async () => {
 
 test('a server that exits at start fails at once, saying why, instead of waiting out the timeout', async () => {
   // A cluster node on a port over 55535 has no valid bus port: redis-server refuses to start.
+  // A free one: with a taken port the harness would retry on another, valid one (other test runs share this machine).
+  const port = await freeHighPort();
   const t0 = Date.now();
-  await assert.rejects(startRedis({ port: 60001, config: { 'cluster-enabled': 'yes' } }), /exited before accepting connections; redis\.log: .*55535/);
+  await assert.rejects(startRedis({ port, config: { 'cluster-enabled': 'yes' } }), /exited before accepting connections; redis\.log: .*55535/);
   assert.ok(Date.now() - t0 < 5000, `took ${Date.now() - t0} ms`);
 });
 
@@ -44,3 +47,17 @@ test('cluster nodes get ports whose bus port (port + 10000) is valid', async () 
     await c.stop();
   }
 });
+
+/** A free TCP port above 55535 (whose cluster bus port, port + 10000, cannot exist). */
+async function freeHighPort(): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const port = 55536 + Math.floor(Math.random() * 9999);
+    const free = await new Promise<boolean>((resolve) => {
+      const srv = createServer();
+      srv.once('error', () => resolve(false));
+      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error('no free port above 55535');
+}

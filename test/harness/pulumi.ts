@@ -17,7 +17,7 @@ export interface PulumiProject {
   dir: string;
   stateDir: string;
   env: NodeJS.ProcessEnv;
-  run(args: string[], opts?: { allowFail?: boolean; timeoutMs?: number }): Promise<{ code: number; stdout: string; stderr: string }>;
+  run(args: string[], opts?: RunOptions): Promise<{ code: number; stdout: string; stderr: string }>;
   setConfig(key: string, value: string, secret?: boolean): Promise<void>;
   remove(): void;
 }
@@ -31,6 +31,13 @@ function linkNodeModules(dir: string): void {
     symlinkSync(join(REPO_ROOT, 'node_modules', entry), join(nm, entry));
   }
   symlinkSync(REPO_ROOT, join(nm, 'pulumi-redis-sync'));
+}
+
+export interface RunOptions {
+  allowFail?: boolean;
+  timeoutMs?: number;
+  /** Run the CLI in a process group of its own and SIGKILL that whole group once it exits, as a CI runner does. */
+  killGroupAfter?: boolean;
 }
 
 export interface ProjectOptions {
@@ -73,7 +80,12 @@ export function createProject(name: string, programJs: string, projectOpts: Proj
         const [cmd, argv] = hide.length
           ? ['unshare', ['-m', '--propagation', 'private', 'sh', '-c', `${hide.map((_, i) => `mount -t tmpfs none "$${i + 1}" && `).join('')}shift ${hide.length} && exec pulumi "$@"`, 'sh', ...hide, ...args, '--non-interactive']]
           : ['pulumi', [...args, '--non-interactive']];
-        execFile(cmd, argv, { cwd: dir, env, timeout: opts.timeoutMs ?? 300_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+        // execFile passes `detached` on to spawn (its types leave it out).
+        const options = { cwd: dir, env, timeout: opts.timeoutMs ?? 300_000, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' as const, detached: opts.killGroupAfter === true };
+        const child = execFile(cmd, argv, options, (err, stdout, stderr) => {
+          if (opts.killGroupAfter && child.pid) {
+            try { process.kill(-child.pid, 'SIGKILL'); } catch { /* the group is empty */ }
+          }
           const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
           if (code !== 0 && !opts.allowFail) reject(new Error(`pulumi ${args.join(' ')} exited ${code}\n${stdout}\n${stderr}`));
           else resolve({ code, stdout, stderr });

@@ -31,6 +31,12 @@ export interface StartOptions {
   config?: Record<string, string>;
   password?: string;
   port?: number;
+  /** Another redis-server binary (test/compat: a built Redis or Valkey release); default REDIS_SERVER_BIN. */
+  bin?: string;
+  /** The Redis release `bin` speaks ("2.8.24"): base directives it does not know are left out of its config. */
+  version?: string;
+  /** Run inside this network namespace, bound to its address (test/harness/netns-host.ts). */
+  netns?: { name: string; address: string };
 }
 
 const running = new Set<number>();
@@ -76,11 +82,11 @@ async function serverPort(cluster: boolean): Promise<number> {
 }
 
 /** Resolves once the port accepts connections; rejects at once if the server exited, or after timeoutMs. */
-async function waitForPort(port: number, timeoutMs: number, exited: () => boolean): Promise<void> {
+async function waitForPort(port: number, timeoutMs: number, exited: () => boolean, host = HOST): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (let i = 0; i < 1000 && Date.now() < deadline && !exited(); i++) {
     const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, HOST);
+      const s = connect(port, host);
       s.once('connect', () => { s.destroy(); resolve(true); });
       s.once('error', () => resolve(false));
     });
@@ -96,7 +102,7 @@ export function sleep(ms: number): Promise<void> {
 
 function configText(port: number, dir: string, opts: StartOptions): string {
   const base: Record<string, string> = {
-    bind: HOST,
+    bind: opts.netns?.address ?? HOST,
     port: String(port),
     dir,
     dbfilename: 'dump.rdb',
@@ -108,6 +114,10 @@ function configText(port: number, dir: string, opts: StartOptions): string {
     'enable-debug-command': 'local',
   };
   if (opts.password) base.requirepass = opts.password;
+  // An unknown directive stops an old server at startup.
+  const [major, minor] = (opts.version ?? '99.0').split('.').map(Number);
+  if (major < 7) delete base['enable-debug-command'];
+  if (major < 3 || (major === 3 && minor < 2)) delete base['protected-mode'];
   const all = { ...base, ...(opts.config ?? {}) };
   return Object.entries(all).map(([k, v]) => `${k} ${v === '' ? '""' : v}`).join('\n') + '\n';
 }
@@ -117,20 +127,24 @@ export async function startRedis(opts: StartOptions = {}): Promise<RedisServer> 
   const confPath = join(dir, 'redis.conf');
   const cluster = opts.config?.['cluster-enabled'] === 'yes';
   let port = opts.port ?? (await serverPort(cluster));
+  const host = opts.netns?.address ?? HOST;
   let clientInstance: Redis | undefined;
   let pid = 0;
 
   const launch = async (): Promise<void> => {
     writeFileSync(confPath, configText(port, dir, opts));
-    const child = spawn(REDIS_SERVER_BIN, [confPath], { stdio: 'ignore', detached: false });
-    if (child.pid === undefined) throw new Error(`could not start ${REDIS_SERVER_BIN}: is redis-server installed?`);
+    const bin = opts.bin ?? REDIS_SERVER_BIN;
+    // `ip netns exec` execs the server, so the pid is still redis-server's.
+    const [cmd, argv] = opts.netns ? ['ip', ['netns', 'exec', opts.netns.name, bin, confPath]] : [bin, [confPath]];
+    const child = spawn(cmd, argv, { stdio: 'ignore', detached: false });
+    if (child.pid === undefined) throw new Error(`could not start ${bin}: is redis-server installed?`);
     pid = child.pid;
     running.add(pid);
     let exited = false;
     child.once('exit', () => { exited = true; running.delete(child.pid!); });
     child.unref();
     try {
-      await waitForPort(port, 10_000, () => exited);
+      await waitForPort(port, 10_000, () => exited, host);
     } catch (err) {
       const log = existsSync(join(dir, 'redis.log')) ? readFileSync(join(dir, 'redis.log'), 'utf8').trim().split('\n').slice(-3).join(' | ') : '';
       throw new Error(`${(err as Error).message}${log ? `; redis.log: ${log}` : ''}`);
@@ -160,14 +174,14 @@ export async function startRedis(opts: StartOptions = {}): Promise<RedisServer> 
     }
   }
   const server: RedisServer = {
-    host: HOST,
+    host,
     port,
-    addr: `${HOST}:${port}`,
+    addr: `${host}:${port}`,
     dir,
     get pid() { return pid; },
     password: opts.password,
     client() {
-      clientInstance ??= new Redis({ host: HOST, port, password: opts.password, lazyConnect: false, maxRetriesPerRequest: 2 });
+      clientInstance ??= new Redis({ host, port, password: opts.password, lazyConnect: false, maxRetriesPerRequest: 2 });
       // A server a test stopped on purpose makes the client retry; that is not a test failure.
       clientInstance.on('error', () => undefined);
       return clientInstance;

@@ -3,7 +3,7 @@
 // the destination's fence aborts its transactions. Counted with INCR and RPUSH, so a doubled or lost write shows.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRedis, sleep, type RedisServer } from '../harness/redis';
@@ -71,6 +71,8 @@ test('a foreground `run` next to the detached daemon of the task is refused; the
     // What any machine sees: the lease (who, where) and the status, on the destination.
     const lease = JSON.parse((await dst.client().get(leaseKey('detached')))!) as { host: string; pid: number };
     assert.equal(lease.pid, d.pid, 'the lease names the supervisor');
+    // `ps` names the task: which daemon is which on a host that runs several.
+    assert.match(readFileSync(`/proc/${d.pid}/cmdline`, 'utf8').split('\0').join(' '), /supervisor\.js --task detached /);
     await sleep(1500);
     const status = JSON.parse((await dst.client().get(statusKey('detached')))!) as { state: string; host: string };
     assert.equal(status.state, 'Synchronizing');

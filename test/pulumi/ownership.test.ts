@@ -274,3 +274,35 @@ test('a cluster destination moved by an update (3 masters -> an empty 2-master c
     await Promise.all([three.stop(), two.stop()]);
   }
 });
+
+test('nested inputs may be outputs of other resources: heartbeat.intervalMs from pulumi.output() works', async () => {
+  const program = `
+const pulumi = require('@pulumi/pulumi');
+const { RedisSyncTask } = require('pulumi-redis-sync');
+const cfg = new pulumi.Config();
+const task = new RedisSyncTask('task', {
+  source: { mode: 'standalone', nodes: [pulumi.output(${JSON.stringify(src.addr)})], password: cfg.requireSecret('srcPass') },
+  destination: pulumi.output({ mode: 'standalone', nodes: [${JSON.stringify(dst.addr)}], password: cfg.requireSecret('dstPass') }),
+  heartbeat: { intervalMs: pulumi.output(500).apply((v) => v) },
+  waitTimeoutSeconds: 120,
+});
+exports.lagMs = task.lagMs;
+`;
+  const p = createProject('nested', program);
+  try {
+    await p.run(['stack', 'init', 'dev']);
+    await p.setConfig('srcPass', SRC_PASS, true);
+    await p.setConfig('dstPass', DST_PASS, true);
+    await p.run(['up', '--yes', '--skip-preview']);
+    const out = await the(p);
+    assert.equal(out.state, 'Synchronizing');
+    assert.deepEqual(out.heartbeat, { intervalMs: 500 });
+    assert.equal(typeof out.lagMs, 'number');
+    const exported = (await p.run(['stack', 'export'])).stdout;
+    for (const secret of [SRC_PASS, DST_PASS]) assert.ok(!exported.includes(secret), 'password in the state');
+  } finally {
+    await p.run(['destroy', '--yes', '--skip-preview'], { allowFail: true });
+    p.remove();
+    await dst.client().flushall();
+  }
+});

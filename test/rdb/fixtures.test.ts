@@ -1,4 +1,4 @@
-// Every fixture in the shared MANIFEST.json: datasets must match Redis's view exactly; the rest must fail cleanly.
+// Every fixture in test/fixtures/rdb/MANIFEST.json: datasets must match Redis's view exactly; the rest must fail cleanly.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

@@ -10,6 +10,7 @@ import { startRedis, type RedisServer } from '../harness/redis';
 import { buildDumpPayload } from '../../provider/rdb/dump-payload';
 import type { RdbEntry } from '../../provider/rdb/entry';
 import { readRdbFile } from '../../provider/rdb/file';
+import { RdbReader } from '../../provider/rdb/reader';
 import { jsonBytes, type CanonicalDataset, type CanonicalRecord, type JsonValue } from '../../provider/rdb/canonical';
 import { canonical, parseChunked, parseWhole, prng } from './util';
 
@@ -232,6 +233,12 @@ test('redis-server 7.0 dump.rdb: every type and encoding, DUMP payloads, chunkin
   try {
     const client = server.client();
     await populate(client);
+    // A stream past bigKeyBytes 4096, with a consumer group and pending entries, to come in parts below.
+    const p = client.pipeline();
+    for (let i = 1; i <= 1500; i++) p.xadd('live:bigstream', `${i}-1`, 'field', `value-${i}`);
+    await p.exec();
+    await client.xgroup('CREATE', 'live:bigstream', 'g1', '0');
+    await client.xreadgroup('GROUP', 'g1', 'c1', 'COUNT', 10, 'STREAMS', 'live:bigstream', '>');
     assert.equal(await client.call('SAVE'), 'OK');
     const smallFile = join(server.dir, 'small.rdb');
     copyFileSync(join(server.dir, 'dump.rdb'), smallFile);
@@ -249,8 +256,30 @@ test('redis-server 7.0 dump.rdb: every type and encoding, DUMP payloads, chunkin
 
     const bigParsed = parseWhole(small, { bigKeyBytes: 4096 });
     const bigKinds = new Set(bigParsed.entries.flatMap((e) => (e.kind === 'bigkey-begin' ? [e.rdbType] : [])));
-    for (const t of [0, 2, 5, 4, 18]) assert.ok(bigKinds.has(t), `no big key of type ${t} at bigKeyBytes 4096`);
+    for (const t of [0, 2, 5, 4, 18, 19]) assert.ok(bigKinds.has(t), `no big key of type ${t} at bigKeyBytes 4096`);
     assert.deepStrictEqual(canonical(bigParsed.entries), canonical(whole.entries));
+
+    // Through a sink: the same entries in the same order, and what the sink throws comes out unchanged.
+    for (const bigKeyBytes of [undefined, 4096]) {
+      const sunk: RdbEntry[] = [];
+      const r = new RdbReader({ bigKeyBytes });
+      for (let i = 0; i < small.length; i += 3000) assert.deepEqual(r.push(small.subarray(i, i + 3000), (e) => { sunk.push(e); }), []);
+      if (bigKeyBytes) assert.deepStrictEqual(canonical(sunk), canonical(whole.entries));
+      else assert.deepStrictEqual(sunk, whole.entries);
+    }
+    // A sink that stops the reader after every entry: resume() goes on, one unit at a time, to the same dataset.
+    const stopped: RdbEntry[] = [];
+    const r = new RdbReader({ bigKeyBytes: 4096 });
+    const sink = (e: RdbEntry): boolean => { stopped.push(e); return false; };
+    let resumes = 0;
+    for (let i = 0; i < small.length; i += 3000) {
+      r.push(small.subarray(i, i + 3000), sink);
+      for (; r.isStalled; resumes++) r.resume(sink);
+    }
+    assert.ok(r.done && resumes > 0);
+    assert.deepStrictEqual(canonical(stopped), canonical(whole.entries));
+    const boom = new Error('sink failed');
+    assert.throws(() => new RdbReader().push(small, () => { throw boom; }), (e: unknown) => e === boom);
 
     const rnd = prng(42);
     for (const [name, next] of [['1-byte', () => 1], ['7-byte', () => 7], ['random', () => 1 + Math.floor(rnd() * 5000)]] as const) {

@@ -1,6 +1,7 @@
-// Helpers shared by the RDB reader tests: where the shared fixtures live, and feeding bytes to the reader.
+// Helpers shared by the RDB reader tests: where the fixtures live (test/fixtures/rdb, in the repository, so a fresh
+// clone tests alone), and feeding bytes to the reader.
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { RdbReader, type RdbReaderOptions } from '../../provider/rdb/reader';
 import type { RdbEntry } from '../../provider/rdb/entry';
@@ -15,11 +16,8 @@ export function repoRoot(): string {
   throw new Error(`no repository root above ${__dirname}`);
 }
 
-export function sharedDir(): string {
-  return process.env.REDIS_SYNC_SHARED ?? resolve(repoRoot(), '..', 'shared');
-}
-
-export const fixturesDir = (): string => join(sharedDir(), 'fixtures', 'rdb');
+/** The RDB fixtures: the in-repo copy (provenance in its README.md and MANIFEST.json). */
+export const fixturesDir = (): string => join(repoRoot(), 'test', 'fixtures', 'rdb');
 
 export interface ManifestEntry {
   file: string;

@@ -121,6 +121,30 @@ test('size caps are configurable', () => {
   assert.throws(() => new CommandParser(0, { maxCommandBytes: 40 }).feed(encodeCommand(['SET', 'key', 'x'.repeat(30)])), /command of at most 40 bytes/);
 });
 
+test('a declared array above the limit fails at its header, naming the offset and the declared length', () => {
+  const p = new CommandParser(500);
+  assert.throws(() => p.feed(Buffer.from('*67108864\r\n')), (e: unknown) =>
+    e instanceof RespProtocolError && e.offset === 501 && /array length of at most 1048576/.test(e.message) && /declared length of 67108864/.test(e.message));
+  assert.throws(() => new CommandParser(0).feed(Buffer.from('*1\r\n$536870913\r\n')), /declared length of 536870913/);
+});
+
+test('nothing is kept per argument while a long command arrives: the memory is the bytes received', () => {
+  const n = 1_000_000;
+  const p = new CommandParser(0);
+  const piece = Buffer.from('$0\r\n\r\n'.repeat(10_000));
+  global.gc?.();
+  const before = process.memoryUsage().heapUsed;
+  assert.deepEqual(p.feed(Buffer.from(`*${n}\r\n`)), []);
+  for (let i = 0; i < n / 10_000 - 1; i++) assert.deepEqual(p.feed(Buffer.from(piece)), []);
+  const grown = process.memoryUsage().heapUsed - before;
+  // ~135 bytes of Buffer object per argument would be 135 MB here.
+  assert.ok(grown < 30 * 1024 * 1024, `heap grew ${grown} bytes for ${n - 10_000} pending arguments`);
+  const [cmd] = p.feed(Buffer.from(piece));
+  assert.equal(cmd.argv.length, n);
+  assert.equal(cmd.raw.length, p.offset);
+  assert.ok(cmd.argv.every((a) => a.length === 0));
+});
+
 // xorshift32: a fixed seed keeps the fuzz reproducible.
 function rng(seed: number): () => number {
   let x = seed >>> 0;

@@ -7,7 +7,7 @@ import { decodeCommand } from '../../provider/writer/command-text';
 import { formatScore } from '../../provider/writer/score';
 import { maxRdbVersionFor } from '../../provider/writer/rdb-version';
 import { verify } from '../../provider/verify/verify';
-import type { BigKeyEntry, KeyEntry } from '../../provider/rdb/entry';
+import type { BigKeyEntry, KeyEntry, StreamId } from '../../provider/rdb/entry';
 import type { EndpointSpec } from '../../provider/spec/types';
 import { populateAllTypes, entryFromServer, within } from './fixtures';
 
@@ -107,7 +107,7 @@ test('big keys are rewritten in bounded chunks and reproduced', () => withPair(a
   assert.equal(report.keysCompared, 5);
 }));
 
-test('BigKeyEntry begin/part/end sequences reproduce lists, strings and hashes with expiry', () => withPair(async (a, b) => {
+test('BigKeyEntry begin/part/end sequences reproduce lists, strings, hashes with expiry and streams', () => withPair(async (a, b) => {
   const c = a.client();
   const list = Array.from({ length: 30 }, (_, i) => Buffer.from(`e${i}`));
   await c.rpush('L', ...list);
@@ -115,7 +115,10 @@ test('BigKeyEntry begin/part/end sequences reproduce lists, strings and hashes w
   await c.hset('H', 'f1', 'v1', 'f2', 'v2', 'f3', 'v3');
   const at = Date.now() + 600_000;
   await c.pexpireat('H', at);
+  for (let i = 1; i <= 5; i++) await c.xadd('X', `${i}-1`, 'f', `v${i}`);
   const key = (k: string) => Buffer.from(k);
+  const sid = (ms: number) => ({ ms: BigInt(ms), seq: 1n });
+  const xentries = [1, 2, 3, 4, 5].map((i): [StreamId, Array<[Buffer, Buffer]>] => [sid(i), [[key('f'), key(`v${i}`)]]]);
   const pieces: BigKeyEntry[] = [
     { kind: 'bigkey-begin', db: 0, key: key('L'), rdbType: 18, valueKind: 'list', expireAtMs: null, offset: 0 },
     { kind: 'bigkey-part', db: 0, key: key('L'), part: { kind: 'list', elements: list.slice(0, 10) } },
@@ -129,12 +132,19 @@ test('BigKeyEntry begin/part/end sequences reproduce lists, strings and hashes w
     { kind: 'bigkey-part', db: 0, key: key('H'), part: { kind: 'hash', fields: [[key('f1'), key('v1')]], fieldExpireAtMs: [] } },
     { kind: 'bigkey-part', db: 0, key: key('H'), part: { kind: 'hash', fields: [[key('f2'), key('v2')], [key('f3'), key('v3')]], fieldExpireAtMs: [] } },
     { kind: 'bigkey-end', db: 0, key: key('H'), expireAtMs: at },
+    // A stream: parts of entries, then the last part with the rest and the metadata.
+    { kind: 'bigkey-begin', db: 0, key: key('X'), rdbType: 19, valueKind: 'stream', expireAtMs: null, offset: 0 },
+    { kind: 'bigkey-part', db: 0, key: key('X'), part: { kind: 'stream-entries', entries: xentries.slice(0, 2) } },
+    { kind: 'bigkey-part', db: 0, key: key('X'), part: { kind: 'stream', stream: {
+      entries: xentries.slice(2), length: 5, lastId: sid(5), firstId: sid(1), maxDeletedEntryId: { ms: 0n, seq: 0n }, entriesAdded: 5, groups: [],
+    } } },
+    { kind: 'bigkey-end', db: 0, key: key('X'), expireAtMs: null },
   ];
   await b.client().rpush('L', 'stale'); // a previous attempt left something behind
   await writeAll(b, pieces.flatMap((p) => [...bigKeyEntryCommands(p, RESTORE)]));
   const report = await verify(spec(a), spec(b));
   assert.deepEqual(report.firstMismatches, []);
-  assert.equal(report.keysCompared, 3);
+  assert.equal(report.keysCompared, 4);
 }));
 
 test('expired keys produce no commands; a big key that expired by its end is deleted', async () => {
