@@ -474,8 +474,10 @@ export class NodeSync implements ReplicaLinkHandler {
           const key = t.keyless ? null : cmd.argv[1] ?? null;
           if (this.unsupported.trySkip(t.what, this.filter.currentDb, key, cmd.offset)) {
             // What earlier commands wrote of the key goes: a skipped key is not on the destination at all.
-            if (key && writes.length) this.forward([{ db: writes[0].db, key, command: encodeCommand(['DEL', key]) }], cmd.offset);
-            else this.dropped(cmd.offset);
+            if (key && writes.length) {
+              const named = this.keys.rename(this.filter.currentDb, key);
+              this.forward([{ db: writes[0].db, key: named, command: encodeCommand(['DEL', named]) }], cmd.offset);
+            } else this.dropped(cmd.offset);
           } else this.fail(new StreamError(`${t.what}: the destination (${serverLabel(this.dialect.server)}) cannot apply it (key "${key?.toString('utf8') ?? ''}", source ${this.d.node}, offset ${cmd.offset}); list ${UNSUPPORTED_DATA_CHECK} in ignorePrechecks to skip such keys`, cmd.offset, cmd.argv[0].toString()), false);
           return;
         }
@@ -541,7 +543,7 @@ export class NodeSync implements ReplicaLinkHandler {
     this.link?.pause();
     let writes: Array<DbCommand & { key: Buffer }> = [];
     try {
-      writes = await repair.writes(this.d.task.mapDb);
+      writes = await repair.writes(this.d.task.mapDb, (db, key) => this.keys.rename(db, key));
       this.d.log.info({ node: this.d.node, offset, keys: writes.length, notRepaired: repair.overflow }, 'relative expiries replayed after an outage: TTLs set again from the source');
       repair.overflow = 0;
     } catch (err) {
