@@ -79,14 +79,14 @@ const provider: pulumi.dynamic.ResourceProvider = {
   delete: (id, props) => impl().deleteTask(id, props),
 };
 
-function withoutPassword(ep: pulumi.Input<EndpointArgs>): pulumi.Input<unknown> {
-  // Taken apart before pulumi.output() so that a secret password does not make the whole endpoint secret.
+function withoutSecrets(ep: pulumi.Input<EndpointArgs>): pulumi.Input<unknown> {
+  // Taken apart before pulumi.output() so that a secret password or key does not make the whole endpoint secret.
   if (!pulumi.Output.isInstance(ep) && !(ep instanceof Promise)) {
-    const { password: _password, ...rest } = ep as EndpointArgs;
+    const { password: _password, tlsKey: _key, ...rest } = ep as EndpointArgs;
     return rest;
   }
   return pulumi.output(ep).apply((e) => {
-    const { password: _password, ...rest } = e as EndpointSpec;
+    const { password: _password, tlsKey: _key, ...rest } = e as EndpointSpec;
     return rest;
   });
 }
@@ -113,9 +113,9 @@ function privateKeyOf(runner: pulumi.Input<DeepInput<RunnerSpec>> | undefined): 
   return pulumi.secret(pulumi.output(runner).apply((r) => (r as RunnerSpec | undefined)?.ssh?.privateKey));
 }
 
-function passwordOf(ep: pulumi.Input<EndpointArgs>): pulumi.Output<string | undefined> {
+function secretOf(ep: pulumi.Input<EndpointArgs>, field: 'password' | 'tlsKey'): pulumi.Output<string | undefined> {
   // Always a secret, even when the program passed a plain string: it must never reach the state in plaintext.
-  return pulumi.secret(pulumi.output(ep).apply((e) => (e as EndpointSpec).password));
+  return pulumi.secret(pulumi.output(ep).apply((e) => (e as EndpointSpec)[field]));
 }
 
 export class RedisSyncTask extends pulumi.dynamic.Resource {
@@ -144,10 +144,12 @@ export class RedisSyncTask extends pulumi.dynamic.Resource {
     const props: Record<string, unknown> = {
       ...rest,
       name: args.name ?? name,
-      source: withoutPassword(source),
-      destination: withoutPassword(destination),
-      sourcePassword: passwordOf(source),
-      destinationPassword: passwordOf(destination),
+      source: withoutSecrets(source),
+      destination: withoutSecrets(destination),
+      sourcePassword: secretOf(source, 'password'),
+      destinationPassword: secretOf(destination, 'password'),
+      sourceTlsKey: secretOf(source, 'tlsKey'),
+      destinationTlsKey: secretOf(destination, 'tlsKey'),
       runner: withoutPrivateKey(runner),
       runnerPrivateKey: privateKeyOf(runner),
       taskId: undefined, state: undefined, daemonPid: undefined, daemonRunning: undefined, daemonHost: undefined, lagMs: undefined,
@@ -155,7 +157,7 @@ export class RedisSyncTask extends pulumi.dynamic.Resource {
     };
     super(provider, name, props, {
       ...opts,
-      additionalSecretOutputs: ['sourcePassword', 'destinationPassword', 'runnerPrivateKey', ...(opts?.additionalSecretOutputs ?? [])],
+      additionalSecretOutputs: ['sourcePassword', 'destinationPassword', 'sourceTlsKey', 'destinationTlsKey', 'runnerPrivateKey', ...(opts?.additionalSecretOutputs ?? [])],
     }, 'redis-sync', 'RedisSyncTask');
   }
 }

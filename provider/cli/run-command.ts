@@ -7,7 +7,21 @@ import { defaultStateDir, taskPaths } from '../state/files';
 import { TaskRunner } from '../task/task-runner';
 import { runPrechecks, formatPrecheckTable, destinationHasCheckpoint } from '../precheck/run-prechecks';
 
+/**
+ * A TLS server that refuses the handshake can answer the task's own alert with a second one, emitted on a socket whose
+ * client (ioredis) only listened for its first error: that would crash the daemon although the failure is already
+ * reported (status, exit code, retry). Such late TLS alerts are dropped; anything else still ends the process as usual.
+ */
+function ignoreLateTlsAlerts(): void {
+  process.on('uncaughtException', (err: NodeJS.ErrnoException) => {
+    if (/^ERR_SSL_/.test(err.code ?? '')) return;
+    process.stderr.write(`${err.stack ?? String(err)}\n`);
+    process.exit(1);
+  });
+}
+
 export async function runCommand(argv: string[]): Promise<number> {
+  ignoreLateTlsAlerts();
   const { values } = parseArgs({
     args: argv,
     options: {

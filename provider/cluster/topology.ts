@@ -61,7 +61,7 @@ export function parseClusterNodes(text: string, seedHost: string): ClusterNode[]
   });
 }
 
-export function topologyOf(nodes: ClusterNode[], credentials: Pick<NodeAddress, 'username' | 'password' | 'tls'>): ClusterTopology {
+export function topologyOf(nodes: ClusterNode[], credentials: Pick<NodeAddress, 'username' | 'password' | 'tls' | 'tlsSettings' | 'psyncCommand'>): ClusterTopology {
   const served = new Uint8Array(CLUSTER_SLOTS);
   const masters = nodes.filter((n) => n.flags.includes('master') && !n.flags.includes('fail') && n.slots.length > 0);
   for (const m of masters) for (const [a, b] of m.slots) served.fill(1, a, b + 1);
@@ -88,7 +88,7 @@ export async function discoverCluster(seeds: NodeAddress[]): Promise<ClusterTopo
   for (const seed of seeds) {
     try {
       const text = await withClient(seed, async (c) => String(await c.call('CLUSTER', 'NODES')));
-      return topologyOf(parseClusterNodes(text, seed.host), { username: seed.username, password: seed.password, tls: seed.tls });
+      return topologyOf(parseClusterNodes(text, seed.host), { username: seed.username, password: seed.password, tls: seed.tls, tlsSettings: seed.tlsSettings, psyncCommand: seed.psyncCommand });
     } catch (err) {
       lastError = err as Error;
     }

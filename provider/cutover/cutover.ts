@@ -12,6 +12,7 @@ import { verifyTask } from '../verify/verify-task';
 import { verifyResult } from '../task/drift-check';
 import type { VerifyResult } from '../state/status';
 import { compareVersions } from '../precheck/checks';
+import { withSentinelMaster } from '../source/sentinel';
 
 export interface CutoverSpec {
   /** How long the source's writes stay paused at most (CLIENT PAUSE timeout). */
@@ -41,7 +42,9 @@ export class CutoverError extends Error {}
 export const DEFAULT_PAUSE_SECONDS = 60;
 export const DEFAULT_WAIT_SECONDS = 20;
 
-export async function runCutover(spec: TaskSpec, c: CutoverSpec): Promise<CutoverResult> {
+export async function runCutover(given: TaskSpec, c: CutoverSpec): Promise<CutoverResult> {
+  // A Sentinel-managed source is paused on its current master.
+  const spec = await withSentinelMaster(given);
   const task = resolveTask(spec);
   const pauseMs = (c.pauseSeconds ?? DEFAULT_PAUSE_SECONDS) * 1000;
   const waitMs = Math.min((c.waitSeconds ?? DEFAULT_WAIT_SECONDS) * 1000, pauseMs);

@@ -111,8 +111,10 @@ export function endedPath(paths: TaskPaths): string {
 /** Every secret of a spec, so that text from the worker (stderr) is masked before the supervisor keeps it. */
 function secretsOf(spec: unknown): string[] {
   const out: string[] = [];
-  const s = spec as { source?: { password?: unknown }; destination?: { password?: unknown } };
+  const s = spec as { source?: { password?: unknown; tlsKey?: unknown }; destination?: { password?: unknown; tlsKey?: unknown } };
   for (const ep of [s.source, s.destination]) {
+    // An inline private key (a path is not secret, the file it names is).
+    if (typeof ep?.tlsKey === 'string' && ep.tlsKey.includes('-----BEGIN ')) out.push(ep.tlsKey);
     const pw = ep?.password;
     if (typeof pw !== 'string' || pw === '') continue;
     out.push(pw);

@@ -48,7 +48,9 @@ export function schemaFields(root: JsonSchema, node: JsonSchema = root, prefix =
   const out: Field[] = [];
   const required = new Set(node.required ?? []);
   for (const [key, raw] of Object.entries(node.properties ?? {})) {
-    const s = resolve(raw, root);
+    const resolved = resolve(raw, root);
+    // An array of a definition is described by the definition's type ("array of object", not "array of any").
+    const s = resolved.items ? { ...resolved, items: resolve(resolved.items, root) } : resolved;
     const path = prefix ? `${prefix}.${key}` : key;
     out.push({ path, schema: s, required: required.has(key), depth });
     if (s.type === 'object' && s.properties) out.push(...schemaFields(root, s, path, depth + 1));
@@ -108,7 +110,7 @@ function constraints(s: JsonSchema): string[] {
  * What a change of the field does to a deployed RedisSyncTask (provider/pulumi/provider.ts, update): every change is
  * an update of the same task; a new layout is re-copied in full, everything else resumes from the checkpoint.
  */
-const RECOPIES = new Set(['databases', 'databaseMapping', 'source.mode', 'destination.mode', 'clearDestinationOnUpdate']);
+const RECOPIES = new Set(['databases', 'databaseMapping', 'keyFilter', 'keyRenames', 'source.mode', 'destination.mode', 'clearDestinationOnUpdate']);
 const COSMETIC = new Set(['name', 'stateDir', 'waitFor', 'waitTimeoutSeconds']);
 
 function onChange(path: string): string {
@@ -125,6 +127,8 @@ const EXAMPLE = {
   destination: { mode: 'standalone', nodes: ['10.0.1.9:6379'], username: 'admin', password: '<secret>' },
   databases: [0, 3],
   databaseMapping: { 3: 1 },
+  keyFilter: { include: [{ prefix: 'orders:' }, { glob: 'cart:*', databases: [0] }], exclude: [{ regex: ':tmp$' }] },
+  keyRenames: [{ from: 'orders:', to: 'legacy-orders:' }],
   heartbeat: { intervalMs: 1000 },
   tuning: { pipelineCommands: 2000 },
   ignorePrechecks: ['destination-maxmemory-policy'],

@@ -2,6 +2,8 @@
 // common case, bytes untouched), rewritten (database filters and mappings), or dropped (PING, REPLCONF, the heartbeat).
 import { encodeCommand } from '../resp/encode';
 import { isName } from '../resp/command-name';
+import type { KeyFilter } from './key-filter';
+import { filterCommandKeys } from './key-command-filter';
 
 export interface StreamCommand {
   argv: Buffer[];
@@ -18,10 +20,13 @@ export type FilterResult =
   | { action: 'exec' }
   | { action: 'unsupported'; message: string };
 
-/** A command for one destination database (the writer SELECTs when the database changes). */
-export interface DbCommand { db: number; command: Buffer }
+/**
+ * A command for one destination database (the writer SELECTs when the database changes). argv: the command's
+ * arguments when the filter rewrote a keyed command, so that a cluster destination can route it by its keys.
+ */
+export interface DbCommand { db: number; command: Buffer; argv?: Buffer[] }
 
-export type SkipReason = 'ping' | 'replconf' | 'select' | 'db-filtered' | 'publish' | 'heartbeat' | 'discard';
+export type SkipReason = 'ping' | 'replconf' | 'select' | 'db-filtered' | 'key-filtered' | 'publish' | 'heartbeat' | 'discard';
 
 export interface FilterOptions {
   /** null: every database. */
@@ -29,6 +34,8 @@ export interface FilterOptions {
   mapDb(db: number): number;
   heartbeatKey: Buffer | null;
   forwardPublish: boolean;
+  /** keyFilter and keyRenames; null or identity: every key, under its own name. */
+  keys?: KeyFilter | null;
 }
 
 const CMD = (s: string): Buffer => Buffer.from(s);
@@ -111,15 +118,30 @@ export class CommandFilter {
       }
       return { action: 'skip', reason: 'heartbeat' };
     }
+    const keys = this.opts.keys;
+    if (keys && !keys.identity) {
+      const other = isName(name, NAMES.MOVE) ? Number(argv[2]?.toString()) : copyDbOption(argv) > 0 ? Number(argv[copyDbOption(argv) + 1]?.toString()) : null;
+      const k = filterCommandKeys(keys, this.db, argv, other);
+      if (k.kind === 'skip') return { action: 'skip', reason: 'key-filtered' };
+      if (k.kind === 'refuse') return { action: 'unsupported', message: k.message };
+      if (k.kind === 'rewrite') return this.keyed({ argv: k.argv, raw: encodeCommand(k.argv), offset: cmd.offset });
+    }
+    return this.keyed(cmd);
+  }
+
+  /** A command with keys, in a synchronized database. */
+  private keyed(cmd: StreamCommand): FilterResult {
+    const argv = cmd.argv;
+    const name = argv[0];
     if (isName(name, NAMES.MOVE)) return this.move(cmd);
     if (isName(name, NAMES.RESTORE) || isName(name, NAMES.RESTORE_ASKING)) return this.restore(cmd);
     const dbOption = copyDbOption(argv);
     if (dbOption > 0) return this.copyDb(cmd, dbOption);
-    return this.one(this.db, cmd.raw);
+    return this.one(this.db, cmd.raw, cmd.argv);
   }
 
-  private one(sourceDb: number, command: Buffer): FilterResult {
-    return { action: 'forward', writes: [{ db: this.opts.mapDb(Math.max(sourceDb, 0)), command }] };
+  private one(sourceDb: number, command: Buffer, argv?: Buffer[]): FilterResult {
+    return { action: 'forward', writes: [{ db: this.opts.mapDb(Math.max(sourceDb, 0)), command, argv }] };
   }
 
   private flushAll(cmd: StreamCommand): FilterResult {
@@ -159,8 +181,9 @@ export class CommandFilter {
    */
   private restore(cmd: StreamCommand): FilterResult {
     const hasReplace = cmd.argv.slice(4).some((a) => isName(a, NAMES.REPLACE));
-    if (hasReplace && isName(cmd.argv[0], NAMES.RESTORE)) return this.one(this.db, cmd.raw);
-    return this.one(this.db, encodeCommand([Buffer.from('RESTORE'), ...cmd.argv.slice(1), ...(hasReplace ? [] : [Buffer.from('REPLACE')])]));
+    if (hasReplace && isName(cmd.argv[0], NAMES.RESTORE)) return this.one(this.db, cmd.raw, cmd.argv);
+    const argv = [Buffer.from('RESTORE'), ...cmd.argv.slice(1), ...(hasReplace ? [] : [Buffer.from('REPLACE')])];
+    return this.one(this.db, encodeCommand(argv), argv);
   }
 
   private move(cmd: StreamCommand): FilterResult {
@@ -169,7 +192,8 @@ export class CommandFilter {
     if (this.wants(target) && this.opts.mapDb(target) === this.opts.mapDb(this.db)) return { action: 'skip', reason: 'db-filtered' };
     if (this.wants(target)) return this.one(this.db, encodeCommand(['MOVE', cmd.argv[1], this.opts.mapDb(target)]));
     // The key leaves the synchronized set: on the destination it simply disappears.
-    return this.one(this.db, encodeCommand(['DEL', cmd.argv[1]]));
+    const del = [Buffer.from('DEL'), cmd.argv[1]];
+    return this.one(this.db, encodeCommand(del), del);
   }
 
   private copyDb(cmd: StreamCommand, i: number): FilterResult {
@@ -177,6 +201,6 @@ export class CommandFilter {
     const target = Number(args[i + 1]?.toString());
     if (!this.wants(target)) return { action: 'skip', reason: 'db-filtered' };
     args[i + 1] = Buffer.from(String(this.opts.mapDb(target)));
-    return this.one(this.db, encodeCommand(args));
+    return this.one(this.db, encodeCommand(args), args);
   }
 }

@@ -11,7 +11,7 @@ type KeySpec =
   | { kind: 'range'; from: number; step: number; last?: number } // last: keys end this many arguments before the end
   | { kind: 'numkeys'; numkeysAt: number; before: number[] } // keys at `before` positions, then numkeys keys after it
   | { kind: 'positions'; at: number[] }
-  | { kind: 'options'; parse: (argv: Buffer[]) => Buffer[] };
+  | { kind: 'options'; parse: (argv: Buffer[]) => number[] };
 
 const NONE: KeySpec = { kind: 'none' };
 const ALL: KeySpec = { kind: 'range', from: 1, step: 1 };
@@ -58,28 +58,33 @@ export function commandName(argv: Buffer[]): string {
 
 /** The keys of a command, in argument order (empty for a keyless command). */
 export function commandKeys(argv: Buffer[]): Buffer[] {
+  return keyPositions(argv).map((i) => argv[i]);
+}
+
+/** Where the keys of a command are in its argv, in argument order. */
+export function keyPositions(argv: Buffer[]): number[] {
   const spec = TABLE[commandName(argv)] ?? { kind: 'first' };
   switch (spec.kind) {
     case 'none':
       return [];
     case 'first':
-      return argv.length > 1 ? [argv[1]] : [];
+      return argv.length > 1 ? [1] : [];
     case 'positions':
-      return spec.at.filter((i) => i < argv.length).map((i) => argv[i]);
+      return spec.at.filter((i) => i < argv.length);
     case 'range': {
-      const keys: Buffer[] = [];
+      const at: number[] = [];
       const end = argv.length - (spec.last ?? 0);
-      for (let i = spec.from; i < end; i += spec.step) keys.push(argv[i]);
-      return keys;
+      for (let i = spec.from; i < end; i += spec.step) at.push(i);
+      return at;
     }
     case 'options':
       return spec.parse(argv);
     case 'numkeys': {
       const n = Number(argv[spec.numkeysAt]?.toString('latin1'));
-      const keys = spec.before.filter((i) => i < argv.length).map((i) => argv[i]);
-      if (!Number.isInteger(n) || n < 0) return keys;
-      for (let i = 0; i < n && spec.numkeysAt + 1 + i < argv.length; i++) keys.push(argv[spec.numkeysAt + 1 + i]);
-      return keys;
+      const at = spec.before.filter((i) => i < argv.length);
+      if (!Number.isInteger(n) || n < 0) return at;
+      for (let i = 0; i < n && spec.numkeysAt + 1 + i < argv.length; i++) at.push(spec.numkeysAt + 1 + i);
+      return at;
     }
   }
 }

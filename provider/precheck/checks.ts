@@ -12,6 +12,8 @@ export interface PrecheckInput {
   spec: TaskSpec;
   source: NodeFacts[];
   destination: NodeFacts[];
+  /** source.readFrom's facts, when the stream is taken from a replica. */
+  replica?: NodeFacts;
   /** The task has a checkpoint: the destination's keys are its own, so an empty destination is not required. */
   resuming: boolean;
   /** What the source holds that the destination cannot take (read by run-prechecks; absent: not looked at). */
@@ -44,8 +46,11 @@ const sourceVersion: Check = ({ source }) => reachable(source).map((f) =>
 
 const sourcePsync: Check = ({ source }) => reachable(source).map((f) =>
   f.psyncAvailable === false
-    ? fail('source-psync', `PSYNC is disabled or renamed on source ${f.node} (rename-command): restore it so the task can replicate`, f.node)
-    : pass('source-psync', `PSYNC is available on ${f.node}`, f.node));
+    ? fail('source-psync', f.psyncCommand === 'PSYNC'
+      ? `PSYNC is disabled or renamed on source ${f.node} (rename-command): set source.psyncCommand to its new name (managed services tell it), or restore it`
+      : `source ${f.node} has no command "${f.psyncCommand}" (source.psyncCommand): use the name PSYNC was renamed to there`, f.node)
+    : pass('source-psync', f.psyncCommand === 'PSYNC' ? `PSYNC is available on ${f.node}`
+      : `${f.psyncCommand} is available on ${f.node} (Redis serves a renamed PSYNC as SYNC: unless the service changed that, every reconnection is a full sync)`, f.node));
 
 /**
  * What matters is not which release is newer but what the destination can take: the RDB format its RESTORE loads
@@ -143,9 +148,18 @@ const aclSupport: Check = ({ spec, source, destination }) => {
       : pass('access-acl', `${f.node} supports ACL users`, f.node));
 };
 
+/** source.readFrom must be a replica whose link to its master is up, or the stream would not be the source's. */
+const sourceReplica: Check = ({ replica }) => {
+  if (!replica) return [];
+  if (replica.error) return [fail('source-replica', `source.readFrom: ${replica.error}`, replica.node)];
+  if (replica.role !== 'slave') return [fail('source-replica', `source.readFrom ${replica.node} is a ${replica.role}, not a replica of the source: name one of the source master's replicas`, replica.node)];
+  if (replica.masterLinkUp === false) return [fail('source-replica', `source.readFrom ${replica.node} has no link to its master (master_link_status down): wait for it to sync, or name another replica`, replica.node)];
+  return [pass('source-replica', `source.readFrom ${replica.node} is a replica of ${replica.masterHost}:${replica.masterPort}`, replica.node)];
+};
+
 export const CHECKS: Check[] = [
   connectivity, architecture, sourceVersion, sourcePsync, destinationVersion, unsupportedData, sourceReplication,
-  destinationMemory, destinationPolicy, destinationEmpty, notSameInstance, aclSupport,
+  destinationMemory, destinationPolicy, destinationEmpty, notSameInstance, aclSupport, sourceReplica,
 ];
 
 export function evaluate(input: PrecheckInput): PrecheckItem[] {

@@ -2,6 +2,7 @@
 import Redis, { type Cluster } from 'ioredis';
 import type { NodeAddress } from '../spec/types';
 import { formatHostPort } from '../spec/address';
+import { explainTlsError, tlsOptions } from '../spec/tls-options';
 import { parseServerInfo, type ServerInfo } from '../writer/dialect/server-info';
 
 export interface NodeFacts {
@@ -24,6 +25,10 @@ export interface NodeFacts {
   /** Keys per db from INFO keyspace. */
   keyspace: Map<number, number>;
   psyncAvailable: boolean | null;
+  /** A replica's master_link_status is up; null for a master. */
+  masterLinkUp?: boolean | null;
+  /** The name the node was asked about for psyncAvailable. */
+  psyncCommand: string;
 }
 
 function field(info: string, name: string): string | null {
@@ -46,16 +51,19 @@ async function configGet(c: Redis, name: string): Promise<string | null> {
   }
 }
 
-async function psyncAvailable(c: Redis): Promise<boolean | null> {
+/** name: what the source calls PSYNC (source.psyncCommand). */
+async function psyncAvailable(c: Redis, name: string): Promise<boolean | null> {
   try {
-    const r = (await c.call('COMMAND', 'INFO', 'PSYNC')) as unknown[];
+    const r = (await c.call('COMMAND', 'INFO', name)) as unknown[];
     return Array.isArray(r) && r[0] !== null;
   } catch {
     return null; // COMMAND INFO unknown (Redis < 2.8.13) or forbidden
   }
 }
 
-export function connectionError(err: Error, node: string): string {
+export function connectionError(err: Error, node: string, side = 'the endpoint', addr?: NodeAddress): string {
+  const tls = explainTlsError(err, side, node, addr ?? { tls: false });
+  if (tls) return tls;
   const m = err.message;
   if (/WRONGPASS|invalid password|invalid username-password/i.test(m)) return `authentication failed on ${node}: check the username and password`;
   if (/NOAUTH/i.test(m)) return `${node} requires a password: set "password" in the spec`;
@@ -78,7 +86,7 @@ export function errorCause(c: Redis, err: Error): Error {
 /** A short-lived control-plane client that fails fast instead of retrying. */
 export function controlClient(addr: NodeAddress, timeoutMs = 5000): Redis {
   const c = new Redis({
-    host: addr.host, port: addr.port, username: addr.username, password: addr.password, tls: addr.tls ? {} : undefined,
+    host: addr.host, port: addr.port, username: addr.username, password: addr.password, tls: tlsOptions(addr),
     lazyConnect: true, connectTimeout: timeoutMs, commandTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null,
   });
   // A client that does not retry rejects connect() with "Connection is closed."; the reason (WRONGPASS, ECONNREFUSED)
@@ -93,7 +101,7 @@ export function controlClient(addr: NodeAddress, timeoutMs = 5000): Redis {
  */
 export function clusterClient(seeds: NodeAddress[]): Cluster {
   const c = new Redis.Cluster(seeds.map((n) => ({ host: n.host, port: n.port })), {
-    redisOptions: { username: seeds[0].username, password: seeds[0].password, tls: seeds[0].tls ? {} : undefined },
+    redisOptions: { username: seeds[0].username, password: seeds[0].password, tls: tlsOptions(seeds[0]) },
   });
   c.on('error', () => undefined);
   return c;
@@ -109,11 +117,12 @@ export async function withClient<T>(addr: NodeAddress, fn: (c: Redis) => Promise
   }
 }
 
-export async function readNodeFacts(addr: NodeAddress, timeoutMs = 5000): Promise<NodeFacts> {
+export async function readNodeFacts(addr: NodeAddress, timeoutMs = 5000, side?: string): Promise<NodeFacts> {
   const node = formatHostPort(addr);
   const facts: NodeFacts = {
     node, error: null, version: '0.0.0', runId: '', clusterEnabled: false, role: 'master', masterHost: null, masterPort: null,
     usedMemory: 0, maxmemory: 0, maxmemoryPolicy: null, replTimeout: null, replBacklogSize: null, keyspace: new Map(), psyncAvailable: null,
+    psyncCommand: addr.psyncCommand ?? 'PSYNC',
   };
   const c = controlClient(addr, timeoutMs);
   try {
@@ -126,6 +135,8 @@ export async function readNodeFacts(addr: NodeAddress, timeoutMs = 5000): Promis
     facts.role = field(info, 'role') ?? 'master';
     facts.masterHost = field(info, 'master_host');
     facts.masterPort = Number(field(info, 'master_port') ?? NaN) || null;
+    const link = field(info, 'master_link_status');
+    facts.masterLinkUp = link === null ? null : link === 'up';
     facts.usedMemory = Number(field(info, 'used_memory') ?? 0);
     facts.maxmemory = Number(field(info, 'maxmemory') ?? 0);
     facts.maxmemoryPolicy = field(info, 'maxmemory_policy') ?? (await configGet(c, 'maxmemory-policy'));
@@ -134,9 +145,9 @@ export async function readNodeFacts(addr: NodeAddress, timeoutMs = 5000): Promis
     facts.replTimeout = rt === null ? null : Number(rt);
     const bl = await configGet(c, 'repl-backlog-size');
     facts.replBacklogSize = bl === null ? null : Number(bl);
-    facts.psyncAvailable = await psyncAvailable(c);
+    facts.psyncAvailable = await psyncAvailable(c, addr.psyncCommand ?? 'PSYNC');
   } catch (err) {
-    facts.error = connectionError(errorCause(c, err as Error), node);
+    facts.error = connectionError(errorCause(c, err as Error), node, side, addr);
   } finally {
     c.disconnect();
   }

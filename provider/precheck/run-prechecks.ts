@@ -14,23 +14,27 @@ import type { NodeAddress } from '../spec/types';
 import { discoverCluster, endpointMasters, formatSlots, slotRangesOf } from '../cluster/topology';
 import { measureCapacity } from './capacity-facts';
 import { capacityItems } from './capacity-check';
+import { withSentinelMaster } from '../source/sentinel';
 
-export async function runPrechecks(spec: TaskSpec, opts: { resuming: boolean }): Promise<PrecheckItem[]> {
+export async function runPrechecks(given: TaskSpec, opts: { resuming: boolean }): Promise<PrecheckItem[]> {
+  // A sentinel-managed source is prechecked as its current master.
+  const spec = await withSentinelMaster(given);
   const task = resolveTask(spec);
   const [src, dst] = await Promise.all([
     expandCluster('source', spec.source.mode, task.sourceNodes),
     expandCluster('destination', spec.destination.mode, task.destinationNodes),
   ]);
-  const [source, destination] = await Promise.all([
-    Promise.all(src.nodes.map((n) => readNodeFacts(n))),
-    Promise.all(dst.nodes.map((n) => readNodeFacts(n))),
+  const [source, destination, replica] = await Promise.all([
+    Promise.all(src.nodes.map((n) => readNodeFacts(n, undefined, 'source'))),
+    Promise.all(dst.nodes.map((n) => readNodeFacts(n, undefined, 'destination'))),
+    task.sourceReplica ? readNodeFacts(task.sourceReplica, undefined, 'source') : Promise.resolve(undefined),
   ]);
   const ignored = new Set(spec.ignorePrechecks ?? []);
   const capacity = source.some((f) => f.error) ? [] : await capacityChecks(task.id, src.masters, spec.destination.mode === 'cluster' ? null : task.destinationNodes[0]);
   const owned = [...(await ownershipItems(task.id, spec.destination.mode === 'cluster' ? dst.nodes : task.destinationNodes)), ...capacity]
     .map((i) => (ignored.has(i.id) && i.result !== 'passed' ? { ...i, result: 'ignored' as const, message: `${i.message} (ignored by ignorePrechecks)` } : i));
   const unsupported = await inventory(src.nodes, source, destination);
-  return [...src.items, ...dst.items, ...evaluate({ spec, source, destination, resuming: opts.resuming, unsupported }), ...owned];
+  return [...src.items, ...dst.items, ...evaluate({ spec, source, destination, replica, resuming: opts.resuming, unsupported }), ...owned];
 }
 
 /** Capacity planning (capacity-check.ts); a measurement that fails (CONFIG or DUMP refused) only skips it. */

@@ -1,31 +1,36 @@
-// The resource's properties as Pulumi stores them: the task spec without its passwords, which travel as two separate
-// top-level secrets (sourcePassword, destinationPassword) so that Pulumi encrypts exactly them and nothing else.
+// The resource's properties as Pulumi stores them: the task spec without its passwords and TLS keys, which travel as
+// separate top-level secrets (sourcePassword, destinationPassword, sourceTlsKey, destinationTlsKey) so that Pulumi
+// encrypts exactly them and nothing else.
 import type { TaskSpec, EndpointSpec } from '../spec/types';
 
 /** What the engine sends for a value that is not known yet (during preview). */
 export const UNKNOWN = '04da6b54-80e4-46f7-96ec-b56ff0331ba9';
 
 export interface TaskProps extends Omit<TaskSpec, 'source' | 'destination'> {
-  source: Omit<EndpointSpec, 'password'>;
-  destination: Omit<EndpointSpec, 'password'>;
+  source: Omit<EndpointSpec, 'password' | 'tlsKey'>;
+  destination: Omit<EndpointSpec, 'password' | 'tlsKey'>;
   sourcePassword?: string;
   destinationPassword?: string;
+  sourceTlsKey?: string;
+  destinationTlsKey?: string;
   /** runner.ssh.privateKey, taken out of runner so that Pulumi keeps exactly it a secret. */
   runnerPrivateKey?: string;
 }
 
 /** Inputs that are not part of the task spec itself. */
-const RESOURCE_ONLY = ['sourcePassword', 'destinationPassword', 'runnerPrivateKey', '__provider'] as const;
+const RESOURCE_ONLY = ['sourcePassword', 'destinationPassword', 'sourceTlsKey', 'destinationTlsKey', 'runnerPrivateKey', '__provider'] as const;
 
 export function propsToSpec(props: Record<string, unknown>): TaskSpec {
   const spec: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(props)) {
     if (!(RESOURCE_ONLY as readonly string[]).includes(k) && !OUTPUT_KEYS.has(k) && v !== undefined) spec[k] = v;
   }
-  const withPassword = (ep: unknown, pw: unknown): unknown =>
-    ep && typeof ep === 'object' && typeof pw === 'string' ? { ...(ep as object), password: pw } : ep;
-  spec.source = withPassword(props.source, props.sourcePassword);
-  spec.destination = withPassword(props.destination, props.destinationPassword);
+  const withSecrets = (ep: unknown, pw: unknown, key: unknown): unknown => {
+    if (!ep || typeof ep !== 'object') return ep;
+    return { ...(ep as object), ...(typeof pw === 'string' ? { password: pw } : {}), ...(typeof key === 'string' ? { tlsKey: key } : {}) };
+  };
+  spec.source = withSecrets(props.source, props.sourcePassword, props.sourceTlsKey);
+  spec.destination = withSecrets(props.destination, props.destinationPassword, props.destinationTlsKey);
   const runner = props.runner as { ssh?: Record<string, unknown> } | undefined;
   if (runner?.ssh && typeof props.runnerPrivateKey === 'string') spec.runner = { ...runner, ssh: { ...runner.ssh, privateKey: props.runnerPrivateKey } };
   return spec as unknown as TaskSpec;

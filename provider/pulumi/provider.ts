@@ -19,6 +19,7 @@ import { destinationHasCheckpoint } from '../precheck/run-prechecks';
 import { runnerFor, sameRunner } from '../runner/select-runner';
 import type { Runner } from '../runner/runner';
 import { grantAccess, revokeAccess } from '../access/acl-users';
+import { withSentinelMaster } from '../source/sentinel';
 import { propsToSpec, containsUnknown, OUTPUT_KEYS } from './props';
 import { runCutover, type CutoverResult } from '../cutover/cutover';
 
@@ -281,7 +282,7 @@ function daemonHost(): { hostname: string; addresses: string[] } {
 function layoutChanged(olds: Props, news: Props): boolean {
   const same = (k: string): boolean => JSON.stringify(olds[k] ?? null) === JSON.stringify(news[k] ?? null);
   const mode = (p: Props, side: string): unknown => (p[side] as { mode?: unknown } | undefined)?.mode;
-  return !same('databases') || !same('databaseMapping') || mode(olds, 'source') !== mode(news, 'source') || mode(olds, 'destination') !== mode(news, 'destination');
+  return !same('databases') || !same('databaseMapping') || !same('keyFilter') || !same('keyRenames') || mode(olds, 'source') !== mode(news, 'source') || mode(olds, 'destination') !== mode(news, 'destination');
 }
 
 /**
@@ -395,7 +396,8 @@ async function cleanup(spec: TaskSpec, runner: Runner): Promise<void> {
 }
 
 /** The heartbeat keys on every source master. */
-async function removeHeartbeats(spec: TaskSpec): Promise<void> {
+async function removeHeartbeats(given: TaskSpec): Promise<void> {
+  const spec = await withSentinelMaster(given);
   const task = resolveTask(spec);
   const sources = await nodesOf(spec.source.mode, task.sourceNodes);
   await Promise.all(sources.map((n) => bestEffort(() => withClient(n, async (c) => {

@@ -19,7 +19,12 @@ export interface HandshakeStep {
 
 export type PsyncReply =
   | { kind: 'fullresync'; replid: string; offset: number }
-  | { kind: 'continue'; replid: string | null };
+  | { kind: 'continue'; replid: string | null }
+  /**
+   * The RDB preamble itself ("$<len>" or "$EOF:<mark>"): the master served the request as the old SYNC, with no
+   * replication id or offset. Redis does so for a renamed PSYNC (syncCommand compares the name it was called by).
+   */
+  | { kind: 'sync' };
 
 const REPLID = /^[0-9a-f]{40}$/;
 
@@ -33,7 +38,8 @@ export function handshakeSteps(node: NodeAddress, listeningPort: number, psync: 
   steps.push({ kind: 'replconf-port', args: ['REPLCONF', 'listening-port', String(listeningPort)] });
   steps.push({ kind: 'replconf-capa', args: ['REPLCONF', 'capa', 'eof', 'capa', 'psync2'] });
   // Redis asks for the first byte it lacks, one past what it has processed.
-  const psyncArgs = psync ? ['PSYNC', psync.replid, String(psync.offset + 1)] : ['PSYNC', '?', '-1'];
+  const name = node.psyncCommand ?? 'PSYNC';
+  const psyncArgs = psync ? [name, psync.replid, String(psync.offset + 1)] : [name, '?', '-1'];
   steps.push({ kind: 'psync', args: psyncArgs });
   return steps;
 }
@@ -63,7 +69,8 @@ export function checkStepReply(kind: Exclude<HandshakeStepKind, 'psync'>, line: 
   throw new ReplicationError('UNEXPECTED_REPLY', node, `source ${node} answered ${stepLabel(kind)} with an error (${text})`);
 }
 
-export function parsePsyncReply(line: string, node: string, secret?: string): PsyncReply {
+/** command: the name the handshake sent (source.psyncCommand), for the messages. */
+export function parsePsyncReply(line: string, node: string, secret?: string, command = 'PSYNC'): PsyncReply {
   const text = sanitize(line.startsWith('-') || line.startsWith('+') ? line.slice(1) : line, secret);
   if (line.startsWith('+FULLRESYNC')) {
     const [, replid, off] = line.split(' ');
@@ -73,6 +80,7 @@ export function parsePsyncReply(line: string, node: string, secret?: string): Ps
     }
     return { kind: 'fullresync', replid, offset };
   }
+  if (line.startsWith('$')) return { kind: 'sync' };
   if (line === '+CONTINUE' || line.startsWith('+CONTINUE ')) {
     const replid = line.slice('+CONTINUE'.length).trim();
     if (replid !== '' && !REPLID.test(replid)) {
@@ -81,7 +89,7 @@ export function parsePsyncReply(line: string, node: string, secret?: string): Ps
     return { kind: 'continue', replid: replid === '' ? null : replid };
   }
   if (!line.startsWith('-')) {
-    throw new ReplicationError('UNEXPECTED_REPLY', node, `unexpected reply to PSYNC from source ${node}: "${text}"`);
+    throw new ReplicationError('UNEXPECTED_REPLY', node, `unexpected reply to ${command} from source ${node}: "${text}"`);
   }
   switch (errorCode(line)) {
     case 'LOADING':
@@ -91,13 +99,15 @@ export function parsePsyncReply(line: string, node: string, secret?: string): Ps
     case 'NOAUTH':
       throw new ReplicationError('NOAUTH', node, `source ${node} requires authentication (${text}): set the source password`);
     case 'NOPERM':
-      throw new ReplicationError('NOPERM', node, `the source user on ${node} may not run PSYNC (${text}): grant it +psync +replconf +ping`);
+      throw new ReplicationError('NOPERM', node, `the source user on ${node} may not run ${command} (${text}): grant it +${command.toLowerCase()} +replconf +ping`);
     default:
       if (/unknown command/i.test(text)) {
-        throw new ReplicationError('PSYNC_UNAVAILABLE', node,
-          `source ${node} does not accept PSYNC (${text}): it was renamed or disabled (rename-command) or the service forbids replicas; enable PSYNC on the source`);
+        const hint = command === 'PSYNC'
+          ? 'it was renamed or disabled (rename-command) or the service forbids replicas: set source.psyncCommand to the name it was renamed to (managed services tell it), or enable PSYNC on the source'
+          : `check source.psyncCommand ("${command}") against the name PSYNC was renamed to on the source`;
+        throw new ReplicationError('PSYNC_UNAVAILABLE', node, `source ${node} does not accept ${command} (${text}): ${hint}`);
       }
-      throw new ReplicationError('UNEXPECTED_REPLY', node, `source ${node} refused PSYNC (${text})`);
+      throw new ReplicationError('UNEXPECTED_REPLY', node, `source ${node} refused ${command} (${text})`);
   }
 }
 

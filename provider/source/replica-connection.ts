@@ -35,9 +35,10 @@
 // (an RDB chunk being delivered is finished); resume() delivers what is buffered, then reads again. ACKs
 // continue while paused. The read timeout does not run while paused, but the master still drops a replica
 // whose output buffer exceeds client-output-buffer-limit, or a diskless transfer stalled over repl-timeout.
-import { connect as netConnect, isIP, type Socket } from 'node:net';
+import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { inspect } from 'node:util';
+import { randomBytes } from 'node:crypto';
 import type { NodeAddress } from '../spec/types';
 import { CommandParser, RespProtocolError, type CommandParserOptions, type ParsedCommand } from '../resp/command-parser';
 import { encodeCommand } from '../resp/encode';
@@ -47,6 +48,8 @@ import { formatHostPort } from '../spec/address';
 import { LineReader, LineTooLongError } from './line-reader';
 import { checkStepReply, handshakeSteps, parsePsyncReply, type HandshakeStep, type PsyncPosition } from './handshake';
 import { RdbPreambleError, RdbTransfer } from './rdb-transfer';
+import { SyncPrelude, type PreludeResult } from './sync-prelude';
+import { explainTlsError, tlsOptions } from '../spec/tls-options';
 import { isName } from '../resp/command-name';
 
 export type { PsyncPosition } from './handshake';
@@ -72,6 +75,8 @@ export interface ReplicaHandler {
   onCommand(cmd: ParsedCommand): void;
   onError(err: ReplicationError): void;
   onClose(): void;
+  /** Something the operator should know that does not stop the link. */
+  onNotice?(message: string): void;
 }
 
 export interface ReplicaOptions {
@@ -120,6 +125,8 @@ export class ReplicaConnection {
   private streamStartTimer: NodeJS.Timeout | null = null;
   private parserStart = 0;
   private socketError: Error | null = null;
+  /** Served as SYNC and the snapshot's position not yet read: decides with what is known (at the snapshot's end). */
+  private syncDecide: (() => void) | null = null;
 
   constructor(opts: ReplicaOptions) {
     this.opts = opts;
@@ -170,7 +177,7 @@ export class ReplicaConnection {
     const timeout = this.opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     this.connectTimer = setTimeout(() => this.onConnectTimeout(timeout), timeout);
     const socket = this.opts.node.tls
-      ? tlsConnect({ host, port, servername: isIP(host) === 0 ? host : undefined, ...this.opts.tls })
+      ? tlsConnect({ host, port, ...tlsOptions(this.opts.node), ...this.opts.tls })
       : netConnect({ host, port });
     this.socket = socket;
     socket.once(this.opts.node.tls ? 'secureConnect' : 'connect', () => this.onConnected());
@@ -296,12 +303,49 @@ export class ReplicaConnection {
       this.send(this.steps[this.step].args);
       return;
     }
-    const reply = parsePsyncReply(line, this.node, this.opts.node.password);
+    const reply = parsePsyncReply(line, this.node, this.opts.node.password, this.opts.node.psyncCommand);
     if (this.connectTimer !== null) clearTimeout(this.connectTimer);
     this.connectTimer = null;
     this.startTicker();
     if (reply.kind === 'fullresync') this.beginFullResync(reply.replid, reply.offset);
+    else if (reply.kind === 'sync') this.beginSync(line);
     else this.beginContinue(reply.replid);
+  }
+
+  /**
+   * Served as SYNC: the snapshot starts at once, with no replication id or offset. The link counts offsets from 0
+   * under an id of its own, so nothing can resume from it: the next connection is a full sync again.
+   */
+  private beginSync(preamble: string): void {
+    const prelude = new SyncPrelude();
+    const held: Buffer[] = [];
+    let bytesTotal: number | null | undefined;
+    let decided = false;
+    const decide = (at: PreludeResult): void => {
+      decided = true;
+      this.syncDecide = null;
+      this.handler.onNotice?.(`source ${this.node} served ${this.opts.node.psyncCommand ?? 'PSYNC'} as SYNC (Redis does so for a renamed PSYNC): no partial resync is possible, every reconnection copies the snapshot in full` +
+        (at ? '' : '; the snapshot did not record the replication offset, so offsets count from 0 on this link'));
+      const replid = at?.replid ?? randomBytes(20).toString('hex');
+      const offset = at?.offset ?? 0;
+      this.currentReplid = replid;
+      this.acks.reset(offset, -1);
+      this.handler.onFullResync(replid, offset);
+      if (bytesTotal !== undefined) this.handler.onRdbStart?.({ bytesTotal, diskless: bytesTotal === null });
+      for (const chunk of held.splice(0)) this.handler.onRdbData(chunk);
+    };
+    this.syncDecide = () => decide(prelude.end());
+    this.state = 'rdb';
+    this.rdb = new RdbTransfer(
+      (data) => {
+        if (decided) return this.handler.onRdbData(data);
+        held.push(data);
+        const at = prelude.push(data);
+        if (at !== undefined) decide(at);
+      },
+      (total) => { bytesTotal = total; },
+    );
+    this.consume(Buffer.from(`${preamble}\r\n`));
   }
 
   private beginFullResync(replid: string, offset: number): void {
@@ -326,6 +370,7 @@ export class ReplicaConnection {
   }
 
   private endRdb(): void {
+    this.syncDecide?.();
     const rdb = this.rdb!;
     this.rdb = null;
     this.startStream(this.acks.delivered);
@@ -404,8 +449,10 @@ export class ReplicaConnection {
     if (this.state === 'closed') return;
     const cause = this.socketError ?? undefined;
     const detail = cause ? `: ${cause.message}` : '';
-    if (this.state === 'connecting' && cause !== undefined && isTlsFailure(cause)) {
-      this.fail(new ReplicationError('TLS_FAILED', this.node, `TLS with source ${this.node} failed${detail}: check the CA given in the TLS options and the server certificate`, { cause }));
+    const tlsWhy = cause !== undefined && (this.state === 'connecting' || this.state === 'handshake') ? explainTlsError(cause, 'source', this.node, this.opts.node) : null;
+    if (tlsWhy !== null || ((this.state === 'connecting' || this.state === 'handshake') && cause !== undefined && isTlsFailure(cause))) {
+      const why = tlsWhy ?? `TLS with source ${this.node} failed${detail}: check source.tlsCa, source.tlsServerName and source.tlsCert/tlsKey`;
+      this.fail(new ReplicationError('TLS_FAILED', this.node, why, { cause }));
       return;
     }
     if (this.state === 'connecting') {

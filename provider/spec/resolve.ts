@@ -3,6 +3,8 @@ import type { EndpointSpec, NodeAddress, TaskSpec } from './types';
 import { parseHostPort } from './address';
 import { SpecError, type SpecProblem } from './validate';
 import { defaultHeartbeatKey } from '../state/task-keys';
+import { keyFilterProblems } from './key-filter-problems';
+import { tlsSettingsOf } from './tls-options';
 import { DEFAULT_MAX_ARRAY_LENGTH } from '../resp/command-parser';
 import { DEFAULT_BIG_KEY_BYTES } from '../writer/key-commands';
 
@@ -19,6 +21,8 @@ export interface ResolvedTask {
   /** What the task's keys, lease, ACL users and state dir are named by: `id`, or the name when none is given. */
   id: string;
   sourceNodes: NodeAddress[];
+  /** source.readFrom: the replica the replication link connects to (the heartbeat still goes to the master). */
+  sourceReplica: NodeAddress | null;
   destinationNodes: NodeAddress[];
   /** null means every database. */
   databases: number[] | null;
@@ -40,7 +44,9 @@ export function credentials(ep: EndpointSpec): Credentials {
 
 export function endpointNodes(ep: EndpointSpec, where: string): NodeAddress[] {
   const cred = credentials(ep);
-  return ep.nodes.map((n, i) => ({ ...parseHostPort(n, `${where}.nodes[${i}]`), ...cred, tls: ep.tls ?? false }));
+  const psync = ep.psyncCommand !== undefined ? { psyncCommand: ep.psyncCommand } : {};
+  const tlsSettings = tlsSettingsOf(ep, where);
+  return ep.nodes.map((n, i) => ({ ...parseHostPort(n, `${where}.nodes[${i}]`), ...cred, tls: ep.tls ?? false, ...(tlsSettings ? { tlsSettings } : {}), ...psync }));
 }
 
 /** Ports above 65535 pass the schema's pattern; parsing catches them. */
@@ -60,18 +66,37 @@ function addressProblems(spec: TaskSpec): SpecProblem[] {
 
 /** Rules a JSON schema cannot say; each problem names its property path. */
 export function staticProblems(spec: TaskSpec): SpecProblem[] {
-  const problems: SpecProblem[] = [...addressProblems(spec)];
+  const problems: SpecProblem[] = [...addressProblems(spec), ...keyFilterProblems(spec.keyFilter)];
   const dbs = spec.databases ?? null;
   const mapping = spec.databaseMapping ?? {};
   if (spec.source.mode === 'standalone' && spec.source.nodes.length > 1) {
     problems.push({ path: 'source.nodes', message: 'a standalone source has one master: list only its "host:port" (replicas are not needed)' });
+  }
+  for (const side of ['source', 'destination'] as const) {
+    const ep = spec[side];
+    const set = (['tlsCa', 'tlsCert', 'tlsKey', 'tlsServerName', 'tlsVerify'] as const).filter((k) => ep[k] !== undefined);
+    if (set.length && !ep.tls) problems.push({ path: `${side}.tls`, message: `must be true when ${set.join(', ')} ${set.length > 1 ? 'are' : 'is'} set` });
+    if ((ep.tlsCert === undefined) !== (ep.tlsKey === undefined)) problems.push({ path: `${side}.${ep.tlsCert === undefined ? 'tlsCert' : 'tlsKey'}`, message: 'is required with tlsCert/tlsKey: a client certificate needs its key and the key its certificate' });
+  }
+  if (spec.destination.mode === 'sentinel') problems.push({ path: 'destination.mode', message: '"sentinel" is for a source; give the destination\'s master as "standalone"' });
+  if (spec.source.mode === 'sentinel' && spec.access?.createUsers) problems.push({ path: 'access.createUsers', message: 'is not supported with a "sentinel" source yet: create the ACL users on its master and replicas yourself' });
+  if (spec.source.mode === 'sentinel' && !spec.source.masterName) problems.push({ path: 'source.masterName', message: 'is required with mode "sentinel": the name the sentinels monitor the master by' });
+  for (const side of ['source', 'destination'] as const) {
+    if (spec[side].masterName !== undefined && spec[side].mode !== 'sentinel') problems.push({ path: `${side}.masterName`, message: 'applies to mode "sentinel" only' });
+  }
+  if (spec.destination.readFrom !== undefined) problems.push({ path: 'destination.readFrom', message: 'only the source is replicated from: set readFrom on the source' });
+  if (spec.source.readFrom !== undefined && spec.source.mode !== 'standalone') {
+    problems.push({ path: 'source.readFrom', message: 'reading from a replica is supported for a standalone source only' });
+  }
+  if (spec.destination.psyncCommand !== undefined) {
+    problems.push({ path: 'destination.psyncCommand', message: 'only the source is replicated from: set psyncCommand on the source' });
   }
   if (spec.destination.mode === 'standalone' && spec.destination.nodes.length > 1) {
     problems.push({ path: 'destination.nodes', message: 'a standalone destination has one master: list only its "host:port"' });
   }
   if (spec.destination.mode === 'cluster') {
     const targets = new Set((dbs ?? [0]).map((db) => mapping[String(db)] ?? db));
-    if (dbs === null && spec.source.mode === 'standalone') {
+    if (dbs === null && spec.source.mode !== 'cluster') {
       problems.push({ path: 'databases', message: 'a cluster destination has only database 0: list the source databases to copy (e.g. [0]) and map others with databaseMapping' });
     } else if ([...targets].some((t) => t !== 0)) {
       problems.push({ path: 'databaseMapping', message: 'a cluster destination has only database 0: map every synchronized source database to 0, e.g. {"1": 0}' });
@@ -98,6 +123,7 @@ export function resolveTask(spec: TaskSpec): ResolvedTask {
     name: spec.name,
     id: taskIdOf(spec),
     sourceNodes: endpointNodes(spec.source, 'source'),
+    sourceReplica: spec.source.readFrom === undefined || spec.source.readFrom === 'any' ? null : endpointNodes({ ...spec.source, nodes: [spec.source.readFrom] }, 'source.readFrom')[0],
     destinationNodes: endpointNodes(spec.destination, 'destination'),
     databases,
     mapDb: (db) => mapping[String(db)] ?? db,

@@ -1,14 +1,39 @@
 // The task spec: one shape for the CLI's task file and the Pulumi resource's inputs (schema.json is its source of truth).
 
-export type Mode = 'standalone' | 'cluster';
+export type Mode = 'standalone' | 'cluster' | 'sentinel';
 
 export interface EndpointSpec {
   mode: Mode;
-  /** "host:port" seeds; for a cluster any subset of its nodes. */
+  /** "host:port" seeds; for a cluster any subset of its nodes; for "sentinel" the sentinels. */
   nodes: string[];
+  /** mode "sentinel": the master's name at the sentinels. */
+  masterName?: string;
   username?: string;
   password?: string;
   tls?: boolean;
+  /** CA bundle to verify the server with: PEM text or the path of a PEM file. */
+  tlsCa?: string;
+  /** Client certificate for mutual TLS: PEM text or a file path. */
+  tlsCert?: string;
+  /** The client certificate's private key: PEM text or a file path; a secret like the password. */
+  tlsKey?: string;
+  /** The name the server's certificate must carry (SNI); default the host of each node. */
+  tlsServerName?: string;
+  /** false: accept any server certificate (testing only). */
+  tlsVerify?: boolean;
+  /** Source only: the name PSYNC was renamed to (rename-command). */
+  psyncCommand?: string;
+  /** Source only (standalone): "host:port" of a replica to take the replication stream from, or "any". */
+  readFrom?: string;
+}
+
+/** An endpoint's TLS settings, files read: what every connection to its nodes is made with. */
+export interface TlsSettings {
+  ca?: string;
+  cert?: string;
+  key?: string;
+  servername?: string;
+  verify: boolean;
 }
 
 /** One resolved server to connect to: what the connection code needs, with the password kept out of logs. */
@@ -18,6 +43,9 @@ export interface NodeAddress {
   username?: string;
   password?: string;
   tls?: boolean;
+  tlsSettings?: TlsSettings;
+  /** What the replica handshake sends as PSYNC (source nodes; absent: PSYNC). */
+  psyncCommand?: string;
 }
 
 export interface HeartbeatSpec {
@@ -40,6 +68,29 @@ export interface TuningSpec {
   maxCommandArgs?: number;
 }
 
+/** One key-name rule of keyFilter: exactly one of prefix, glob or regex. */
+export interface KeyPatternSpec {
+  prefix?: string;
+  /** Redis glob (KEYS / SCAN MATCH), matched byte by byte. */
+  glob?: string;
+  /** JavaScript regular expression, matched against the key as UTF-8 text. */
+  regex?: string;
+  /** Source databases the rule applies to; absent: all. */
+  databases?: number[];
+}
+
+export interface KeyFilterSpec {
+  include?: KeyPatternSpec[];
+  exclude?: KeyPatternSpec[];
+}
+
+/** A synchronized key starting with `from` is written as `to` + the rest of its name. */
+export interface KeyRenameSpec {
+  from: string;
+  to: string;
+  databases?: number[];
+}
+
 export interface TaskSpec {
   name: string;
   /**
@@ -57,6 +108,8 @@ export interface TaskSpec {
   tuning?: TuningSpec;
   /** Source db -> destination db; keys are decimal strings as JSON object keys must be. */
   databaseMapping?: Record<string, number>;
+  keyFilter?: KeyFilterSpec;
+  keyRenames?: KeyRenameSpec[];
   forwardPublish?: boolean;
   ignorePrechecks?: string[];
   waitFor?: 'started' | 'synchronizing';

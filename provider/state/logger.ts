@@ -7,6 +7,7 @@ export type { Logger };
 export const REDACT_PATHS = [
   'password', '*.password', '*.*.password', 'spec.source.password', 'spec.destination.password',
   'args.password', 'auth', '*.auth',
+  'tlsKey', '*.tlsKey', '*.*.tlsKey', 'tlsSettings', '*.tlsSettings', '*.*.tlsSettings',
 ];
 
 export function createLogger(file: string | null, level = process.env.REDIS_SYNC_LOG_LEVEL ?? 'info'): Logger {

@@ -20,7 +20,7 @@ export function dialectWrites(cmd: StreamCommand, writes: DbCommand[], d: Dialec
     const w = writes[i];
     // The usual write is the source's command itself; one the filter rewrote (RESTORE given REPLACE, MOVE as DEL...)
     // is decoded again, which is rare.
-    const r = translateCommand(w.command === cmd.raw ? cmd.argv : decodeCommand(w.command), d, sourceNowMs);
+    const r = translateCommand(w.command === cmd.raw ? cmd.argv : w.argv ?? decodeCommand(w.command), d, sourceNowMs);
     if (r === null) {
       out?.push(w);
       continue;

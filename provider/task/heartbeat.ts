@@ -1,6 +1,7 @@
 // Writes the daemon's clock into the heartbeat key on a source master, so the lag can be measured end to end.
 import Redis from 'ioredis';
 import type { NodeAddress } from '../spec/types';
+import { tlsOptions } from '../spec/tls-options';
 
 export class Heartbeat {
   private timer: NodeJS.Timeout | null = null;
@@ -20,7 +21,7 @@ export class Heartbeat {
       host: this.node.host, port: this.node.port, username: this.node.username, password: this.node.password,
       db: this.db, lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false,
       retryStrategy: (times) => Math.min(times * 200, 2000),
-      tls: this.node.tls ? {} : undefined,
+      tls: tlsOptions(this.node),
     });
     this.client.on('error', (err: Error) => { this.lastError = err.message; });
     this.client.connect().catch((err: Error) => { this.lastError = err.message; });

@@ -1,7 +1,8 @@
 // One source master's stream: full sync from its snapshot, then its write stream, into the destination writer.
 // A cluster source runs one of these per master; each has its own replid/offset checkpoint, status and lag.
 import { RdbReader } from '../rdb/reader';
-import type { RdbEntry } from '../rdb/entry';
+import type { RdbEntry, KeyEntry, BigKeyEntry } from '../rdb/entry';
+import { KeyFilter } from '../filter/key-filter';
 import { CommandFilter, isFlush, type StreamCommand, type DbCommand } from '../filter/command-filter';
 import { keyEntryCommands, bigKeyEntryCommands, type KeyCommandOptions } from '../writer/key-commands';
 import type { Writer } from '../writer/writer';
@@ -109,6 +110,7 @@ export class StreamError extends Error {
 export class NodeSync implements ReplicaLinkHandler {
   private link: ReplicaLink | null = null;
   private readonly filter: CommandFilter;
+  private readonly keys: KeyFilter;
   private readonly offsets = new AppliedOffsets(0);
   readonly lag = new LagTracker();
   private reader: RdbReader | null = null;
@@ -156,7 +158,8 @@ export class NodeSync implements ReplicaLinkHandler {
     this.unsupported = new UnsupportedData((t.spec.ignorePrechecks ?? []).includes(UNSUPPORTED_DATA_CHECK), d.log, d.node);
     this.heartbeatKey = t.heartbeat.enabled && d.heartbeatKey ? Buffer.from(d.heartbeatKey) : null;
     this.heartbeatBase = Buffer.from(t.heartbeat.key);
-    this.filter = new CommandFilter({ databases: t.databases, mapDb: t.mapDb, heartbeatKey: this.heartbeatKey, forwardPublish: t.forwardPublish });
+    this.keys = new KeyFilter(t.spec.keyFilter, t.spec.keyRenames);
+    this.filter = new CommandFilter({ databases: t.databases, mapDb: t.mapDb, heartbeatKey: this.heartbeatKey, forwardPublish: t.forwardPublish, keys: this.keys });
     const dc = d.destinationCheckpoint;
     this.batch = dc ? new TxBatch((db, cmd, offset) => this.write(db, null, cmd, offset), dc) : null;
     this.batch?.setExpected(dc!.claimed);
@@ -330,17 +333,30 @@ export class NodeSync implements ReplicaLinkHandler {
   }
 
   private wantsKey(db: number, key: Buffer): boolean {
-    return this.filter.wants(db) && !isHeartbeatKey(this.heartbeatBase, key) && !isInternalKey(key);
+    return this.filter.wants(db) && !isHeartbeatKey(this.heartbeatBase, key) && !isInternalKey(key) && this.keys.wants(db, key);
   }
 
-  private applyRdbEntry(e: RdbEntry): void {
+  /** The entry under its destination name (keyRenames); the same entry when no rule renames it. */
+  private renamed<E extends KeyEntry | BigKeyEntry>(e: E): E {
+    const key = this.keys.rename(e.db, e.key);
+    if (key === e.key) return e;
+    // A KeyEntry's decode() reads its own fields: the copy keeps the original behind it.
+    return Object.assign(Object.create(e) as E, { key });
+  }
+
+  private applyRdbEntry(entry: RdbEntry): void {
+    if (entry.kind === 'key' || entry.kind === 'bigkey-begin' || entry.kind === 'bigkey-part' || entry.kind === 'bigkey-end') {
+      // The filter sees the source's name; the writer gets the destination's.
+      if (this.wantsKey(entry.db, entry.key)) this.applyRdbKey(this.renamed(entry));
+      return;
+    }
+    this.applyRdbRecord(entry);
+  }
+
+  private applyRdbKey(e: KeyEntry | BigKeyEntry): void {
     const s = this.d.status.fullSync;
     switch (e.kind) {
-      case 'resizedb':
-        if (this.filter.wants(e.db)) s.keysExpected = (s.keysExpected ?? 0) + e.dbSize;
-        return;
       case 'key':
-        if (!this.wantsKey(e.db, e.key)) return;
         s.keysDone++;
         if (e.valueKind === 'string' && e.expireAtMs === null && e.raw.length <= STRING_BATCH_VALUE_MAX) {
           const v = e.decode();
@@ -357,10 +373,19 @@ export class NodeSync implements ReplicaLinkHandler {
       case 'bigkey-begin':
       case 'bigkey-part':
       case 'bigkey-end':
-        if (!this.wantsKey(e.db, e.key)) return;
         this.strings.flush();
         if (e.kind === 'bigkey-end') s.keysDone++;
         for (const cmd of bigKeyEntryCommands(e, this.keyOptions())) this.write(this.d.task.mapDb(e.db), e.key, cmd);
+        return;
+    }
+  }
+
+  private applyRdbRecord(e: Exclude<RdbEntry, KeyEntry | BigKeyEntry>): void {
+    const s = this.d.status.fullSync;
+    switch (e.kind) {
+      case 'resizedb':
+        // With a key filter the snapshot's sizes count keys that are not copied: the total is then unknown.
+        if (this.filter.wants(e.db) && this.keys.identity) s.keysExpected = (s.keysExpected ?? 0) + e.dbSize;
         return;
       case 'function':
         if (!this.dialect.functions) {
@@ -449,8 +474,10 @@ export class NodeSync implements ReplicaLinkHandler {
           const key = t.keyless ? null : cmd.argv[1] ?? null;
           if (this.unsupported.trySkip(t.what, this.filter.currentDb, key, cmd.offset)) {
             // What earlier commands wrote of the key goes: a skipped key is not on the destination at all.
-            if (key && writes.length) this.forward([{ db: writes[0].db, key, command: encodeCommand(['DEL', key]) }], cmd.offset);
-            else this.dropped(cmd.offset);
+            if (key && writes.length) {
+              const named = this.keys.rename(this.filter.currentDb, key);
+              this.forward([{ db: writes[0].db, key: named, command: encodeCommand(['DEL', named]) }], cmd.offset);
+            } else this.dropped(cmd.offset);
           } else this.fail(new StreamError(`${t.what}: the destination (${serverLabel(this.dialect.server)}) cannot apply it (key "${key?.toString('utf8') ?? ''}", source ${this.d.node}, offset ${cmd.offset}); list ${UNSUPPORTED_DATA_CHECK} in ignorePrechecks to skip such keys`, cmd.offset, cmd.argv[0].toString()), false);
           return;
         }
@@ -483,11 +510,12 @@ export class NodeSync implements ReplicaLinkHandler {
   }
 
   private forwardToCluster(cmd: StreamCommand, writes: DbCommand[]): void {
-    // The usual case is the command itself. Writes the filter rewrote (MOVE into DEL, RESTORE with REPLACE, FLUSHALL
-    // into FLUSHDB) are routed by their own keys: sent keyless, a keyed write went to every master and came back
-    // MOVED from the others, re-sent after the key's later commands.
-    const routed = writes.length === 1 && writes[0].command === cmd.raw
-      ? routeForCluster(cmd.argv, cmd.raw, cmd.offset)
+    // The usual case is the command itself (with its keys renamed: argv). Writes the filter rewrote (MOVE into DEL,
+    // RESTORE with REPLACE, FLUSHALL into FLUSHDB) are routed by their own keys: sent keyless, a keyed write went to
+    // every master and came back MOVED from the others, re-sent after the key's later commands.
+    const w = writes[0];
+    const routed = writes.length === 1 && (w.argv || w.command === cmd.raw)
+      ? routeForCluster(w.argv ?? cmd.argv, w.command, cmd.offset)
       : routeRewritten(writes.map((w) => w.command), cmd.offset);
     switch (routed.kind) {
       case 'writes':
@@ -515,7 +543,7 @@ export class NodeSync implements ReplicaLinkHandler {
     this.link?.pause();
     let writes: Array<DbCommand & { key: Buffer }> = [];
     try {
-      writes = await repair.writes(this.d.task.mapDb);
+      writes = await repair.writes(this.d.task.mapDb, (db, key) => this.keys.rename(db, key));
       this.d.log.info({ node: this.d.node, offset, keys: writes.length, notRepaired: repair.overflow }, 'relative expiries replayed after an outage: TTLs set again from the source');
       repair.overflow = 0;
     } catch (err) {
@@ -692,6 +720,10 @@ export class NodeSync implements ReplicaLinkHandler {
     this.checkpointedOffset = applied;
     const value = encodeCheckpoint({ replid: this.replid, offset: applied, db: this.checkpointDb, writer: this.d.writerToken });
     this.d.clusterCheckpoint?.save(value).catch((err: Error) => this.d.log.warn({ node: this.d.node, err: err.message }, 'could not save the checkpoint on the destination cluster'));
+  }
+
+  onNotice(message: string): void {
+    this.d.log.warn({ node: this.d.node }, message);
   }
 
   onError(err: Error & { retryable?: boolean }): void {

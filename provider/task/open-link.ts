@@ -22,6 +22,7 @@ export function openReplicaLink(node: NodeAddress, handler: ReplicaLinkHandler, 
       onRdbEnd: () => handler.onRdbEnd(),
       onCommand: (cmd) => handler.onCommand(cmd),
       onError: (err) => handler.onError(err),
+      onNotice: (message) => handler.onNotice(message),
       onClose: () => closed?.(),
     },
   });

@@ -16,6 +16,8 @@ export interface ReplicaLinkHandler {
   onCommand(cmd: StreamCommand): void;
   /** The link is gone (error or close); a retryable error may be followed by a new link. */
   onError(err: Error & { retryable?: boolean }): void;
+  /** Something the operator should know that does not stop the link (logged). */
+  onNotice(message: string): void;
 }
 
 export interface ReplicaLink {

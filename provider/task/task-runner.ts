@@ -24,6 +24,8 @@ import { parseServerInfo } from '../writer/dialect/server-info';
 import { NodeSync, type LinkFactory } from './node-sync';
 import { Heartbeat } from './heartbeat';
 import { openReplicaLink } from './open-link';
+import { bestReplica, onlineReplicas } from '../source/replica-choice';
+import { sentinelMaster } from '../source/sentinel';
 import { decodeCheckpoint, isFullSyncMarker } from './tx-batch';
 import { checkpointKey, guardKey } from '../state/task-keys';
 import { LeaseHeldError, newToken } from '../state/lease';
@@ -53,6 +55,8 @@ interface SourceStream {
   /** Checkpoint identity: "standalone" or the master's cluster node id. */
   id: string;
   address: NodeAddress;
+  /** Where the replication link connects: the master, or the replica of source.readFrom. */
+  linkAddress: NodeAddress;
   name: string;
   slots: Array<[number, number]> | null;
 }
@@ -213,7 +217,7 @@ export class TaskRunner {
       const writer = await openWriter(this.task.spec.destination, { tuning: this.task.tuning, scriptBody: this.scripts.lookup, clientName: writerClientName(this.task.id, this.writer) });
       writer.on('failed', (f) => this.onFailure(f, isRetryable(f)));
       attempt.writers.push(writer);
-      const openLink: LinkFactory = (handler, position) => openReplicaLink(st.address, handler, position, { maxArrayLength: this.task.tuning.maxCommandArgs });
+      const openLink: LinkFactory = (handler, position) => openReplicaLink(st.linkAddress, handler, position, { maxArrayLength: this.task.tuning.maxCommandArgs });
       const heartbeatKey = st.slots ? heartbeatKeyForSlots(this.task.heartbeat.key, st.slots) : this.task.heartbeat.key;
       const sync = new NodeSync({
         node: st.name, streamId: st.id, task: this.task, writer, checkpoint: this.checkpoint, status: this.status.nodes[i],
@@ -240,14 +244,30 @@ export class TaskRunner {
   /** One stream per source master: the standalone master, or every master of the cluster (by node id). */
   private async sourceStreams(): Promise<SourceStream[]> {
     if (this.task.spec.source.mode !== 'cluster') {
-      const address = this.task.sourceNodes[0];
-      return [{ id: 'standalone', address, name: formatHostPort(address), slots: null }];
+      const address = this.task.spec.source.mode === 'sentinel'
+        ? await sentinelMaster(this.task.sourceNodes, this.task.spec.source.masterName ?? '')
+        : this.task.sourceNodes[0];
+      // A replica continues the master's history (same replid and offsets), so the checkpoint is the same either way.
+      const replica = this.task.sourceReplica ?? (this.task.spec.source.readFrom === 'any' ? await this.anyReplica(address) : null);
+      if (replica) this.log.info({ node: formatHostPort(address), replica: formatHostPort(replica) }, 'the replication stream comes from a replica of the source');
+      return [{ id: 'standalone', address, linkAddress: replica ?? address, name: formatHostPort(address), slots: null }];
     }
     const topology = await discoverCluster(this.task.sourceNodes);
     if (topology.unassigned.length) {
       throw Object.assign(new Error(`source cluster: slots ${formatSlots(slotRangesOf(topology.unassigned))} are not served by any master`), { retryable: true });
     }
-    return topology.masters.map((m) => ({ id: m.id, address: m.address, name: m.name, slots: m.slots }));
+    return topology.masters.map((m) => ({ id: m.id, address: m.address, linkAddress: m.address, name: m.name, slots: m.slots }));
+  }
+
+  /** readFrom "any": the healthiest online replica the master lists now; the master itself when there is none. */
+  private async anyReplica(master: NodeAddress): Promise<NodeAddress | null> {
+    const text = await withClient(master, (c) => c.info('replication'));
+    const best = bestReplica(onlineReplicas(text));
+    if (!best) {
+      this.log.warn({ node: formatHostPort(master) }, 'readFrom "any": the master lists no online replica, so the stream comes from the master itself');
+      return null;
+    }
+    return { ...master, host: best.host, port: best.port };
   }
 
   /** Status per stream, kept by name across attempts so counters survive a reconnect. */

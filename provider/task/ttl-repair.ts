@@ -38,9 +38,10 @@ export class TtlRepair {
 
   /**
    * PEXPIREAT for every remembered key that has a TTL on the source now (its time of reading: the midpoint of the
-   * round trip), in the destination db mapDb gives; the keys are forgotten.
+   * round trip), in the destination db mapDb gives under the destination name rename gives (keyRenames); the keys
+   * are forgotten.
    */
-  async writes(mapDb: (db: number) => number): Promise<Array<DbCommand & { key: Buffer }>> {
+  async writes(mapDb: (db: number) => number, rename: (db: number, key: Buffer) => Buffer = (_db, key) => key): Promise<Array<DbCommand & { key: Buffer }>> {
     const taken = [...this.byDb].map(([db, keys]) => ({ db, keys: [...keys.values()] }));
     this.byDb.clear();
     this.count = 0;
@@ -50,7 +51,9 @@ export class TtlRepair {
       const pttls = await this.readPttls(db, keys);
       const readAt = (before + Date.now()) / 2;
       keys.forEach((key, i) => {
-        if (pttls[i] > 0) out.push({ db: mapDb(db), key, command: encodeCommand(['PEXPIREAT', key, Math.round(readAt + pttls[i])]) });
+        if (pttls[i] <= 0) return;
+        const named = rename(db, key);
+        out.push({ db: mapDb(db), key: named, command: encodeCommand(['PEXPIREAT', named, Math.round(readAt + pttls[i])]) });
       });
     }
     return out;

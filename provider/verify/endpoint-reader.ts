@@ -38,7 +38,7 @@ export class EndpointReader {
     const id = `${addr}/${db}`;
     let c = this.clients.get(id);
     if (!c) {
-      c = RespClient.connect(parseNodeAddress(addr, this.spec), db).catch((err: Error) => {
+      c = RespClient.connect(parseNodeAddress(addr, this.spec), db, this.side).catch((err: Error) => {
         const unreachable = /ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN|timed out/.test(err.message);
         throw new Error(`${this.side}${err.message.includes(addr) ? '' : ` ${addr}`}: ${err.message}${unreachable ? `: check ${this.side}.nodes, that Redis runs there and the firewall` : ''}`);
       });

@@ -58,7 +58,7 @@ export async function repairDifferences(ctx: WatchContext, differences: Differen
 }
 
 /** The keys of one transaction on the destination: one node, and one slot on a cluster (no cross-slot MULTI). */
-function destinationBatches(ctx: WatchContext, keys: Buffer[]): Map<string, number[]> {
+function destinationBatches(ctx: WatchContext, keys: readonly Buffer[]): Map<string, number[]> {
   const out = new Map<string, number[]>();
   keys.forEach((k, i) => {
     const id = `${ctx.destination.nodeFor(k)}${ctx.destination.isCluster ? `#${calculateSlot(k)}` : ''}`;
@@ -80,11 +80,12 @@ async function copyGroup(ctx: WatchContext, g: KeyGroup): Promise<Copied> {
       out.failed.push(...g.keys.map((key) => ({ key, reason: at.stuck })));
       return out;
     }
-    const batches = [...destinationBatches(ctx, g.keys)];
+    const named = g.keys.map((k) => ctx.destinationKey(g.srcDb, k));
+    const batches = [...destinationBatches(ctx, named)];
     const conns = await Promise.all(batches.map(async ([id, idx]) => {
       const c = await ctx.destination.dedicated(id.split('#')[0], g.dstDb);
       opened.push(c);
-      for (const r of await c.pipeline(idx.map((i): Call => ['WATCH', g.keys[i]]))) if (r instanceof Error) throw r;
+      for (const r of await c.pipeline(idx.map((i): Call => ['WATCH', named[i]]))) if (r instanceof Error) throw r;
       return c;
     }));
     if (!(await unchangedSinceWatch(src))) {
@@ -98,8 +99,8 @@ async function copyGroup(ctx: WatchContext, g: KeyGroup): Promise<Copied> {
         const pttl = asNumber(replies[2 * i + 1]);
         const ttl = pttl > 0 ? pttl - elapsed : 0;
         // A key the source lacks, or one that has expired since it was read, goes on the destination too.
-        if (dump === null || pttl === -2 || (pttl > 0 && ttl <= 0)) return { call: ['DEL', g.keys[i]], action: 'deleted' };
-        return { call: ['RESTORE', g.keys[i], ttl, asBuffer(dump), 'REPLACE'], action: 'restored' };
+        if (dump === null || pttl === -2 || (pttl > 0 && ttl <= 0)) return { call: ['DEL', named[i]], action: 'deleted' };
+        return { call: ['RESTORE', named[i], ttl, asBuffer(dump), 'REPLACE'], action: 'restored' };
       });
       const r = await conns[b].pipeline([['MULTI'], ...writes.map((w) => w.call), ['EXEC']]);
       const exec = r[r.length - 1];

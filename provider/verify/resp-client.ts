@@ -33,8 +33,8 @@ export class RespClient {
   }
 
   /** Connects, authenticates and selects db; throws on a refused AUTH without showing the password. */
-  static async connect(address: NodeAddress, db: number): Promise<RespClient> {
-    const client = new RespClient(await openSocket(address, 10_000), `${address.host}:${address.port}`);
+  static async connect(address: NodeAddress, db: number, side = 'endpoint'): Promise<RespClient> {
+    const client = new RespClient(await openSocket(address, 10_000, side), `${address.host}:${address.port}`);
     const setup: Call[] = [];
     if (address.password !== undefined) setup.push(address.username ? ['AUTH', address.username, address.password] : ['AUTH', address.password]);
     if (db !== 0) setup.push(['SELECT', db]);

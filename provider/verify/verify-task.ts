@@ -6,6 +6,8 @@ import { verify, type VerifyOptions } from './verify';
 import type { VerifyReport } from './report';
 import { isHeartbeatKey } from '../cluster/heartbeat-key';
 import { isInternalKey } from '../state/task-keys';
+import { KeyFilter } from '../filter/key-filter';
+import { withSentinelMaster } from '../source/sentinel';
 
 /** Keys left out: the task's heartbeat, and redis-sync's own keys of any task (checkpoints, leases, statuses). */
 export function taskKeyFilter(spec: TaskSpec): (key: Buffer) => boolean {
@@ -15,12 +17,14 @@ export function taskKeyFilter(spec: TaskSpec): (key: Buffer) => boolean {
 }
 
 /**
- * The task's databases, through its databaseMapping when it has one, without the keys the task adds. While the task
- * runs, differences are rechecked once its destination applied the source's offset (online: no false alarm from
- * writes in flight).
+ * The task's databases and keys, through its databaseMapping and keyRenames, without the keys the task adds. While
+ * the task runs, differences are rechecked once its destination applied the source's offset (online: no false alarm
+ * from writes in flight).
  */
-export function verifyTask(spec: TaskSpec, opts: Omit<VerifyOptions, 'ignoreKeys' | 'databases' | 'mapDb' | 'taskId'> = {}): Promise<VerifyReport> {
+export async function verifyTask(given: TaskSpec, opts: Omit<VerifyOptions, 'ignoreKeys' | 'databases' | 'mapDb' | 'taskId' | 'keys'> = {}): Promise<VerifyReport> {
+  const spec = await withSentinelMaster(given);
   const task = resolveTask(spec);
   const mapDb = spec.databaseMapping ? task.mapDb : undefined;
-  return verify(spec.source, spec.destination, { ...opts, databases: spec.databases, mapDb, ignoreKeys: taskKeyFilter(spec), taskId: task.id });
+  const keys = new KeyFilter(spec.keyFilter, spec.keyRenames);
+  return verify(spec.source, spec.destination, { ...opts, databases: spec.databases, mapDb, ignoreKeys: taskKeyFilter(spec), keys, taskId: task.id });
 }

@@ -20,6 +20,7 @@ export interface VerifyProgress {
   /** Source keys to compare (sampled share included); null until counted. */
   keysExpected: number | null;
 }
+import type { KeyFilter } from '../filter/key-filter';
 
 export interface VerifyOptions {
   /** Source databases to compare; default: every db with keys on either side (db 0 only for a cluster source). */
@@ -31,6 +32,8 @@ export interface VerifyOptions {
   /** How many mismatches the report lists (all are counted). */
   maxMismatches?: number;
   ignoreKeys?: (key: Buffer) => boolean;
+  /** keyFilter and keyRenames: only the source keys it wants are compared, each with its destination name. */
+  keys?: KeyFilter;
   /** Keys per SCAN COUNT and per compare batch. */
   batchKeys?: number;
   /** Batches compared at once. */
@@ -70,7 +73,9 @@ export async function verify(source: EndpointSpec, destination: EndpointSpec, op
     const [hs, hd, ss, ds] = await Promise.all([src.hasCommand('HPEXPIRETIME'), dst.hasCommand('HPEXPIRETIME'), src.server(), dst.server()]);
     const mapDb = opts.mapDb ?? (dst.isCluster ? () => 0 : (db: number) => db);
     const progress = opts.taskId ? await openTaskProgress(src, dst, opts.taskId, dst.isCluster ? 0 : mapDb(opts.databases?.[0] ?? 0)) : null;
-    const ctx: WatchContext = { source: src, destination: dst, progress, form: valueForm(ss, ds, hs && hd), applyTimeoutMs: opts.applyTimeoutMs ?? 30_000 };
+    const keys = opts.keys?.renames ? opts.keys : null;
+    const destinationKey = keys ? (db: number, k: Buffer) => keys.rename(db, k) : (_db: number, k: Buffer) => k;
+    const ctx: WatchContext = { source: src, destination: dst, progress, form: valueForm(ss, ds, hs && hd), applyTimeoutMs: opts.applyTimeoutMs ?? 30_000, destinationKey };
     const dbs = await databases(ctx, opts);
     const run: Run = { ctx, opts, tally, fraction: 1, limit: Infinity, expected: null, differences: [] };
     await planSample(run, dbs);
@@ -127,7 +132,11 @@ function progress(run: Run, phase: VerifyProgress['phase']): void {
  */
 async function compareDb(run: Run, srcDb: number, dstDb: number): Promise<void> {
   const pool = new BatchPool(run.opts.concurrency ?? 16);
-  await scanAll(run, run.ctx.source, srcDb, pool, (keys) => compareBatch(run, srcDb, dstDb, keys), 'compare');
+  const filter = run.opts.keys && !run.opts.keys.identity ? run.opts.keys : null;
+  await scanAll(run, run.ctx.source, srcDb, pool, (page) => {
+    const keys = filter ? page.filter((k) => filter.wants(srcDb, k)) : page;
+    return keys.length ? compareBatch(run, srcDb, dstDb, keys) : Promise.resolve();
+  }, 'compare');
 }
 
 /** Destination keys of dstDb found in none of the source dbs copied into it. */
@@ -155,7 +164,8 @@ async function scanAll(run: Run, reader: EndpointReader, db: number, pool: Batch
 async function compareBatch(run: Run, srcDb: number, dstDb: number, keys: Buffer[]): Promise<void> {
   const { ctx, tally } = run;
   const tolerance = run.opts.ttlToleranceMs ?? DEFAULT_TTL_TOLERANCE_MS;
-  const [ss, ds] = await Promise.all([readStates(ctx.source, srcDb, keys, ctx.form), readStates(ctx.destination, dstDb, keys, ctx.form)]);
+  const named = keys.map((k) => ctx.destinationKey(srcDb, k));
+  const [ss, ds] = await Promise.all([readStates(ctx.source, srcDb, keys, ctx.form), readStates(ctx.destination, dstDb, named, ctx.form)]);
   const candidates: Buffer[] = [];
   keys.forEach((key, i) => {
     if (ss[i].type === 'none') return; // expired or deleted on the source since SCAN
@@ -166,6 +176,8 @@ async function compareBatch(run: Run, srcDb: number, dstDb: number, keys: Buffer
 }
 
 async function findExtra(run: Run, dstDb: number, srcDbs: number[], keys: Buffer[]): Promise<void> {
+  const filter = run.opts.keys && !run.opts.keys.identity ? run.opts.keys : null;
+  if (filter) return findExtraThroughFilter(run, filter, dstDb, srcDbs, keys);
   const found = await Promise.all(srcDbs.map((db) => readExists(run.ctx.source, db, keys)));
   const extra = keys.filter((_, i) => !found.some((f) => f[i]));
   // Several source dbs copied into one: a key is extra only if none has it, which one WATCHed read cannot tell.
@@ -174,6 +186,25 @@ async function findExtra(run: Run, dstDb: number, srcDbs: number[], keys: Buffer
     return;
   }
   await recheck(run, srcDbs[0], dstDb, dstDb, extra);
+}
+
+/**
+ * Through a filter a destination key stands for the source keys that would be written under its name. Reported
+ * without the online recheck: a renamed extra key has no single source key to WATCH.
+ */
+async function findExtraThroughFilter(run: Run, filter: KeyFilter, dstDb: number, srcDbs: number[], keys: Buffer[]): Promise<void> {
+  const origins = keys.map((key) => srcDbs.map((db) => filter.sourcesOf(db, key)));
+  const found = await Promise.all(srcDbs.map((db, d) => readExists(run.ctx.source, db, origins.flatMap((o) => o[d]))));
+  const at = srcDbs.map(() => 0);
+  keys.forEach((key, i) => {
+    let hit = false;
+    srcDbs.forEach((_, d) => {
+      for (let j = 0; j < origins[i][d].length; j++) if (found[d][at[d]++]) hit = true;
+    });
+    if (hit) return;
+    const none = origins[i].every((o) => o.length === 0);
+    run.tally.add(dstDb, key, 'extra on destination', none ? 'outside the task\'s keyFilter/keyRenames: the task never writes this key' : `not on source db ${srcDbs.join(',')}`);
+  });
 }
 
 /** Settles the candidates per source master (settle.ts) and tallies what really differs. */

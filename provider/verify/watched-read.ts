@@ -18,6 +18,8 @@ export interface WatchContext {
   form: ValueForm;
   /** Longest wait for the destination to apply an offset. */
   applyTimeoutMs: number;
+  /** A source key's name on the destination (keyRenames); the key itself without renames. */
+  destinationKey: (srcDb: number, key: Buffer) => Buffer;
 }
 
 export interface KeyGroup {
@@ -72,7 +74,7 @@ export async function watchedRead(ctx: WatchContext, g: KeyGroup): Promise<Watch
     const source = await readStates(pinned(conn), g.srcDb, g.keys, ctx.form);
     const at = await destinationAt(ctx, g.node, sourceOffset);
     if ('stuck' in at) return { kind: 'stuck', reason: at.stuck };
-    const destination = await readStates(ctx.destination, g.dstDb, g.keys, ctx.form);
+    const destination = await readStates(ctx.destination, g.dstDb, g.keys.map((k) => ctx.destinationKey(g.srcDb, k)), ctx.form);
     const stable = await unchangedSinceWatch(conn);
     return { kind: 'read', stable, source, destination, sourceOffset, destinationOffset: at.offset };
   } finally {

@@ -2,6 +2,7 @@
 // framed in order, and the connection reports which replication offsets the destination has applied.
 import { Socket, connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
+import { explainTlsError, tlsOptions } from '../spec/tls-options';
 import type { NodeAddress, TuningSpec } from '../spec/types';
 import { encodeCommand } from '../resp/encode';
 import { ReplyParser, WATCH_ABORTED, type ReplyOutcome } from './reply-parser';
@@ -290,10 +291,10 @@ export class DestinationConnection extends Notifier<ConnectionEvents> {
 }
 
 /** A connected plain or TLS socket to address. */
-export function openSocket(address: NodeAddress, timeoutMs: number): Promise<Socket> {
+export function openSocket(address: NodeAddress, timeoutMs: number, side = 'destination'): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = address.tls
-      ? tlsConnect({ host: address.host, port: address.port, servername: address.host })
+      ? tlsConnect({ host: address.host, port: address.port, ...tlsOptions(address) })
       : netConnect({ host: address.host, port: address.port });
     const timer = setTimeout(() => {
       socket.destroy();
@@ -306,7 +307,7 @@ export function openSocket(address: NodeAddress, timeoutMs: number): Promise<Soc
     });
     socket.once('error', (err) => {
       clearTimeout(timer);
-      reject(new Error(`connecting to ${address.host}:${address.port}: ${err.message}`));
+      reject(new Error(explainTlsError(err, side, `${address.host}:${address.port}`, address) ?? `connecting to ${address.host}:${address.port}: ${err.message}`));
     });
   });
 }

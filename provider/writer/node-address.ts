@@ -3,7 +3,11 @@
 import type { EndpointSpec, NodeAddress } from '../spec/types';
 import { parseHostPort } from '../spec/address';
 import { credentials } from '../spec/resolve';
+import { tlsSettingsOf } from '../spec/tls-options';
 
-export function parseNodeAddress(hostPort: string, endpoint: Pick<EndpointSpec, 'username' | 'password' | 'tls'>): NodeAddress {
-  return { ...parseHostPort(hostPort), ...credentials({ mode: 'standalone', nodes: [], ...endpoint }), tls: endpoint.tls };
+type EndpointAccess = Pick<EndpointSpec, 'username' | 'password' | 'tls' | 'tlsCa' | 'tlsCert' | 'tlsKey' | 'tlsServerName' | 'tlsVerify'>;
+
+export function parseNodeAddress(hostPort: string, endpoint: EndpointAccess): NodeAddress {
+  const tlsSettings = tlsSettingsOf(endpoint, 'endpoint');
+  return { ...parseHostPort(hostPort), ...credentials({ mode: 'standalone', nodes: [], ...endpoint }), tls: endpoint.tls, ...(tlsSettings ? { tlsSettings } : {}) };
 }

@@ -12,7 +12,7 @@ function facts(node: string, version: string, extra: Partial<NodeFacts> = {}): N
   return {
     node, error: null, version, runId: `run-${node}`, clusterEnabled: false, role: 'master', masterHost: null, masterPort: null,
     usedMemory: 1_000_000, maxmemory: 0, maxmemoryPolicy: 'noeviction', replTimeout: 600, replBacklogSize: 256 * 1024 * 1024,
-    keyspace: new Map(), psyncAvailable: true, ...extra,
+    keyspace: new Map(), psyncAvailable: true, psyncCommand: 'PSYNC', ...extra,
   };
 }
 
