@@ -51,7 +51,8 @@ test('cluster nodes get ports whose bus port (port + 10000) is valid', async () 
 /** A free TCP port above 55535 (whose cluster bus port, port + 10000, cannot exist). */
 async function freeHighPort(): Promise<number> {
   for (let i = 0; i < 200; i++) {
-    const port = 55536 + Math.floor(Math.random() * 9999);
+    // Above the ephemeral range too (32768-60999 here), where connections of other tests take their local ports.
+    const port = 61000 + Math.floor(Math.random() * 4535);
     const free = await new Promise<boolean>((resolve) => {
       const srv = createServer();
       srv.once('error', () => resolve(false));

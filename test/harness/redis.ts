@@ -87,7 +87,8 @@ async function waitForPort(port: number, timeoutMs: number, exited: () => boolea
   for (let i = 0; i < 1000 && Date.now() < deadline && !exited(); i++) {
     const ok = await new Promise<boolean>((resolve) => {
       const s = connect(port, host);
-      s.once('connect', () => { s.destroy(); resolve(true); });
+      // A port in the ephemeral range can connect to itself (TCP simultaneous open) while nothing listens there.
+      s.once('connect', () => { const self = s.localPort === port; s.destroy(); resolve(!self); });
       s.once('error', () => resolve(false));
     });
     if (ok) return;
