@@ -48,6 +48,16 @@ export interface PrecheckOutput { id: string; result: string; message: string; n
 /** What the cutover input did (state CutOver): the paused source's offsets, the destination's, the pause, the verify. */
 export type CutoverOutput = CutoverResult;
 
+/** The reverse task of a cutover with reverse, as its daemon publishes it on the old source. */
+export interface ReverseTaskOutput {
+  taskId: string;
+  state: string;
+  daemonRunning: boolean;
+  lagMs: number | null;
+  lastError: string | null;
+  streams: Array<{ node: string; state: string; appliedOffset: number; lastSync: string | null; lagMs: number | null; commandsApplied: number }>;
+}
+
 /** The daemon's last periodic verify (input `verify`): drift of the destination. */
 export type VerifyOutput = VerifyResult;
 
@@ -138,6 +148,8 @@ export class RedisSyncTask extends pulumi.dynamic.Resource {
   declare readonly lastVerify: pulumi.Output<VerifyOutput | null>;
   /** Set once the cutover input cut the task over (state CutOver); null otherwise. */
   declare readonly cutoverResult: pulumi.Output<CutoverOutput | null>;
+  /** With cutover.reverse, once cut over: the reverse task carrying the destination's writes back; null otherwise. */
+  declare readonly reverseTask: pulumi.Output<ReverseTaskOutput | null>;
 
   constructor(name: string, args: RedisSyncTaskArgs, opts?: pulumi.CustomResourceOptions) {
     const { source, destination, runner, ...rest } = args;
@@ -153,7 +165,7 @@ export class RedisSyncTask extends pulumi.dynamic.Resource {
       runner: withoutPrivateKey(runner),
       runnerPrivateKey: privateKeyOf(runner),
       taskId: undefined, state: undefined, daemonPid: undefined, daemonRunning: undefined, daemonHost: undefined, lagMs: undefined,
-      streams: undefined, lastError: undefined, prechecks: undefined, warnings: undefined, lastVerify: undefined, cutoverResult: undefined, runnerHostKey: undefined,
+      streams: undefined, lastError: undefined, prechecks: undefined, warnings: undefined, lastVerify: undefined, cutoverResult: undefined, reverseTask: undefined, runnerHostKey: undefined,
     };
     super(provider, name, props, {
       ...opts,

@@ -1,8 +1,10 @@
 // The migration moment (the cutover input): writes paused on every source master (CLIENT PAUSE ... WRITE, bounded by
-// pauseSeconds), the offsets read, a wait until every stream's applied offset on the destination reaches them, then
-// a verify at that point. Success leaves the source paused for the rest of pauseSeconds (the window to switch the
-// clients to the destination) and reports the final offsets; any failed step unpauses the source and says why.
-import type { TaskSpec } from '../spec/types';
+// pauseSeconds in case this process dies), the offsets read, a wait until every stream's applied offset on the
+// destination reaches them, then a verify at that point, and the source unpaused: it is paused for the lag plus the
+// verify time, no longer. The task keeps replicating what the source takes after that (clients that have not switched
+// yet lose nothing), unless a reverse task takes over while the source is still paused (reverse.ts). Any failed step
+// unpauses the source and says why.
+import type { Mode, TaskSpec } from '../spec/types';
 import { resolveTask } from '../spec/resolve';
 import { EndpointReader } from '../verify/endpoint-reader';
 import { openTaskProgress } from '../verify/task-progress';
@@ -30,11 +32,29 @@ export interface CutoverResult {
   sourceOffsets: Record<string, number>;
   /** The destination's applied offset of each stream when it had caught up. */
   appliedOffsets: Record<string, number>;
-  /** From the pause to the end of the verify: how long the switch-over took. */
+  /** How long the source's writes were paused: the catch-up, the verify (verify.durationMs) and, with reverse, the task's stop. */
   pauseMs: number;
-  /** When the source's writes resume by themselves (the pause's timeout). */
-  pausedUntil: string;
+  /** Of the pause: the wait for the destination to apply the paused source's offsets (the lag at the cutover). */
+  catchUpMs: number;
+  /** When the source took writes again. */
+  resumedAt: string;
   verify: VerifyResult;
+  /** With cutover.reverse: the task that now carries the destination's writes back to the source. */
+  reverse?: ReverseStart;
+}
+
+/** The reverse task and where it started in the destination's replication history: no full sync. */
+export interface ReverseStart {
+  taskId: string;
+  /** The reverse task's destination (the source's master at the cutover, for a Sentinel source): no credentials. */
+  destination: { mode: Mode; nodes: string[] };
+  /** Per destination master: its replid and offset at the pause, where the reverse stream continues. */
+  from: Record<string, { replid: string; offset: number }>;
+}
+
+/** Steps run while the source is still paused, after the verify (the reverse task's start): their failure fails it. */
+export interface CutoverHooks {
+  whilePaused?: () => Promise<void>;
 }
 
 export class CutoverError extends Error {}
@@ -42,7 +62,7 @@ export class CutoverError extends Error {}
 export const DEFAULT_PAUSE_SECONDS = 60;
 export const DEFAULT_WAIT_SECONDS = 20;
 
-export async function runCutover(given: TaskSpec, c: CutoverSpec): Promise<CutoverResult> {
+export async function runCutover(given: TaskSpec, c: CutoverSpec, hooks: CutoverHooks = {}): Promise<CutoverResult> {
   // A Sentinel-managed source is paused on its current master.
   const spec = await withSentinelMaster(given);
   const task = resolveTask(spec);
@@ -72,21 +92,30 @@ export async function runCutover(given: TaskSpec, c: CutoverSpec): Promise<Cutov
       if ('stuck' in a) throw new CutoverError(`the destination did not catch up with the paused source: ${a.stuck}`);
       appliedOffsets[node] = a.offset;
     }
+    const catchUpMs = Date.now() - pausedAt;
     const report = await verifyTask(spec, { sample: c.verifySample, maxMismatches: 10 });
     const verify = verifyResult(report);
     if (!report.consistent) {
       throw new CutoverError(`the final verify found ${verify.differences} differences (first: ${verify.firstDifferences.map((d) => `db${d.db} ${JSON.stringify(d.key)} ${d.problem}`).join(', ')}): repair them (redis-sync verify --repair) and cut over again`);
     }
+    await hooks.whilePaused?.();
+    await unpause(src, paused);
     const now = Date.now();
-    return {
-      state: 'CutOver', at: new Date(now).toISOString(), sourceOffsets, appliedOffsets, pauseMs: now - pausedAt,
-      pausedUntil: new Date(pausedAt + pauseMs).toISOString(), verify,
-    };
+    return { state: 'CutOver', at: new Date(now).toISOString(), sourceOffsets, appliedOffsets, pauseMs: now - pausedAt, catchUpMs, resumedAt: new Date(now).toISOString(), verify };
   } catch (err) {
     // A failed cutover must not leave the source refusing writes until the pause times out.
-    for (const node of paused) await (await src.client(node, 0)).call('CLIENT', 'UNPAUSE').catch(() => undefined);
+    await unpause(src, paused).catch(() => undefined);
     throw err instanceof CutoverError ? err : new CutoverError(`cutover failed: ${(err as Error).message}`);
   } finally {
     await Promise.all([src.close(), dst.close()]);
   }
+}
+
+/** Writes flow again on every master paused (best effort on each: one unreachable master does not keep the others). */
+async function unpause(src: EndpointReader, paused: string[]): Promise<void> {
+  const errors: string[] = [];
+  for (const node of paused.splice(0)) {
+    await (await src.client(node, 0)).call('CLIENT', 'UNPAUSE').catch((e: Error) => errors.push(`${node}: ${e.message}`));
+  }
+  if (errors.length) throw new CutoverError(`could not unpause the source (${errors.join('; ')}): its writes resume by themselves when the pause times out`);
 }

@@ -38,7 +38,7 @@ export function propsToSpec(props: Record<string, unknown>): TaskSpec {
 
 /** The outputs a refresh reads from the daemon; never inputs, so they never make a diff. */
 export const OUTPUT_KEYS = new Set([
-  'taskId', 'state', 'daemonPid', 'daemonRunning', 'daemonHost', 'lagMs', 'streams', 'lastError', 'prechecks', 'warnings', 'statusUpdatedAt', 'lastVerify', 'cutoverResult', 'runnerHostKey',
+  'taskId', 'state', 'daemonPid', 'daemonRunning', 'daemonHost', 'lagMs', 'streams', 'lastError', 'prechecks', 'warnings', 'statusUpdatedAt', 'lastVerify', 'cutoverResult', 'reverseTask', 'runnerHostKey',
 ]);
 
 export function containsUnknown(value: unknown): boolean {

@@ -22,6 +22,7 @@ import { grantAccess, revokeAccess } from '../access/acl-users';
 import { withSentinelMaster } from '../source/sentinel';
 import { propsToSpec, containsUnknown, OUTPUT_KEYS } from './props';
 import { runCutover, type CutoverResult } from '../cutover/cutover';
+import { reverseSpec, anchorPositions, seedCheckpoints, reverseStart } from '../cutover/reverse';
 
 type Props = Record<string, unknown>;
 
@@ -94,18 +95,18 @@ export async function diff(id: string, olds: Props, news: Props): Promise<{ chan
   const keys = new Set([...Object.keys(olds), ...Object.keys(news)].filter((k) => !OUTPUT_KEYS.has(k) && k !== '__provider'));
   const changed = [...keys].filter((k) => JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null));
   if (changed.length > 0 || containsUnknown(news)) return { changes: true, replaces: [], deleteBeforeReplace: false };
-  // A task cut over stopped on purpose: its daemon is not restarted.
-  if (olds.cutoverResult) return { changes: false, replaces: [], deleteBeforeReplace: false };
-  // Unchanged inputs, but a task whose daemon is gone (anywhere: its lease expired) is restarted by this `up`.
-  const why = await whyNotRunning(id, olds);
-  if (why) info(`${String(olds.name)}: ${why}: pulumi up restarts it from its checkpoint`);
+  // Unchanged inputs, but a task whose daemon is gone (anywhere: its lease expired) is restarted by this `up`: the
+  // task itself, or its reverse task once cut over with reverse (the task itself stopped on purpose then).
+  const active = activeSpec(id, olds);
+  const why = await whyNotRunning(active);
+  if (why) info(`${active.name}: ${why}: pulumi up restarts it from its checkpoint`);
   return { changes: why !== null, replaces: [], deleteBeforeReplace: false };
 }
 
 /** Why the task is not running, or null when a daemon holds its lease (or its destination cannot be asked). */
-async function whyNotRunning(id: string, props: Props): Promise<string | null> {
-  const remote = await readRemote(withId(propsToSpec(props), id));
-  if (remote?.holder && remote.holder.host !== hostname()) info(`${String(props.name)}: runs on ${describeHolder(remote.holder)}: nothing to start here`);
+async function whyNotRunning(spec: TaskSpec): Promise<string | null> {
+  const remote = await readRemote(spec);
+  if (remote?.holder && remote.holder.host !== hostname()) info(`${spec.name}: runs on ${describeHolder(remote.holder)}: nothing to start here`);
   if (!remote || remote.holder) return null;
   const s = remote.status;
   if (!s) return 'daemon not running (no status on the destination)';
@@ -115,6 +116,19 @@ async function whyNotRunning(id: string, props: Props): Promise<string | null> {
 
 function withId(spec: TaskSpec, id: string): TaskSpec {
   return { ...spec, id };
+}
+
+/** The reverse task of a cutover with reverse, rebuilt from the inputs and where the cutover started it. */
+function reverseOf(id: string, props: Props): TaskSpec | null {
+  const reverse = (props.cutoverResult as CutoverResult | null | undefined)?.reverse;
+  if (!reverse) return null;
+  const spec = withId(propsToSpec(props), id);
+  return reverseSpec(spec, id, { ...spec.source, mode: reverse.destination.mode, nodes: reverse.destination.nodes });
+}
+
+/** The task that should be running: the reverse task once cut over with reverse, else the task itself. */
+function activeSpec(id: string, props: Props): TaskSpec {
+  return reverseOf(id, props) ?? withId(propsToSpec(props), id);
 }
 
 /** A task id: the resource's name and a random suffix, so two stacks with one task name make two tasks. */
@@ -261,7 +275,24 @@ async function outputs(id: string, inputs: Props, runner: Runner, prechecks: Pre
     lastVerify: status?.lastVerify ?? null,
     // A task cut over keeps that result (and state) until its cutover input is removed.
     cutoverResult: inputs.cutoverResult ?? null,
+    reverseTask: await reverseOutput(id, inputs),
     runnerHostKey: runner.hostKey() ?? (typeof inputs.runnerHostKey === 'string' ? inputs.runnerHostKey : null),
+  };
+}
+
+/** The reverse task's state as its daemon publishes it on the old source (null without one). */
+async function reverseOutput(id: string, inputs: Props): Promise<Props | null> {
+  const spec = reverseOf(id, inputs);
+  if (!spec) return null;
+  const remote = await readRemote(spec);
+  const status = remote?.status ?? null;
+  return {
+    taskId: resolveTask(spec).id,
+    state: remote?.holder ? status?.state ?? 'Starting' : status?.state === 'Failed' ? 'Failed' : 'DaemonNotRunning',
+    daemonRunning: remote?.holder != null,
+    lagMs: maxLagMs(status),
+    lastError: status?.lastError?.message ?? null,
+    streams: (status?.nodes ?? []).map((n) => ({ node: n.node, state: n.state, appliedOffset: n.appliedOffset, lastSync: n.lastSync, lagMs: n.lagMs, commandsApplied: n.commandsApplied })),
   };
 }
 
@@ -295,9 +326,13 @@ export async function update(id: string, olds: Props, news: Props): Promise<{ ou
   const oldSpec = withId(propsToSpec(olds), id);
   const moved = !sameRunner(oldSpec, spec);
   // The same host keeps the host key it was pinned to at create; a new host is trusted on first use (or its hostKey).
-  const newProps = { ...news, runnerHostKey: moved ? undefined : olds.runnerHostKey };
+  const newProps: Props = { ...news, runnerHostKey: moved ? undefined : olds.runnerHostKey };
   // A cutover alone (isCutover: no other input changed, so the same runner): the running task is cut over, not restarted.
   if (isCutover(olds, news)) return { outs: await withRunner(newProps, (runner) => cutover(id, spec, newProps, runner)) };
+  const reverse = reverseOf(id, olds);
+  if (reverse) return { outs: await withRunner(olds, (runner) => restartReverse(id, olds, news, reverse, runner)) };
+  // Cut over (without reverse) and still asked to be: the task keeps running, its cutover result stays.
+  if (news.cutover && olds.cutoverResult) newProps.cutoverResult = olds.cutoverResult;
   return withRunner(olds, (oldRunner) => withRunner(newProps, async (runner) => {
     const resync = news.clearDestinationOnUpdate === true || layoutChanged(olds, news);
     // Resuming only where the destination holds this task's checkpoint: another server, or one that came back empty or
@@ -335,14 +370,60 @@ function isCutover(olds: Props, news: Props): boolean {
 }
 
 /**
- * The migration moment: pause the source's writes, wait for the task to apply them, verify; then stop the task (the
- * destination is the primary now). A failure leaves the task running and the source unpaused (runCutover).
+ * The migration moment: pause the source's writes, wait for the task to apply them, verify, unpause (runCutover). The
+ * task keeps replicating what the source takes afterwards; with reverse, it is stopped while the source is still
+ * paused and the reverse task takes over (startReverse). A failure leaves the task running and the source unpaused.
  */
 async function cutover(id: string, spec: TaskSpec, news: Props, runner: Runner): Promise<Props> {
-  const result: CutoverResult = await runCutover(spec, spec.cutover ?? {});
-  info(`${spec.name}: cut over: source offsets ${JSON.stringify(result.sourceOffsets)} applied, verify consistent (${result.verify.keysCompared} keys), writes paused ${result.pauseMs} ms so far, until ${result.pausedUntil}`);
-  await stopTask(spec, runner);
+  const c = spec.cutover ?? {};
+  const result: CutoverResult = c.reverse ? await startReverse(id, spec, runner) : await runCutover(spec, c);
+  const then = result.reverse ? `task ${result.reverse.taskId} carries the destination's writes back to the source` : 'the task keeps replicating what the source takes';
+  info(`${spec.name}: cut over: source offsets ${JSON.stringify(result.sourceOffsets)} applied, verify consistent (${result.verify.keysCompared} keys), source writes paused ${result.pauseMs} ms; ${then}`);
   return outputs(id, { ...news, cutoverResult: result, runnerHostKey: runner.hostKey() }, runner, null);
+}
+
+/**
+ * Cutover with reverse: while the source is paused (and verified equal), the task stops and the destination's
+ * positions are taken; the reverse task's checkpoints are written with them and it starts. Never both directions at
+ * once; if the reverse task cannot start, it is removed and the task itself started again (it resumes from its
+ * checkpoint and carries what the source took meanwhile).
+ */
+async function startReverse(id: string, spec: TaskSpec, runner: Runner): Promise<CutoverResult> {
+  const reverse = reverseSpec(spec, id, (await withSentinelMaster(spec)).source);
+  let positions: Awaited<ReturnType<typeof anchorPositions>> | null = null;
+  let stopped = false;
+  try {
+    const result = await runCutover(spec, spec.cutover ?? {}, {
+      whilePaused: async () => {
+        stopped = true;
+        await stopTask(spec, runner);
+        positions = await anchorPositions(reverse);
+      },
+    });
+    await seedCheckpoints(reverse, positions!);
+    failOnPrechecks(reverse, await runner.prechecks(reverse, true));
+    await startAndWait(reverse, runner);
+    return { ...result, reverse: reverseStart(reverse, positions!) };
+  } catch (err) {
+    if (!stopped) throw err;
+    await cleanup(reverse, runner).catch((e: Error) => log('warn', `task ${reverse.name}: ${e.message}`));
+    const restored = await startAndWait(spec, runner).then(() => `task ${spec.name} was started again`, (e: Error) => `starting task ${spec.name} again failed too: ${e.message}`);
+    throw new Error(`cutover of task "${spec.name}" with reverse failed: ${(err as Error).message}; ${restored}`);
+  }
+}
+
+/**
+ * An update of a task cut over with reverse: the reverse task is restarted when its daemon is gone; any other change
+ * is refused, since the task must not run again while its reverse runs (that is two directions at once).
+ */
+async function restartReverse(id: string, olds: Props, news: Props, reverse: TaskSpec, runner: Runner): Promise<Props> {
+  const keys = [...new Set([...Object.keys(olds), ...Object.keys(news)])].filter((k) => !OUTPUT_KEYS.has(k) && k !== '__provider');
+  const changed = keys.filter((k) => JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null));
+  if (changed.length > 0) {
+    throw new Error(`task "${String(olds.name)}" was cut over with reverse: task ${resolveTask(reverse).id} now carries the destination's writes back to the source, and the task cannot change or run again while it does (${changed.join(', ')} changed). Put the inputs back, or pulumi destroy the resource (both tasks stop) and declare a new task`);
+  }
+  await startAndWait(reverse, runner);
+  return outputs(id, olds, runner, null);
 }
 
 function movedAway(olds: Props, news: Props, side: 'source' | 'destination'): boolean {
@@ -383,7 +464,11 @@ async function stopTask(spec: TaskSpec, runner: Runner): Promise<void> {
 // ---- delete ----
 
 export async function deleteTask(id: string, props: Props): Promise<void> {
-  await withRunner(props, (runner) => cleanup(withId(propsToSpec(props), id), runner));
+  const reverse = reverseOf(id, props);
+  await withRunner(props, async (runner) => {
+    if (reverse) await cleanup(reverse, runner);
+    await cleanup(withId(propsToSpec(props), id), runner);
+  });
 }
 
 /** Stops the daemon and removes what the task added; every step tolerates what is already gone. */

@@ -84,6 +84,7 @@ export function staticProblems(spec: TaskSpec): SpecProblem[] {
   for (const side of ['source', 'destination'] as const) {
     if (spec[side].masterName !== undefined && spec[side].mode !== 'sentinel') problems.push({ path: `${side}.masterName`, message: 'applies to mode "sentinel" only' });
   }
+  if (spec.cutover?.reverse) problems.push(...reverseProblems(spec));
   if (spec.destination.readFrom !== undefined) problems.push({ path: 'destination.readFrom', message: 'only the source is replicated from: set readFrom on the source' });
   if (spec.source.readFrom !== undefined && spec.source.mode !== 'standalone') {
     problems.push({ path: 'source.readFrom', message: 'reading from a replica is supported for a standalone source only' });
@@ -111,6 +112,22 @@ export function staticProblems(spec: TaskSpec): SpecProblem[] {
     problems.push({ path: 'heartbeat.db', message: 'must be one of the synchronized databases, or the lag cannot be measured' });
   }
   return problems;
+}
+
+/**
+ * Why the task cannot be reversed at its cutover (cutover.reverse, provider/cutover/reverse.ts): renamed keys and a
+ * mapping that merges databases cannot be inverted, and the reverse task writes the source's master.
+ */
+function reverseProblems(spec: TaskSpec): Array<{ path: string; message: string }> {
+  const out: Array<{ path: string; message: string }> = [];
+  if (spec.keyRenames?.length) out.push({ path: 'cutover.reverse', message: 'cannot be combined with keyRenames: a renamed key cannot be carried back under its source name' });
+  const mapping = spec.databaseMapping ?? {};
+  // Without a databases list, every db: those the mapping names, the unmapped ones mapping onto themselves.
+  const dbs = spec.databases ?? [...new Set([...Object.keys(mapping).map(Number), ...Object.values(mapping)])];
+  const targets = dbs.map((db) => mapping[String(db)] ?? db);
+  if (new Set(targets).size !== targets.length) out.push({ path: 'cutover.reverse', message: 'needs a databaseMapping that maps each source db to its own destination db: two source dbs merged into one cannot be split back' });
+  if (spec.source.readFrom !== undefined) out.push({ path: 'cutover.reverse', message: 'cannot be combined with source.readFrom: the reverse task writes the source\'s master, remove readFrom first' });
+  return out;
 }
 
 export function resolveTask(spec: TaskSpec): ResolvedTask {

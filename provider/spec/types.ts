@@ -118,7 +118,7 @@ export interface TaskSpec {
   /** A periodic sampled verify in the daemon (provider/task/drift-check.ts). */
   verify?: { everyMinutes: number; sample?: number };
   /** Cut over to the destination at the next update (provider/cutover/cutover.ts). */
-  cutover?: { pauseSeconds?: number; waitSeconds?: number; verifySample?: number };
+  cutover?: { pauseSeconds?: number; waitSeconds?: number; verifySample?: number; reverse?: boolean };
   access?: { createUsers?: boolean };
   /** Where the daemon runs (the Pulumi resource only): this machine (absent, local) or a sync host over SSH. */
   runner?: RunnerSpec;

@@ -33,6 +33,11 @@ export function guardKey(taskId: string, writer: string): string {
   return `redis-sync:guard:${taskId}:${writer}`;
 }
 
+/** Written on a new primary at a cutover with reverse to pin its stream's db at the position taken (cutover/reverse.ts). */
+export function anchorKey(taskId: string): string {
+  return `redis-sync:anchor:${taskId}`;
+}
+
 export function defaultHeartbeatKey(taskId: string): string {
   return `redis-sync:heartbeat:${taskId}`;
 }

@@ -1,5 +1,6 @@
 // The cutover under a write load: writes paused on the source, the destination caught up, a verify at that point;
-// the destination's counters equal the source's at the pause. A failed check unpauses the source and says why.
+// the destination's counters equal the source's at the pause (read by the whilePaused hook), the source takes writes
+// again as soon as it returns and the task keeps replicating them. A failed check unpauses the source and says why.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startRedis, sleep } from '../harness/redis';
@@ -8,7 +9,7 @@ import { taskSpec, caughtUp } from '../harness/sync';
 import { countingLoad, tally } from '../faults/helpers';
 import { runCutover, CutoverError } from '../../provider/cutover/cutover';
 
-test('cutover under load: CutOver with final offsets, equal counters at the pause; a difference fails it and unpauses', async () => {
+test('cutover under load: CutOver with final offsets, equal counters at the pause, unpaused after the verify, the task goes on; a difference fails it and unpauses', async () => {
   const src = await startRedis();
   const dst = await startRedis();
   try {
@@ -24,25 +25,40 @@ test('cutover under load: CutOver with final offsets, equal counters at the paus
       let r;
       let a;
       let b;
+      let loaded = 0;
       try {
-        r = await runCutover(spec, { pauseSeconds: 20, waitSeconds: 10 });
-        // Still paused: the load cannot write, so both sides are read at the pause.
-        [a, b] = await Promise.all([tally(src, 'cut', 100), tally(dst, 'cut', 100)]);
+        r = await runCutover(spec, { pauseSeconds: 20, waitSeconds: 10 }, {
+          // Still paused: the load cannot write, so both sides are read at the pause.
+          whilePaused: async () => { [a, b] = await Promise.all([tally(src, 'cut', 100), tally(dst, 'cut', 100)]); },
+        });
+        // Unpaused on return: a write goes through at once.
+        const t0 = Date.now();
+        await src.client().set('after-cutover', '1');
+        assert.ok(Date.now() - t0 < 1000, 'the source stayed paused after the cutover');
+        await sleep(500);
       } finally {
         stop = true;
         await src.client().call('CLIENT', 'UNPAUSE');
-        await load;
+        loaded = await load;
         loadClient.disconnect();
       }
       assert.equal(r.state, 'CutOver');
-      assert.ok(a.counters > 0 && a.elements > 0, JSON.stringify(a));
+      assert.ok(a!.counters > 0 && a!.elements > 0, JSON.stringify(a));
       assert.deepEqual(b, a, 'destination counters differ from the source\'s at the pause');
       const [node] = Object.keys(r.sourceOffsets);
       assert.equal(node, src.addr);
       assert.ok(r.appliedOffsets[node] >= r.sourceOffsets[node], JSON.stringify(r));
       assert.equal(r.verify.consistent, true);
       assert.ok(r.verify.keysCompared >= 100, JSON.stringify(r.verify));
-      assert.ok(r.pauseMs > 0 && r.pauseMs < 20_000, `pause ${r.pauseMs} ms`);
+      // Paused for the catch-up and the verify, not for pauseSeconds.
+      assert.ok(r.pauseMs > 0 && r.pauseMs <= r.catchUpMs + r.verify.durationMs + 1000, `pause ${r.pauseMs} ms, catch-up ${r.catchUpMs} ms, verify ${r.verify.durationMs} ms`);
+      // The task kept replicating what the source took after the pause: every write of the load arrives, once.
+      await caughtUp(d, src);
+      const [fa, fb] = await Promise.all([tally(src, 'cut', 100), tally(dst, 'cut', 100)]);
+      assert.ok(fa.counters + fa.elements > a!.counters + a!.elements, `the load wrote after the pause (${loaded} commands)`);
+      assert.deepEqual(fb, fa, 'writes after the pause not replicated exactly');
+      assert.equal(fa.counters + fa.elements, loaded, 'the source holds every command of the load');
+      assert.equal(await dst.client().get('after-cutover'), '1');
 
       // A key changed on the destination: the final verify fails the cutover, and the source takes writes again.
       await caughtUp(d, src);

@@ -124,3 +124,49 @@ export async function countingLoad(c: ReturnType<RedisServer['client']>, prefix:
   }
   return sent;
 }
+
+/** One pipeline of a recordedLoad: when it was sent and answered, and what it added. */
+export interface LoadBatch { sentAt: number; ackedAt: number; counters: number; elements: number }
+
+/**
+ * countingLoad, one pipeline in flight at a time, each recorded with its send and reply times: the state of the
+ * source after any prefix of the load is known, so a copy taken at a pause can be matched against the prefixes that
+ * the pause's time window allows.
+ */
+export async function recordedLoad(c: ReturnType<RedisServer['client']>, prefix: string, keys: number, opts: { durationMs: number; maxCommands: number; batch?: number; stop?: () => boolean }): Promise<LoadBatch[]> {
+  const deadline = Date.now() + opts.durationMs;
+  const batches: LoadBatch[] = [];
+  let sent = 0;
+  while (sent < opts.maxCommands && Date.now() < deadline && !(opts.stop?.() ?? false)) {
+    const p = c.pipeline();
+    p.select(0);
+    const b: LoadBatch = { sentAt: Date.now(), ackedAt: 0, counters: 0, elements: 0 };
+    for (let i = 0; i < (opts.batch ?? 20) && sent < opts.maxCommands; i++, sent++) {
+      const k = sent % keys;
+      if (sent % 2 === 0) { p.incr(`${prefix}:c:${k}`); b.counters++; } else { p.rpush(`${prefix}:l:${k}`, `e${sent}`); b.elements++; }
+    }
+    await p.exec();
+    b.ackedAt = Date.now();
+    batches.push(b);
+  }
+  return batches;
+}
+
+/**
+ * The totals after each prefix of the load whose cut can lie in [from, to]: every batch answered before `from` is
+ * in, every batch sent after `to` is out, the ones in between may go either way (in load order).
+ */
+export function prefixTotalsWithin(batches: LoadBatch[], from: number, to: number): Array<{ counters: number; elements: number }> {
+  const out: Array<{ counters: number; elements: number }> = [];
+  let counters = 0;
+  let elements = 0;
+  let i = 0;
+  for (; i < batches.length && batches[i].ackedAt < from; i++) { counters += batches[i].counters; elements += batches[i].elements; }
+  out.push({ counters, elements });
+  for (; i < batches.length && batches[i].sentAt <= to; i++) {
+    counters += batches[i].counters;
+    elements += batches[i].elements;
+    out.push({ counters, elements });
+  }
+  return out;
+}

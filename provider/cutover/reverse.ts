@@ -1,0 +1,95 @@
+// The rollback path of a cutover (cutover.reverse): a task from the new primary (the destination) back to the old one
+// (the source), started only once the forward task has stopped, never both directions at once. The two sides were
+// verified equal while the source was paused, so the reverse task needs no full sync: each destination master's
+// replid and offset at that moment are written as the reverse task's checkpoint on the old source, and its daemon
+// resumes from there (PSYNC replid offset+1, +CONTINUE) like any task resuming from its checkpoint.
+import type { TaskSpec, EndpointSpec } from '../spec/types';
+import { resolveTask } from '../spec/resolve';
+import { discoverCluster } from '../cluster/topology';
+import { heartbeatKeyForSlots } from '../cluster/heartbeat-key';
+import { withClient } from '../precheck/node-facts';
+import { withMetaClient } from '../state/meta-client';
+import { checkpointKey, anchorKey } from '../state/task-keys';
+import { encodeCheckpoint } from '../task/tx-batch';
+import type { ReverseStart } from './cutover';
+
+/** The reverse task's id: derived, so every machine finds the same task from the forward one's. */
+export function reverseTaskId(forwardId: string): string {
+  return `${forwardId}-reverse`;
+}
+
+/**
+ * The reverse task: source and destination swapped, the destination's dbs copied back to the source's through the
+ * inverted mapping, the same filter, heartbeat period, tuning, verify and runner; the endpoints' own credentials
+ * (access.createUsers made users for the forward direction only). `source` is the forward source as the reverse
+ * writes it: for a Sentinel source, its master at cutover time.
+ */
+export function reverseSpec(forward: TaskSpec, forwardId: string, source: EndpointSpec): TaskSpec {
+  const task = resolveTask({ ...forward, id: forwardId });
+  const inverted = Object.fromEntries(Object.entries(forward.databaseMapping ?? {}).map(([from, to]) => [String(to), Number(from)]));
+  const spec: TaskSpec = {
+    name: `${forward.name}-reverse`,
+    id: reverseTaskId(forwardId),
+    source: forward.destination,
+    // The old source as a destination: what only a source takes is left out.
+    destination: withoutSourceOnly(source),
+    heartbeat: { intervalMs: task.heartbeat.intervalMs, enabled: task.heartbeat.enabled },
+  };
+  if (task.databases) spec.databases = task.databases.map((db) => task.mapDb(db));
+  if (forward.databaseMapping) spec.databaseMapping = inverted;
+  for (const k of ['connectionRetryMinutes', 'tuning', 'keyFilter', 'forwardPublish', 'ignorePrechecks', 'metrics', 'verify', 'runner', 'stateDir'] as const) {
+    if (forward[k] !== undefined) (spec as unknown as Record<string, unknown>)[k] = forward[k];
+  }
+  return spec;
+}
+
+function withoutSourceOnly(ep: EndpointSpec): EndpointSpec {
+  const { psyncCommand: _p, readFrom: _r, masterName: _m, ...rest } = ep;
+  return rest;
+}
+
+/**
+ * Each master of the new primary: where its replication history stands now, as the reverse task's stream id and
+ * position. An internal key written in db 0 first makes the stream select db 0 at that point, so the checkpoint can
+ * say which db the stream continues in; the key is never carried anywhere (internal prefix) and is deleted at once
+ * (it expires by itself should this process die in between).
+ */
+export async function anchorPositions(reverse: TaskSpec): Promise<Map<string, { node: string; replid: string; offset: number }>> {
+  const task = resolveTask(reverse);
+  const base = anchorKey(task.id);
+  const masters = reverse.source.mode === 'cluster'
+    ? (await discoverCluster(task.sourceNodes)).masters.map((m) => ({ id: m.id, name: m.name, address: m.address, key: heartbeatKeyForSlots(base, m.slots) }))
+    : [{ id: 'standalone', name: reverse.source.nodes[0], address: task.sourceNodes[0], key: base }];
+  const out = new Map<string, { node: string; replid: string; offset: number }>();
+  for (const m of masters) {
+    out.set(m.id, await withClient(m.address, async (c) => {
+      await c.select(0);
+      await c.set(m.key, '1', 'PX', 60_000);
+      const info = await c.info('replication');
+      await c.del(m.key);
+      const replid = /master_replid:([0-9a-f]{40})/.exec(info)?.[1];
+      const offset = /master_repl_offset:(\d+)/.exec(info)?.[1];
+      if (!replid || offset === undefined) throw new Error(`${m.name}: INFO replication has no master_replid/master_repl_offset`);
+      return { node: m.name, replid, offset: Number(offset) };
+    }));
+  }
+  return out;
+}
+
+/** Writes the positions as the reverse task's checkpoints on its destination (the old source). */
+export async function seedCheckpoints(reverse: TaskSpec, positions: Map<string, { replid: string; offset: number }>): Promise<void> {
+  const task = resolveTask(reverse);
+  const entries = [...positions].map(([stream, p]) => [checkpointKey(task.id, stream), encodeCheckpoint({ replid: p.replid, offset: p.offset, db: 0 })] as const);
+  if (reverse.destination.mode === 'cluster') {
+    await withMetaClient('cluster', task.destinationNodes, async (c) => { for (const [k, v] of entries) await c.set(k, v); });
+    return;
+  }
+  await withClient(task.destinationNodes[0], async (c) => {
+    await c.select(task.mapDb(task.databases?.[0] ?? 0));
+    for (const [k, v] of entries) await c.set(k, v);
+  });
+}
+
+export function reverseStart(reverse: TaskSpec, positions: Map<string, { node: string; replid: string; offset: number }>): ReverseStart {
+  return { taskId: resolveTask(reverse).id, destination: { mode: reverse.destination.mode, nodes: reverse.destination.nodes }, from: Object.fromEntries([...positions.values()].map((p) => [p.node, { replid: p.replid, offset: p.offset }])) };
+}
