@@ -1,5 +1,7 @@
 // `verify --repair`: copies each differing key again from the source (DUMP, then RESTORE ... REPLACE with its
-// remaining TTL, or DEL for a key the source lacks), fenced against the task's own writes:
+// remaining TTL in the destination's dialect: a payload of a newer RDB format than the destination loads is written
+// as ordinary commands, as the task itself does; or DEL for a key the source lacks), fenced against the task's own
+// writes:
 //   1. WATCH the keys on the source, read its offset, DUMP and PTTL them;
 //   2. wait until the destination applied that offset (every earlier write of these keys is there);
 //   3. WATCH the keys on the destination;
@@ -9,11 +11,13 @@
 // on top of the repaired value, as it would have on the task's own copy. Then every repaired key is rechecked.
 import calculateSlot from 'cluster-key-slot';
 import type { RespClient } from './resp-client';
-import { asBuffer, asNumber, type Call } from './redis-calls';
+import { asBuffer, asNumber, type Call, type Reply } from './redis-calls';
 import { watchKeys, unchangedSinceWatch, destinationAt, type KeyGroup, type WatchContext } from './watched-read';
 import { settle, MAX_ROUNDS, type Difference } from './settle';
 import type { RepairAction, RepairReport } from './report';
 import { printableBytes } from '../writer/command-text';
+import { dialectFor, type Dialect } from '../writer/dialect/dialect';
+import { restoreRewrite } from '../writer/dialect/restore-rewrite';
 
 interface Copied {
   done: Array<{ key: Buffer; action: RepairAction }>;
@@ -67,6 +71,23 @@ function destinationBatches(ctx: WatchContext, keys: readonly Buffer[]): Map<str
   return out;
 }
 
+interface KeyWrite { key: Buffer; calls: Call[]; action: RepairAction }
+
+/**
+ * What makes one destination key equal to the source's as read: DEL for a key the source lacks (or that expired since
+ * it was read), else RESTORE ... REPLACE as the destination takes it (restore-rewrite.ts, the task's own translation);
+ * a string says why the destination cannot hold it.
+ */
+function keyWrite(key: Buffer, dump: Reply, pttl: number, elapsedMs: number, dialect: Dialect): Omit<KeyWrite, 'key'> | string {
+  const ttl = pttl > 0 ? pttl - elapsedMs : 0;
+  if (dump === null || pttl === -2 || (pttl > 0 && ttl <= 0)) return { calls: [['DEL', key]], action: 'deleted' };
+  const payload = asBuffer(dump);
+  const rewrite = restoreRewrite([Buffer.from('RESTORE'), key, Buffer.from(String(ttl)), payload, Buffer.from('REPLACE')], dialect, Date.now());
+  if (!rewrite) return { calls: [['RESTORE', key, ttl, payload, 'REPLACE']], action: 'restored' };
+  if (rewrite.kind !== 'commands') return `the destination (${dialect.server.flavor} ${dialect.server.version}) has no equivalent: ${rewrite.what}`;
+  return { calls: rewrite.commands.map(([name, ...args]): Call => [String(name), ...args]), action: 'restored' };
+}
+
 async function copyGroup(ctx: WatchContext, g: KeyGroup): Promise<Copied> {
   const out: Copied = { done: [], retry: [], failed: [] };
   const src = await ctx.source.dedicated(g.node, g.srcDb);
@@ -93,27 +114,29 @@ async function copyGroup(ctx: WatchContext, g: KeyGroup): Promise<Copied> {
       return out;
     }
     const elapsed = Date.now() - readAt;
+    const dialect = dialectFor(await ctx.destination.server());
     await Promise.all(batches.map(async ([, idx], b) => {
-      const writes: Array<{ call: Call; action: RepairAction }> = idx.map((i) => {
-        const dump = replies[2 * i];
-        const pttl = asNumber(replies[2 * i + 1]);
-        const ttl = pttl > 0 ? pttl - elapsed : 0;
-        // A key the source lacks, or one that has expired since it was read, goes on the destination too.
-        if (dump === null || pttl === -2 || (pttl > 0 && ttl <= 0)) return { call: ['DEL', named[i]], action: 'deleted' };
-        return { call: ['RESTORE', named[i], ttl, asBuffer(dump), 'REPLACE'], action: 'restored' };
-      });
-      const r = await conns[b].pipeline([['MULTI'], ...writes.map((w) => w.call), ['EXEC']]);
+      const writes: KeyWrite[] = [];
+      for (const i of idx) {
+        const w = keyWrite(named[i], replies[2 * i], asNumber(replies[2 * i + 1]), elapsed, dialect);
+        // A value with no form on the destination (a stream on Redis 4): named, the other keys still repaired.
+        if (typeof w === 'string') out.failed.push({ key: g.keys[i], reason: w });
+        else writes.push({ ...w, key: g.keys[i] });
+      }
+      const r = await conns[b].pipeline([['MULTI'], ...writes.flatMap((w) => w.calls), ['EXEC']]);
       const exec = r[r.length - 1];
-      if (exec === null) return void out.retry.push(...idx.map((i) => g.keys[i]));
+      if (exec === null) return void out.retry.push(...writes.map((w) => w.key));
       if (exec instanceof Error || !Array.isArray(exec)) {
         const reason = exec instanceof Error ? exec.message : 'unexpected EXEC reply';
-        return void out.failed.push(...idx.map((i) => ({ key: g.keys[i], reason })));
+        return void out.failed.push(...writes.map((w) => ({ key: w.key, reason })));
       }
-      idx.forEach((i, j) => {
-        const res = exec[j] ?? (r[1 + j] instanceof Error ? r[1 + j] : null);
-        if (res instanceof Error) out.failed.push({ key: g.keys[i], reason: `${writes[j].call[0]}: ${res.message}` });
-        else out.done.push({ key: g.keys[i], action: writes[j].action });
-      });
+      let at = 0;
+      for (const w of writes) {
+        const failed = w.calls.findIndex((_, k) => (exec[at + k] ?? r[1 + at + k]) instanceof Error);
+        if (failed >= 0) out.failed.push({ key: w.key, reason: `${w.calls[failed][0]}: ${((exec[at + failed] ?? r[1 + at + failed]) as Error).message}` });
+        else out.done.push({ key: w.key, action: w.action });
+        at += w.calls.length;
+      }
     }));
     return out;
   } finally {
