@@ -4,7 +4,11 @@ import { existsSync } from 'node:fs';
 import { loadSpecFile } from './spec-file';
 import type { TaskSpec } from '../spec/types';
 import { defaultStateDir, taskPaths } from '../state/files';
-import { TaskRunner } from '../task/task-runner';
+import { TaskRunner, type RunOptions } from '../task/task-runner';
+import type { TaskState } from '../state/status';
+import { resolveTask } from '../spec/resolve';
+import { newToken } from '../state/lease';
+import { withSentinelMaster } from '../sentinel/sentinel-master';
 import { runPrechecks, formatPrecheckTable, destinationHasCheckpoint } from '../precheck/run-prechecks';
 
 /**
@@ -39,17 +43,38 @@ export async function runCommand(argv: string[]): Promise<number> {
     return 1;
   }
   for (const p of prechecks.filter((x) => x.result === 'warning')) process.stderr.write(`warning: ${p.id}: ${p.message}\n`);
-  const runner = new TaskRunner(spec, { stateDir, logToStderr: values['log-stderr'], prechecks });
-  const stop = (): void => runner.stop();
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
-  const state = await runner.run();
+  const { state, runner } = await runTask(spec, { stateDir, logToStderr: values['log-stderr'], prechecks });
   if (state === 'Failed') {
     process.stderr.write(`redis-sync: task "${spec.name}" failed: ${runner.status.lastError?.message ?? 'unknown error'}\n` +
       `  see "redis-sync logs ${spec.name} --state-dir ${stateDir}" and docs/troubleshooting.md; once fixed, run it again: it resumes from its checkpoint\n`);
     return 1;
   }
   return 0;
+}
+
+/**
+ * Runs the task until it stops or fails. A Sentinel-managed destination is written on the master its sentinels name;
+ * when it fails over, the run ends and the next one starts on the new master, same owner, from its checkpoint there.
+ */
+async function runTask(spec: TaskSpec, opts: RunOptions): Promise<{ state: TaskState; runner: TaskRunner }> {
+  const sentinel = spec.destination.mode === 'sentinel'
+    ? { nodes: resolveTask(spec).destinationNodes, masterName: spec.destination.masterName ?? '' }
+    : undefined;
+  const owner = newToken();
+  let stopped = false;
+  let current: TaskRunner | null = null;
+  const stop = (): void => { stopped = true; current?.stop(); };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  for (let i = 0; ; i++) {
+    const resolved = await withSentinelMaster(spec, ['destination']);
+    const runner: TaskRunner = new TaskRunner(resolved, { ...opts, owner, destinationSentinel: sentinel });
+    current = runner;
+    if (stopped) runner.stop();
+    const state = await runner.run();
+    // Bounded: a destination that fails over again and again is a failure of its own after this many moves.
+    if (!runner.destinationMoved || stopped || i >= 1000) return { state, runner };
+  }
 }
 
 /** A task that has a checkpoint (here or in the destination) is resuming: the keys in the destination are its own. */

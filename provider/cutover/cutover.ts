@@ -14,7 +14,7 @@ import { verifyTask } from '../verify/verify-task';
 import { verifyResult } from '../task/drift-check';
 import type { VerifyResult } from '../state/status';
 import { compareVersions } from '../precheck/checks';
-import { withSentinelMaster } from '../source/sentinel';
+import { withSentinelMaster } from '../sentinel/sentinel-master';
 
 export interface CutoverSpec {
   /** How long the source's writes stay paused at most (CLIENT PAUSE timeout). */

@@ -12,6 +12,7 @@ import { withMetaClient } from '../state/meta-client';
 import { checkpointKey, anchorKey } from '../state/task-keys';
 import { encodeCheckpoint } from '../task/tx-batch';
 import type { ReverseStart } from './cutover';
+import { withSentinelMaster } from '../sentinel/sentinel-master';
 
 /** The reverse task's id: derived, so every machine finds the same task from the forward one's. */
 export function reverseTaskId(forwardId: string): string {
@@ -54,7 +55,9 @@ function withoutSourceOnly(ep: EndpointSpec): EndpointSpec {
  * say which db the stream continues in; the key is never carried anywhere (internal prefix) and is deleted at once
  * (it expires by itself should this process die in between).
  */
-export async function anchorPositions(reverse: TaskSpec): Promise<Map<string, { node: string; replid: string; offset: number }>> {
+export async function anchorPositions(given: TaskSpec): Promise<Map<string, { node: string; replid: string; offset: number }>> {
+  // A Sentinel-managed new primary: the positions are its current master's.
+  const reverse = await withSentinelMaster(given, ['source']);
   const task = resolveTask(reverse);
   const base = anchorKey(task.id);
   const masters = reverse.source.mode === 'cluster'

@@ -14,7 +14,7 @@ import type { NodeAddress } from '../spec/types';
 import { discoverCluster, endpointMasters, formatSlots, slotRangesOf } from '../cluster/topology';
 import { measureCapacity } from './capacity-facts';
 import { capacityItems } from './capacity-check';
-import { withSentinelMaster } from '../source/sentinel';
+import { withSentinelMaster } from '../sentinel/sentinel-master';
 
 export async function runPrechecks(given: TaskSpec, opts: { resuming: boolean }): Promise<PrecheckItem[]> {
   // A sentinel-managed source is prechecked as its current master.
@@ -122,7 +122,8 @@ export function formatPrecheckTable(items: PrecheckItem[], verbose = false): str
 }
 
 /** The destination holds this task's checkpoint key (on any master of a cluster): an earlier run wrote there. */
-export async function destinationHasCheckpoint(spec: TaskSpec): Promise<boolean> {
+export async function destinationHasCheckpoint(given: TaskSpec): Promise<boolean> {
+  const spec = await withSentinelMaster(given, ['destination']);
   const task = resolveTask(spec);
   const cluster = spec.destination.mode === 'cluster';
   const db = cluster ? 0 : task.mapDb(task.databases?.[0] ?? 0);

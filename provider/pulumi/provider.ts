@@ -19,7 +19,7 @@ import { destinationHasCheckpoint } from '../precheck/run-prechecks';
 import { runnerFor, sameRunner } from '../runner/select-runner';
 import type { Runner } from '../runner/runner';
 import { grantAccess, revokeAccess } from '../access/acl-users';
-import { withSentinelMaster } from '../source/sentinel';
+import { withSentinelMaster } from '../sentinel/sentinel-master';
 import { propsToSpec, containsUnknown, OUTPUT_KEYS } from './props';
 import { runCutover, type CutoverResult } from '../cutover/cutover';
 import { reverseSpec, anchorPositions, seedCheckpoints, reverseStart } from '../cutover/reverse';
@@ -432,7 +432,8 @@ function movedAway(olds: Props, news: Props, side: 'source' | 'destination'): bo
 }
 
 /** Empties the synchronized databases and forgets the checkpoint, so the restarted task syncs in full. */
-async function clearDestination(spec: TaskSpec, runner: Runner): Promise<void> {
+async function clearDestination(given: TaskSpec, runner: Runner): Promise<void> {
+  const spec = await withSentinelMaster(given, ['destination']);
   const task = resolveTask(spec);
   const nodes = await nodesOf(spec.destination.mode, task.destinationNodes);
   for (const node of nodes) {
@@ -493,7 +494,8 @@ async function removeHeartbeats(given: TaskSpec): Promise<void> {
 }
 
 /** The task's checkpoint, lease, status, stop and guard keys on every destination master. */
-async function removeDestinationKeys(spec: TaskSpec): Promise<void> {
+async function removeDestinationKeys(given: TaskSpec): Promise<void> {
+  const spec = await withSentinelMaster(given, ['destination']);
   const task = resolveTask(spec);
   const dbs = [...new Set([TASK_META_DB, task.mapDb(task.databases?.[0] ?? 0)])];
   const nodes = await nodesOf(spec.destination.mode, task.destinationNodes);

@@ -78,9 +78,11 @@ export function staticProblems(spec: TaskSpec): SpecProblem[] {
     if (set.length && !ep.tls) problems.push({ path: `${side}.tls`, message: `must be true when ${set.join(', ')} ${set.length > 1 ? 'are' : 'is'} set` });
     if ((ep.tlsCert === undefined) !== (ep.tlsKey === undefined)) problems.push({ path: `${side}.${ep.tlsCert === undefined ? 'tlsCert' : 'tlsKey'}`, message: 'is required with tlsCert/tlsKey: a client certificate needs its key and the key its certificate' });
   }
-  if (spec.destination.mode === 'sentinel') problems.push({ path: 'destination.mode', message: '"sentinel" is for a source; give the destination\'s master as "standalone"' });
-  if (spec.source.mode === 'sentinel' && spec.access?.createUsers) problems.push({ path: 'access.createUsers', message: 'is not supported with a "sentinel" source yet: create the ACL users on its master and replicas yourself' });
-  if (spec.source.mode === 'sentinel' && !spec.source.masterName) problems.push({ path: 'source.masterName', message: 'is required with mode "sentinel": the name the sentinels monitor the master by' });
+  for (const side of ['source', 'destination'] as const) {
+    if (spec[side].mode !== 'sentinel') continue;
+    if (spec.access?.createUsers) problems.push({ path: 'access.createUsers', message: `is not supported with a "sentinel" ${side} yet: create the ACL users on its master and replicas yourself` });
+    if (!spec[side].masterName) problems.push({ path: `${side}.masterName`, message: 'is required with mode "sentinel": the name the sentinels monitor the master by' });
+  }
   for (const side of ['source', 'destination'] as const) {
     if (spec[side].masterName !== undefined && spec[side].mode !== 'sentinel') problems.push({ path: `${side}.masterName`, message: 'applies to mode "sentinel" only' });
   }

@@ -5,6 +5,7 @@ import type { TaskStatus } from './status';
 import { statusKey } from './task-keys';
 import { readLease, requestStop, isDeadHere, describeHolder, leaseMs, type LeaseHolder } from './lease';
 import { withMetaClient } from './meta-client';
+import { withSentinelMaster } from '../sentinel/sentinel-master';
 
 export interface RemoteTask {
   status: TaskStatus | null;
@@ -13,7 +14,8 @@ export interface RemoteTask {
 }
 
 /** Reads the task from its destination; throws when the destination cannot be reached. */
-export async function readRemoteTask(spec: TaskSpec): Promise<RemoteTask> {
+export async function readRemoteTask(given: TaskSpec): Promise<RemoteTask> {
+  const spec = await withSentinelMaster(given, ['destination']);
   const task = resolveTask(spec);
   return withMetaClient(spec.destination.mode, task.destinationNodes, async (c) => {
     const [holder, text] = await Promise.all([readLease(c, task.id), c.get(statusKey(task.id))]);
@@ -25,7 +27,8 @@ export async function readRemoteTask(spec: TaskSpec): Promise<RemoteTask> {
  * Asks the daemon that holds the task's lease, wherever it runs, to stop, and waits until it gave the lease back (or
  * the lease expired). Resolves with the holder that was asked, null when none ran; throws when it did not stop.
  */
-export async function stopRemoteTask(spec: TaskSpec, timeoutMs = leaseMs() + 20_000): Promise<LeaseHolder | null> {
+export async function stopRemoteTask(given: TaskSpec, timeoutMs = leaseMs() + 20_000): Promise<LeaseHolder | null> {
+  const spec = await withSentinelMaster(given, ['destination']);
   const task = resolveTask(spec);
   return withMetaClient(spec.destination.mode, task.destinationNodes, async (c) => {
     const asked = await readLease(c, task.id);

@@ -20,9 +20,10 @@ export class LeaseKeeper {
   private timer: NodeJS.Timeout | null = null;
   private lostLease = false;
 
-  constructor(private readonly task: ResolvedTask, private readonly meta: MetaClient, writer: string, stateDir: string, private readonly log: Logger, private readonly events: LeaseKeeperEvents) {
-    // A supervisor's restarted workers are one owner (REDIS_SYNC_OWNER); a foreground run is its own.
-    this.lease = new TaskLease(meta, { task: task.id, owner: process.env.REDIS_SYNC_OWNER || newToken(), writer, stateDir });
+  constructor(private readonly task: ResolvedTask, private readonly meta: MetaClient, writer: string, stateDir: string, private readonly log: Logger, private readonly events: LeaseKeeperEvents, owner?: string) {
+    // A supervisor's restarted workers are one owner (REDIS_SYNC_OWNER); a foreground run is its own (`owner`: the
+    // same across the runners of one process, one after a destination failover).
+    this.lease = new TaskLease(meta, { task: task.id, owner: process.env.REDIS_SYNC_OWNER || owner || newToken(), writer, stateDir });
   }
 
   /** Whether this process holds the lease (it took it and has not lost it). */

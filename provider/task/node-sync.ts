@@ -84,6 +84,11 @@ export interface NodeSyncDeps {
     /** The key's value once claimed by this process: what the first fenced transaction expects. */
     claimed: string | null;
     fullSyncInterrupted?: boolean;
+    /**
+     * The destination fails over (a Sentinel-managed one): writes it confirmed can be lost with its old master, so
+     * only its own checkpoint, replicated in the same transactions as the writes, says what it holds.
+     */
+    failsOver?: boolean;
   }) | null;
   /**
    * A cluster destination's copy of the checkpoint (its writes cannot share a transaction with it): saved with the
@@ -201,6 +206,7 @@ export class NodeSync implements ReplicaLinkHandler {
         if (local) this.d.log.warn({ node: this.d.node }, 'the destination has no checkpoint of this task: full sync');
         return null;
       }
+      if (dc.failsOver) return dc.value;
       return local && local.replid === dc.value.replid && local.offset > dc.value.offset ? { replid: local.replid, offset: local.offset, db: local.db } : dc.value;
     }
     return local ? { replid: local.replid, offset: local.offset, db: local.db } : null;

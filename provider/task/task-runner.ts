@@ -25,7 +25,7 @@ import { NodeSync, type LinkFactory } from './node-sync';
 import { Heartbeat } from './heartbeat';
 import { openReplicaLink } from './open-link';
 import { bestReplica, onlineReplicas } from '../source/replica-choice';
-import { sentinelMaster } from '../source/sentinel';
+import { sentinelMaster } from '../sentinel/sentinel-master';
 import { decodeCheckpoint, isFullSyncMarker } from './tx-batch';
 import { checkpointKey, guardKey } from '../state/task-keys';
 import { LeaseHeldError, newToken } from '../state/lease';
@@ -42,6 +42,10 @@ export interface RunOptions {
   /** Tests inject a logger; the daemon logs to the state dir. */
   logToStderr?: boolean;
   prechecks?: PrecheckItem[];
+  /** The lease owner (lease-keeper.ts); default: the supervisor's, or a new one. */
+  owner?: string;
+  /** A Sentinel-managed destination: its sentinels and master name, asked after a failed write (spec: its master). */
+  destinationSentinel?: { nodes: NodeAddress[]; masterName: string };
 }
 
 interface Attempt {
@@ -83,6 +87,9 @@ export class TaskRunner {
   private readonly lease: LeaseKeeper;
   private readonly takeover: Takeover;
   private publishedState: TaskState | null = null;
+  private readonly destinationSentinel: RunOptions['destinationSentinel'];
+  /** The run ended because the sentinels name another destination master: run the task again there. */
+  destinationMoved: string | null = null;
 
   constructor(spec: TaskSpec, opts: RunOptions) {
     this.task = resolveTask(spec);
@@ -106,8 +113,9 @@ export class TaskRunner {
         this.log.info({ task: this.task.id }, 'stop requested through the destination (pulumi destroy/update or redis-sync stop elsewhere)');
         this.stop();
       },
-    });
+    }, opts.owner);
     this.takeover = new Takeover(this.task, this.writer, this.log);
+    this.destinationSentinel = opts.destinationSentinel;
   }
 
   /** Takes (or confirms) the task's lease; a stop requested for this daemon stops it instead. */
@@ -144,6 +152,7 @@ export class TaskRunner {
       }
       await this.teardown();
       if (this.stopping || !this.failure) break;
+      if (this.failure.retryable && (this.destinationMoved = await this.movedDestination()) !== null) break;
       // An attempt that got every stream synchronizing ended the previous outage: this failure starts a new retry
       // window with the shortest backoff (it must not be charged with the time since an outage long over).
       if (this.status.nodes.every((n) => n.state === 'Synchronizing')) { retryStartedAt = null; backoff = BACKOFF_MIN_MS; }
@@ -163,7 +172,8 @@ export class TaskRunner {
     }
     await drift.stop();
     await this.checkpoint.close();
-    if (this.status.state !== 'Failed') this.status.state = 'Stopped';
+    // Moved: the next runner takes over at once on the new master, from the checkpoint there.
+    if (this.status.state !== 'Failed' && !this.destinationMoved) this.status.state = 'Stopped';
     for (const n of this.status.nodes) if (n.state !== 'Failed') n.state = this.status.state;
     this.writeStatus();
     if (this.statusTimer) clearInterval(this.statusTimer);
@@ -173,6 +183,16 @@ export class TaskRunner {
     await metrics?.close();
     await new Promise<void>((r) => this.log.flush(() => r()));
     return this.status.state;
+  }
+
+  /** The master the sentinels name now when it is not the one written (null: the same, not Sentinel, or no answer). */
+  private async movedDestination(): Promise<string | null> {
+    if (!this.destinationSentinel) return null;
+    const now = await sentinelMaster(this.destinationSentinel.nodes, this.destinationSentinel.masterName, 'destination').catch(() => null);
+    const current = formatHostPort(this.task.destinationNodes[0]);
+    if (!now || formatHostPort(now) === current) return null;
+    this.log.warn({ from: current, to: formatHostPort(now) }, 'the destination failed over: the task continues on the new master from the checkpoint there');
+    return formatHostPort(now);
   }
 
   /** Graceful stop: flushes what is in flight, saves the checkpoints. */
@@ -225,7 +245,7 @@ export class TaskRunner {
         flushSlots: (slots) => flushSlots({ mode: this.task.spec.destination.mode, nodes: this.task.destinationNodes }, this.task.mapDb(0), slots),
         destinationCheckpoint: clusterDest ? null : {
           key: keys[i], db: checkpointDb, guard: guardKey(this.task.id, this.writer), writer: this.writer,
-          value: decodeCheckpoint(values[i]), claimed: claimed[i], fullSyncInterrupted: isFullSyncMarker(values[i]),
+          value: decodeCheckpoint(values[i]), claimed: claimed[i], fullSyncInterrupted: isFullSyncMarker(values[i]), failsOver: this.destinationSentinel !== undefined,
         },
         clusterCheckpoint: clusterDest ? { value: clusterValues[i], save: async (v) => { await this.meta.set(keys[i], v); } } : null,
         writerToken: this.writer,

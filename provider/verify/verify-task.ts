@@ -7,7 +7,7 @@ import type { VerifyReport } from './report';
 import { isHeartbeatKey } from '../cluster/heartbeat-key';
 import { isInternalKey } from '../state/task-keys';
 import { KeyFilter } from '../filter/key-filter';
-import { withSentinelMaster } from '../source/sentinel';
+import { withSentinelMaster } from '../sentinel/sentinel-master';
 
 /** Keys left out: the task's heartbeat, and redis-sync's own keys of any task (checkpoints, leases, statuses). */
 export function taskKeyFilter(spec: TaskSpec): (key: Buffer) => boolean {

@@ -73,11 +73,12 @@ test('a failover under a write load: the task follows the promoted replica by it
   }
 });
 
-test('spec: sentinel is a source mode and needs masterName', () => {
-  const base: TaskSpec = { name: 't', source: { mode: 'sentinel', nodes: ['127.0.0.1:1'] }, destination: { mode: 'sentinel', nodes: ['127.0.0.1:2'], masterName: 'x' } };
+test('spec: sentinel needs masterName on either side, and masterName needs sentinel', () => {
+  const base: TaskSpec = { name: 't', source: { mode: 'sentinel', nodes: ['127.0.0.1:1'] }, destination: { mode: 'sentinel', nodes: ['127.0.0.1:2'] } };
   const problems = staticProblems(base).map((p) => `${p.path}: ${p.message}`).join('\n');
   assert.match(problems, /source\.masterName: is required with mode "sentinel"/);
-  assert.match(problems, /destination\.mode: "sentinel" is for a source/);
+  assert.match(problems, /destination\.masterName: is required with mode "sentinel"/);
+  assert.deepEqual(staticProblems({ ...base, source: { ...base.source, masterName: 'a' }, destination: { ...base.destination, masterName: 'b' } }), []);
   const other = staticProblems({ ...base, source: { mode: 'standalone', nodes: ['127.0.0.1:1'], masterName: 'x' }, destination: { mode: 'standalone', nodes: ['127.0.0.1:2'] } });
   assert.deepEqual(other.map((p) => p.path), ['source.masterName']);
 });
