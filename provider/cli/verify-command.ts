@@ -49,7 +49,7 @@ export async function verifyCommand(spec: TaskSpec, opts: VerifyCommandOptions):
 export function formatVerifyReport(spec: TaskSpec, r: VerifyReport): string {
   const how = `${r.online ? 'online, at the task\'s applied offsets' : 'offline'}${r.sampled != null ? `, sample ${(r.sampled * 100).toFixed(1)}%` : ''}`;
   const lines = [
-    `verify ${spec.name}: ${spec.source.nodes.join(',')} -> ${spec.destination.nodes.join(',')} (${how})`,
+    `verify ${spec.name}: ${spec.source.nodes?.join(',') ?? spec.source.rdbFile ?? ''} -> ${spec.destination.nodes.join(',')} (${how})`,
     `${r.consistent ? 'CONSISTENT' : 'NOT CONSISTENT'}: ${r.keysCompared} keys compared in ${(r.durationMs / 1000).toFixed(1)} s${r.inFlight ? `; ${r.inFlight} in flight, equal once applied` : ''}`,
   ];
   if (!r.consistent) {

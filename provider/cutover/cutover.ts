@@ -3,7 +3,7 @@
 // a verify at that point. Success leaves the source paused for the rest of pauseSeconds (the window to switch the
 // clients to the destination) and reports the final offsets; any failed step unpauses the source and says why.
 import type { TaskSpec } from '../spec/types';
-import { resolveTask } from '../spec/resolve';
+import { resolveTask, requireLiveSource } from '../spec/resolve';
 import { EndpointReader } from '../verify/endpoint-reader';
 import { openTaskProgress } from '../verify/task-progress';
 import { masterOffset } from '../verify/watched-read';
@@ -48,7 +48,7 @@ export async function runCutover(given: TaskSpec, c: CutoverSpec): Promise<Cutov
   const task = resolveTask(spec);
   const pauseMs = (c.pauseSeconds ?? DEFAULT_PAUSE_SECONDS) * 1000;
   const waitMs = Math.min((c.waitSeconds ?? DEFAULT_WAIT_SECONDS) * 1000, pauseMs);
-  const src = await EndpointReader.open(spec.source, 'source');
+  const src = await EndpointReader.open(requireLiveSource(spec.source, 'cutover'), 'source');
   const dst = await EndpointReader.open(spec.destination, 'destination');
   const paused: string[] = [];
   try {

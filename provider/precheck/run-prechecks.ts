@@ -1,7 +1,7 @@
 // Reads every node's facts at once and evaluates the prechecks.
 import type { TaskSpec } from '../spec/types';
 import type { PrecheckItem } from '../state/status';
-import { resolveTask } from '../spec/resolve';
+import { resolveTask, liveSource } from '../spec/resolve';
 import { readNodeFacts, type NodeFacts } from './node-facts';
 import { evaluate, serverOf, compareVersions } from './checks';
 import { findUnsupported, type UnsupportedFinding } from './unsupported-inventory';
@@ -21,7 +21,7 @@ export async function runPrechecks(given: TaskSpec, opts: { resuming: boolean })
   const spec = await withSentinelMaster(given);
   const task = resolveTask(spec);
   const [src, dst] = await Promise.all([
-    expandCluster('source', spec.source.mode, task.sourceNodes),
+    expandCluster('source', liveSource(spec.source)?.mode ?? 'standalone', task.sourceNodes),
     expandCluster('destination', spec.destination.mode, task.destinationNodes),
   ]);
   const [source, destination, replica] = await Promise.all([

@@ -5,7 +5,7 @@ import { hostAddresses } from '../state/host';
 import { randomBytes } from 'node:crypto';
 import type { TaskSpec } from '../spec/types';
 import { specProblems } from '../spec/validate';
-import { resolveTask, staticProblems } from '../spec/resolve';
+import { resolveTask, staticProblems, liveSource } from '../spec/resolve';
 import { defaultStateDir } from '../state/files';
 import { maxLagMs, type PrecheckItem, type TaskStatus } from '../state/status';
 import { formatPrecheckTable } from '../precheck/run-prechecks';
@@ -399,7 +399,9 @@ async function cleanup(spec: TaskSpec, runner: Runner): Promise<void> {
 async function removeHeartbeats(given: TaskSpec): Promise<void> {
   const spec = await withSentinelMaster(given);
   const task = resolveTask(spec);
-  const sources = await nodesOf(spec.source.mode, task.sourceNodes);
+  const live = liveSource(spec.source);
+  if (!live) return; // an RDB file source has no heartbeat
+  const sources = await nodesOf(live.mode, task.sourceNodes);
   await Promise.all(sources.map((n) => bestEffort(() => withClient(n, async (c) => {
     await c.select(task.heartbeat.db ?? 0);
     const keys = await scanMatch(c, `${task.heartbeat.key}*`);

@@ -1,7 +1,7 @@
 // Verify for a task: its databases, and the keys redis-sync adds (the heartbeat on the source; checkpoint, lease and
 // status on the destination) left out of the comparison.
 import type { TaskSpec } from '../spec/types';
-import { resolveTask } from '../spec/resolve';
+import { resolveTask, requireLiveSource } from '../spec/resolve';
 import { verify, type VerifyOptions } from './verify';
 import type { VerifyReport } from './report';
 import { isHeartbeatKey } from '../cluster/heartbeat-key';
@@ -26,5 +26,5 @@ export async function verifyTask(given: TaskSpec, opts: Omit<VerifyOptions, 'ign
   const task = resolveTask(spec);
   const mapDb = spec.databaseMapping ? task.mapDb : undefined;
   const keys = new KeyFilter(spec.keyFilter, spec.keyRenames);
-  return verify(spec.source, spec.destination, { ...opts, databases: spec.databases, mapDb, ignoreKeys: taskKeyFilter(spec), keys, taskId: task.id });
+  return verify(requireLiveSource(spec.source, 'verify against the source'), spec.destination, { ...opts, databases: spec.databases, mapDb, ignoreKeys: taskKeyFilter(spec), keys, taskId: task.id });
 }
