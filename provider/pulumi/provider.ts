@@ -204,6 +204,8 @@ async function startAndWait(spec: TaskSpec, runner: Runner): Promise<void> {
       throw new Error(`task "${spec.name}" failed: ${last.lastError?.message ?? 'unknown error'}. See \`${hints.status}\` and \`${hints.logs}\` (docs/troubleshooting.md); fix the cause and run pulumi up again: the task resumes from its checkpoint`);
     }
     if (last && alive && waitFor === 'started') return;
+    // An RDB file with no stream after it: the daemon ends once the file is in.
+    if (last?.state === 'Loaded') return;
     // Synchronizing, and the lag measured once (when heartbeats run), so the outputs never show a null lag after up.
     const lagKnown = last?.nodes.every((n) => n.lagMs !== null) || !(spec.heartbeat?.enabled ?? true) || Date.now() > syncedAt + lagGraceMs;
     if (last && alive && last.state === 'Synchronizing') {
@@ -244,7 +246,7 @@ async function outputs(id: string, inputs: Props, runner: Runner, prechecks: Pre
   return {
     ...Object.fromEntries(Object.entries(inputs).filter(([k]) => !OUTPUT_KEYS.has(k))),
     taskId: id,
-    state: inputs.cutoverResult ? 'CutOver' : running ? status?.state ?? 'Starting' : status?.state === 'Failed' ? 'Failed' : 'DaemonNotRunning',
+    state: inputs.cutoverResult ? 'CutOver' : running ? status?.state ?? 'Starting' : status?.state === 'Failed' || status?.state === 'Loaded' ? status.state : 'DaemonNotRunning',
     daemonPid: holder?.pid ?? localPid ?? 0,
     daemonRunning: running,
     daemonHost: here ? daemonHost() : { hostname: host, addresses: status?.addresses ?? [] },
