@@ -99,7 +99,7 @@ export async function streamAfterFileItem(f: RdbFileFacts, master: NodeAddress):
   const i = f.info;
   if (!i) return { id, result: 'failed', node, message: `the RDB file ${f.path} cannot be read (see source-rdb-file)` };
   if (i.replid === null || i.replOffset === null) {
-    return { id, result: 'failed', node, message: `RDB file ${i.path} has no repl-id/repl-offset (written before Redis 4.0, or by a tool): ${node}'s stream cannot continue from it; drop source.mode and source.nodes to load the file alone, or copy the server without rdbFile` };
+    return { id, result: 'failed', node, message: `RDB file ${i.path} has no repl-id/repl-offset: Redis saves them only while it has a replication backlog (a master that never had a replica has none; also files before Redis 4.0), so ${node}'s stream cannot continue from it. Save the dump while a replica is attached (or once the task has connected), drop source.mode and source.nodes to load the file alone, or copy the server without rdbFile` };
   }
   let text: string;
   try {
