@@ -1,7 +1,7 @@
 // RedisSyncTask: a sync task declared as code. `pulumi up` prechecks it and starts its detached daemon, `pulumi
 // refresh` reads the daemon's status into the outputs, `pulumi destroy` stops it and removes what it added.
 import * as pulumi from '@pulumi/pulumi';
-import type { TaskSpec, EndpointSpec, RunnerSpec } from '../provider/spec/types';
+import type { TaskSpec, EndpointSpec, SourceSpec, RunnerSpec } from '../provider/spec/types';
 // Types only: the outputs as the daemon writes them; nothing of the provider is loaded at import.
 import type { FullSyncProgress, VerifyResult } from '../provider/state/status';
 import type { CutoverResult } from '../provider/cutover/cutover';
@@ -19,10 +19,18 @@ export interface EndpointArgs extends Inputs<Omit<EndpointSpec, 'nodes'>> {
   nodes: pulumi.Input<pulumi.Input<string>[]>;
 }
 
+/**
+ * The source: a server (mode, nodes), an RDB file on the host that runs the daemon (rdbFile: the task ends in state
+ * Loaded once it is in), or both (the file, then that server's stream from the file's repl-id/repl-offset).
+ */
+export interface SourceArgs extends Inputs<Omit<SourceSpec, 'nodes'>> {
+  nodes?: pulumi.Input<pulumi.Input<string>[]>;
+}
+
 export interface RedisSyncTaskArgs extends Inputs<Omit<TaskSpec, 'name' | 'id' | 'source' | 'destination'>> {
   /** Task name; defaults to the resource name. */
   name?: pulumi.Input<string>;
-  source: pulumi.Input<EndpointArgs>;
+  source: pulumi.Input<SourceArgs>;
   destination: pulumi.Input<EndpointArgs>;
   /** Where the daemon keeps its state on the host that runs `pulumi up` (default ~/.redis-sync). */
   stateDir?: pulumi.Input<string>;
@@ -89,10 +97,10 @@ const provider: pulumi.dynamic.ResourceProvider = {
   delete: (id, props) => impl().deleteTask(id, props),
 };
 
-function withoutSecrets(ep: pulumi.Input<EndpointArgs>): pulumi.Input<unknown> {
+function withoutSecrets(ep: pulumi.Input<EndpointArgs | SourceArgs>): pulumi.Input<unknown> {
   // Taken apart before pulumi.output() so that a secret password or key does not make the whole endpoint secret.
   if (!pulumi.Output.isInstance(ep) && !(ep instanceof Promise)) {
-    const { password: _password, tlsKey: _key, ...rest } = ep as EndpointArgs;
+    const { password: _password, tlsKey: _key, ...rest } = ep as EndpointArgs | SourceArgs;
     return rest;
   }
   return pulumi.output(ep).apply((e) => {
@@ -123,7 +131,7 @@ function privateKeyOf(runner: pulumi.Input<DeepInput<RunnerSpec>> | undefined): 
   return pulumi.secret(pulumi.output(runner).apply((r) => (r as RunnerSpec | undefined)?.ssh?.privateKey));
 }
 
-function secretOf(ep: pulumi.Input<EndpointArgs>, field: 'password' | 'tlsKey'): pulumi.Output<string | undefined> {
+function secretOf(ep: pulumi.Input<EndpointArgs | SourceArgs>, field: 'password' | 'tlsKey'): pulumi.Output<string | undefined> {
   // Always a secret, even when the program passed a plain string: it must never reach the state in plaintext.
   return pulumi.secret(pulumi.output(ep).apply((e) => (e as EndpointSpec)[field]));
 }
@@ -131,7 +139,7 @@ function secretOf(ep: pulumi.Input<EndpointArgs>, field: 'password' | 'tlsKey'):
 export class RedisSyncTask extends pulumi.dynamic.Resource {
   /** The task's identity on the servers (its keys, lease, ACL users carry it): the name and a suffix of its own. */
   declare readonly taskId: pulumi.Output<string>;
-  /** Prechecking, Initializing (full sync), Synchronizing, Retrying, Failed, Stopped, or DaemonNotRunning. */
+  /** Prechecking, Initializing (full sync), Synchronizing, Retrying, Failed, Stopped, Loaded (an RDB file source, done), or DaemonNotRunning. */
   declare readonly state: pulumi.Output<string>;
   declare readonly daemonPid: pulumi.Output<number>;
   declare readonly daemonRunning: pulumi.Output<boolean>;

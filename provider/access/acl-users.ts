@@ -3,7 +3,7 @@
 // user that may write. Each create or update sets a fresh random password that only the daemon receives.
 import { randomBytes } from 'node:crypto';
 import type { TaskSpec, NodeAddress } from '../spec/types';
-import { resolveTask } from '../spec/resolve';
+import { resolveTask, liveSource, requireLiveSource } from '../spec/resolve';
 import { withClient } from '../precheck/node-facts';
 import { endpointNodesExpanded } from '../cluster/topology';
 
@@ -42,7 +42,7 @@ export async function grantAccess(spec: TaskSpec): Promise<TaskSpec> {
   const sourcePassword = randomBytes(24).toString('base64url');
   const destinationPassword = randomBytes(24).toString('base64url');
   const [sources, destinations] = await Promise.all([
-    endpointNodesExpanded(spec.source.mode, task.sourceNodes),
+    endpointNodesExpanded(requireLiveSource(spec.source, 'access.createUsers').mode, task.sourceNodes),
     endpointNodesExpanded(spec.destination.mode, task.destinationNodes),
   ]);
   // The heartbeat keys of a cluster source carry a hash tag: the rule covers the base and every tagged form.
@@ -60,7 +60,7 @@ export async function revokeAccess(spec: TaskSpec): Promise<void> {
   const task = resolveTask(spec);
   const name = aclUserName(task.id);
   const [sources, destinations] = await Promise.all([
-    endpointNodesExpanded(spec.source.mode, task.sourceNodes),
+    endpointNodesExpanded(liveSource(spec.source)?.mode ?? 'standalone', task.sourceNodes),
     endpointNodesExpanded(spec.destination.mode, task.destinationNodes),
   ]);
   await Promise.all([...sources, ...destinations].map(async (n) => {

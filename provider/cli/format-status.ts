@@ -101,6 +101,8 @@ export function formatStatus(s: TaskStatus, now: number, opts: FormatOptions = {
     lines.push(`  the daemon is gone (last published state ${s.state}); "pulumi up" or "redis-sync run --config task.json" resumes it from its checkpoint`);
   } else if (state === 'Failed') {
     lines.push(`  the task stopped on the error below: fix its cause (docs/troubleshooting.md; history: redis-sync logs ${s.task}), then "pulumi up" or "redis-sync run" resumes from the checkpoint`);
+  } else if (state === 'Loaded') {
+    lines.push('  the RDB file is loaded and no stream follows it: the task has ended (redis-sync verify compares the destination with the file)');
   } else if (opts.alive && state !== 'Stopped' && now - Date.parse(s.updatedAt) > STALE_MS) {
     lines.push(paint(`  the status was last written ${age(s.updatedAt, now)}, though the daemon rewrites it every 250 ms: the daemon may be stuck (see redis-sync logs ${s.task})`, '33', c));
   }

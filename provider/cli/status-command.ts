@@ -1,7 +1,7 @@
 // `redis-sync status [TASK...] [--watch [--count N] [--interval MS]] [--json] [--state-dir DIR]`
 import { parseArgs } from 'node:util';
 import { defaultStateDir } from '../state/files';
-import type { TaskStatus } from '../state/status';
+import { isEndState, type TaskStatus } from '../state/status';
 import { fitLine, formatStatus, type Rates } from './format-status';
 import { taskNames, viewTask, type TaskView } from './task-dir';
 import { UsageError, loadSpecFile } from './spec-file';
@@ -16,7 +16,7 @@ import type { TaskSpec } from '../spec/types';
 async function remoteView(spec: TaskSpec): Promise<TaskView & { where: string | null }> {
   const { status, holder } = await readRemoteTask(spec);
   const running = holder !== null;
-  const state = status ? (running || status.state === 'Stopped' || status.state === 'Failed' ? status.state : 'DaemonNotRunning') : running ? 'Starting' : 'DaemonNotRunning';
+  const state = status ? (running || isEndState(status.state) ? status.state : 'DaemonNotRunning') : running ? 'Starting' : 'DaemonNotRunning';
   return { name: spec.id ?? spec.name, status, pid: holder?.pid ?? null, state, where: holder ? describeHolder(holder) : null };
 }
 

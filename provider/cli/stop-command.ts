@@ -8,6 +8,7 @@ import { UsageError, loadSpecFile } from './spec-file';
 import { stopRemoteTask } from '../state/remote-task';
 import { describeHolder } from '../state/lease';
 import type { TaskSpec } from '../spec/types';
+import { isEndState } from '../state/status';
 
 /** --config: stops the task's daemon wherever it runs, through a stop request on its destination. */
 async function stopThroughDestination(spec: TaskSpec, timeout: string | undefined): Promise<number> {
@@ -49,7 +50,7 @@ export async function stopCommand(argv: string[]): Promise<number> {
   const started = Date.now();
   await stopDaemon(stateDir, task, timeoutS * 1000);
   const after = readTaskStatus(stateDir, task);
-  const graceful = after !== null && after.pid === before.pid && (after.state === 'Stopped' || after.state === 'Failed');
+  const graceful = after !== null && after.pid === before.pid && isEndState(after.state);
   if (!graceful) {
     process.stderr.write(`task ${task}: the daemon did not stop within ${timeoutS} s and was killed (SIGKILL); the next start resumes from its last checkpoint. See "redis-sync logs ${task}"\n`);
     return 1;

@@ -3,7 +3,7 @@
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { taskPaths } from '../state/files';
-import type { TaskStatus } from '../state/status';
+import { isEndState, type TaskStatus } from '../state/status';
 import { daemonPid, isAlive } from '../daemon/daemon-process';
 
 /** Tasks of a state dir: directories holding a status, a pid file or a log. */
@@ -74,9 +74,9 @@ export function viewTask(stateDir: string, name: string): TaskView {
   const status = readTaskStatus(stateDir, name);
   let pid = daemonPid(stateDir, name);
   if (pid !== null && !isTaskProcess(pid, stateDir)) pid = null;
-  if (pid === null && status && status.state !== 'Stopped' && status.state !== 'Failed' && isAlive(status.pid) && isTaskProcess(status.pid, stateDir)) pid = status.pid;
+  if (pid === null && status && !isEndState(status.state) && isAlive(status.pid) && isTaskProcess(status.pid, stateDir)) pid = status.pid;
   let state: string = status?.state ?? (pid ? 'Starting' : 'DaemonNotRunning');
-  if (status && pid === null && status.state !== 'Stopped' && status.state !== 'Failed') state = 'DaemonNotRunning';
+  if (status && pid === null && !isEndState(status.state)) state = 'DaemonNotRunning';
   return { name, status, pid, state };
 }
 

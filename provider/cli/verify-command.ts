@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import type { TaskSpec } from '../spec/types';
 import { loadSpecFile, UsageError } from './spec-file';
+import { liveSource } from '../spec/resolve';
 import { verifyTask } from '../verify/verify-task';
 import type { VerifyReport } from '../verify/report';
 import type { VerifyProgress } from '../verify/verify';
@@ -40,6 +41,7 @@ function progressPrinter(): (p: VerifyProgress) => void {
 }
 
 export async function verifyCommand(spec: TaskSpec, opts: VerifyCommandOptions): Promise<number> {
+  if (opts.repair && !liveSource(spec.source)) throw new UsageError(`--repair copies keys again from the source server; task ${spec.name}'s source is the RDB file ${spec.source.rdbFile ?? ''} only (run the task again to load it)`);
   const report = await verifyTask(spec, { sample: opts.sample, repair: opts.repair, onProgress: opts.progress ? progressPrinter() : undefined });
   process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatVerifyReport(spec, report));
   if (report.repair) return report.repair.failed === 0 ? 0 : 1;
@@ -47,9 +49,9 @@ export async function verifyCommand(spec: TaskSpec, opts: VerifyCommandOptions):
 }
 
 export function formatVerifyReport(spec: TaskSpec, r: VerifyReport): string {
-  const how = `${r.online ? 'online, at the task\'s applied offsets' : 'offline'}${r.sampled != null ? `, sample ${(r.sampled * 100).toFixed(1)}%` : ''}`;
+  const how = `${!liveSource(spec.source) ? 'against the RDB file' : r.online ? 'online, at the task\'s applied offsets' : 'offline'}${r.sampled != null ? `, sample ${(r.sampled * 100).toFixed(1)}%` : ''}`;
   const lines = [
-    `verify ${spec.name}: ${spec.source.nodes.join(',')} -> ${spec.destination.nodes.join(',')} (${how})`,
+    `verify ${spec.name}: ${spec.source.nodes?.join(',') ?? spec.source.rdbFile ?? ''} -> ${spec.destination.nodes.join(',')} (${how})`,
     `${r.consistent ? 'CONSISTENT' : 'NOT CONSISTENT'}: ${r.keysCompared} keys compared in ${(r.durationMs / 1000).toFixed(1)} s${r.inFlight ? `; ${r.inFlight} in flight, equal once applied` : ''}`,
   ];
   if (!r.consistent) {

@@ -5,7 +5,7 @@
 // yet lose nothing), unless a reverse task takes over while the source is still paused (reverse.ts). Any failed step
 // unpauses the source and says why.
 import type { Mode, TaskSpec } from '../spec/types';
-import { resolveTask } from '../spec/resolve';
+import { resolveTask, requireLiveSource } from '../spec/resolve';
 import { EndpointReader } from '../verify/endpoint-reader';
 import { openTaskProgress } from '../verify/task-progress';
 import { masterOffset } from '../verify/watched-read';
@@ -68,7 +68,7 @@ export async function runCutover(given: TaskSpec, c: CutoverSpec, hooks: Cutover
   const task = resolveTask(spec);
   const pauseMs = (c.pauseSeconds ?? DEFAULT_PAUSE_SECONDS) * 1000;
   const waitMs = Math.min((c.waitSeconds ?? DEFAULT_WAIT_SECONDS) * 1000, pauseMs);
-  const src = await EndpointReader.open(spec.source, 'source');
+  const src = await EndpointReader.open(requireLiveSource(spec.source, 'cutover'), 'source');
   const dst = await EndpointReader.open(spec.destination, 'destination');
   const paused: string[] = [];
   try {

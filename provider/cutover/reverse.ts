@@ -13,6 +13,7 @@ import { checkpointKey, anchorKey } from '../state/task-keys';
 import { encodeCheckpoint } from '../task/tx-batch';
 import type { ReverseStart } from './cutover';
 import { withSentinelMaster } from '../sentinel/sentinel-master';
+import { formatHostPort } from '../spec/address';
 
 /** The reverse task's id: derived, so every machine finds the same task from the forward one's. */
 export function reverseTaskId(forwardId: string): string {
@@ -62,7 +63,7 @@ export async function anchorPositions(given: TaskSpec): Promise<Map<string, { no
   const base = anchorKey(task.id);
   const masters = reverse.source.mode === 'cluster'
     ? (await discoverCluster(task.sourceNodes)).masters.map((m) => ({ id: m.id, name: m.name, address: m.address, key: heartbeatKeyForSlots(base, m.slots) }))
-    : [{ id: 'standalone', name: reverse.source.nodes[0], address: task.sourceNodes[0], key: base }];
+    : [{ id: 'standalone', name: formatHostPort(task.sourceNodes[0]), address: task.sourceNodes[0], key: base }];
   const out = new Map<string, { node: string; replid: string; offset: number }>();
   for (const m of masters) {
     out.set(m.id, await withClient(m.address, async (c) => {

@@ -17,7 +17,7 @@ import { isAlive } from '../state/process-alive';
 import { appendFileSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureDir, readJson, taskPaths, writeFileAtomic, type TaskPaths } from '../state/files';
-import type { TaskStatus } from '../state/status';
+import { isEndState, type TaskStatus } from '../state/status';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface SupervisorOptions {
@@ -287,7 +287,7 @@ export class Supervisor {
 
   private finishStopped(lastError: string | null): number {
     const status = this.readStatus();
-    if (status && status.state !== 'Stopped' && status.state !== 'Failed') this.writeStatus('Stopped', lastError);
+    if (status && !isEndState(status.state)) this.writeStatus('Stopped', lastError);
     this.log('info', 'supervisor stopped');
     this.markEnded('Stopped');
     return 0;

@@ -3,7 +3,7 @@
 import type { NodeStatus, TaskState, TaskStatus, VerifyResult } from '../state/status';
 import type { Family, MetricType } from './exposition';
 
-export const STATES: TaskState[] = ['Prechecking', 'Initializing', 'Synchronizing', 'Retrying', 'Failed', 'Stopped'];
+export const STATES: TaskState[] = ['Prechecking', 'Initializing', 'Synchronizing', 'Retrying', 'Failed', 'Stopped', 'Loaded'];
 
 interface NodeMetric {
   name: string;

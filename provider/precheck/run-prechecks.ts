@@ -1,7 +1,7 @@
 // Reads every node's facts at once and evaluates the prechecks.
 import type { TaskSpec } from '../spec/types';
 import type { PrecheckItem } from '../state/status';
-import { resolveTask } from '../spec/resolve';
+import { resolveTask, liveSource } from '../spec/resolve';
 import { readNodeFacts, type NodeFacts } from './node-facts';
 import { evaluate, serverOf, compareVersions } from './checks';
 import { findUnsupported, type UnsupportedFinding } from './unsupported-inventory';
@@ -15,13 +15,14 @@ import { discoverCluster, endpointMasters, formatSlots, slotRangesOf } from '../
 import { measureCapacity } from './capacity-facts';
 import { capacityItems } from './capacity-check';
 import { withSentinelMaster } from '../sentinel/sentinel-master';
+import { scanRdbFile, rdbFileItems, fileUnsupported, streamAfterFileItem } from './rdb-file-check';
 
 export async function runPrechecks(given: TaskSpec, opts: { resuming: boolean }): Promise<PrecheckItem[]> {
   // A sentinel-managed source is prechecked as its current master.
   const spec = await withSentinelMaster(given);
   const task = resolveTask(spec);
   const [src, dst] = await Promise.all([
-    expandCluster('source', spec.source.mode, task.sourceNodes),
+    expandCluster('source', liveSource(spec.source)?.mode ?? 'standalone', task.sourceNodes),
     expandCluster('destination', spec.destination.mode, task.destinationNodes),
   ]);
   const [source, destination, replica] = await Promise.all([
@@ -30,10 +31,14 @@ export async function runPrechecks(given: TaskSpec, opts: { resuming: boolean })
     task.sourceReplica ? readNodeFacts(task.sourceReplica, undefined, 'source') : Promise.resolve(undefined),
   ]);
   const ignored = new Set(spec.ignorePrechecks ?? []);
-  const capacity = source.some((f) => f.error) ? [] : await capacityChecks(task.id, src.masters, spec.destination.mode === 'cluster' ? null : task.destinationNodes[0]);
-  const owned = [...(await ownershipItems(task.id, spec.destination.mode === 'cluster' ? dst.nodes : task.destinationNodes)), ...capacity]
+  const file = task.rdbFile !== null ? await scanRdbFile(task.rdbFile) : null;
+  // A file's load does not read the server: the capacity it needs is that of the stream after it, not of a copy.
+  const capacity = source.some((f) => f.error) || file ? [] : await capacityChecks(task.id, src.masters, spec.destination.mode === 'cluster' ? null : task.destinationNodes[0]);
+  const fileItems = file ? [...rdbFileItems(file, destination), ...(src.masters.length && !opts.resuming ? [await streamAfterFileItem(file, src.masters[0])] : [])] : [];
+  const owned = [...(await ownershipItems(task.id, spec.destination.mode === 'cluster' ? dst.nodes : task.destinationNodes)), ...capacity, ...fileItems]
     .map((i) => (ignored.has(i.id) && i.result !== 'passed' ? { ...i, result: 'ignored' as const, message: `${i.message} (ignored by ignorePrechecks)` } : i));
-  const unsupported = await inventory(src.nodes, source, destination);
+  // What the destination must hold comes from the file; the stream after it is checked command by command.
+  const unsupported = file ? fileUnsupported(file, destination) : await inventory(src.nodes, source, destination);
   return [...src.items, ...dst.items, ...evaluate({ spec, source, destination, replica, resuming: opts.resuming, unsupported }), ...owned];
 }
 

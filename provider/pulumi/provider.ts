@@ -5,7 +5,7 @@ import { hostAddresses } from '../state/host';
 import { randomBytes } from 'node:crypto';
 import type { TaskSpec } from '../spec/types';
 import { specProblems } from '../spec/validate';
-import { resolveTask, staticProblems } from '../spec/resolve';
+import { requireLiveSource, resolveTask, staticProblems, liveSource } from '../spec/resolve';
 import { defaultStateDir } from '../state/files';
 import { maxLagMs, type PrecheckItem, type TaskStatus } from '../state/status';
 import { formatPrecheckTable } from '../precheck/run-prechecks';
@@ -218,6 +218,8 @@ async function startAndWait(spec: TaskSpec, runner: Runner): Promise<void> {
       throw new Error(`task "${spec.name}" failed: ${last.lastError?.message ?? 'unknown error'}. See \`${hints.status}\` and \`${hints.logs}\` (docs/troubleshooting.md); fix the cause and run pulumi up again: the task resumes from its checkpoint`);
     }
     if (last && alive && waitFor === 'started') return;
+    // An RDB file with no stream after it: the daemon ends once the file is in.
+    if (last?.state === 'Loaded') return;
     // Synchronizing, and the lag measured once (when heartbeats run), so the outputs never show a null lag after up.
     const lagKnown = last?.nodes.every((n) => n.lagMs !== null) || !(spec.heartbeat?.enabled ?? true) || Date.now() > syncedAt + lagGraceMs;
     if (last && alive && last.state === 'Synchronizing') {
@@ -258,7 +260,7 @@ async function outputs(id: string, inputs: Props, runner: Runner, prechecks: Pre
   return {
     ...Object.fromEntries(Object.entries(inputs).filter(([k]) => !OUTPUT_KEYS.has(k))),
     taskId: id,
-    state: inputs.cutoverResult ? 'CutOver' : running ? status?.state ?? 'Starting' : status?.state === 'Failed' ? 'Failed' : 'DaemonNotRunning',
+    state: inputs.cutoverResult ? 'CutOver' : running ? status?.state ?? 'Starting' : status?.state === 'Failed' || status?.state === 'Loaded' ? status.state : 'DaemonNotRunning',
     daemonPid: holder?.pid ?? localPid ?? 0,
     daemonRunning: running,
     daemonHost: here ? daemonHost() : { hostname: host, addresses: status?.addresses ?? [] },
@@ -389,7 +391,7 @@ async function cutover(id: string, spec: TaskSpec, news: Props, runner: Runner):
  * checkpoint and carries what the source took meanwhile).
  */
 async function startReverse(id: string, spec: TaskSpec, runner: Runner): Promise<CutoverResult> {
-  const reverse = reverseSpec(spec, id, (await withSentinelMaster(spec)).source);
+  const reverse = reverseSpec(spec, id, requireLiveSource((await withSentinelMaster(spec)).source, 'cutover.reverse'));
   let positions: Awaited<ReturnType<typeof anchorPositions>> | null = null;
   let stopped = false;
   try {
@@ -485,7 +487,9 @@ async function cleanup(spec: TaskSpec, runner: Runner): Promise<void> {
 async function removeHeartbeats(given: TaskSpec): Promise<void> {
   const spec = await withSentinelMaster(given);
   const task = resolveTask(spec);
-  const sources = await nodesOf(spec.source.mode, task.sourceNodes);
+  const live = liveSource(spec.source);
+  if (!live) return; // an RDB file source has no heartbeat
+  const sources = await nodesOf(live.mode, task.sourceNodes);
   await Promise.all(sources.map((n) => bestEffort(() => withClient(n, async (c) => {
     await c.select(task.heartbeat.db ?? 0);
     const keys = await scanMatch(c, `${task.heartbeat.key}*`);

@@ -1,5 +1,5 @@
 // Turns a validated spec into the settings the engine runs with: defaults filled in, credentials split, nodes parsed.
-import type { EndpointSpec, NodeAddress, TaskSpec } from './types';
+import type { EndpointSpec, NodeAddress, SourceSpec, TaskSpec } from './types';
 import { parseHostPort } from './address';
 import { SpecError, type SpecProblem } from './validate';
 import { defaultHeartbeatKey } from '../state/task-keys';
@@ -20,7 +20,10 @@ export interface ResolvedTask {
   name: string;
   /** What the task's keys, lease, ACL users and state dir are named by: `id`, or the name when none is given. */
   id: string;
+  /** The live source's nodes; [] for a source that is an RDB file only. */
   sourceNodes: NodeAddress[];
+  /** source.rdbFile: the RDB file loaded as the snapshot (then the live source's stream, when it has nodes); null: none. */
+  rdbFile: string | null;
   /** source.readFrom: the replica the replication link connects to (the heartbeat still goes to the master). */
   sourceReplica: NodeAddress | null;
   destinationNodes: NodeAddress[];
@@ -31,6 +34,22 @@ export interface ResolvedTask {
   tuning: { pipelineCommands: number; pipelineBytes: number; bigKeyBytes: number; rewriteChunkElements: number; maxCommandArgs: number };
   connectionRetryMs: number;
   forwardPublish: boolean;
+}
+
+/**
+ * The live server of the source, or null when the source is an RDB file only. staticProblems makes mode and nodes
+ * come together, so a source with nodes is a whole endpoint.
+ */
+export function liveSource(source: SourceSpec): EndpointSpec | null {
+  const { rdbFile: _file, mode, nodes, ...rest } = source;
+  return mode !== undefined && nodes !== undefined ? { ...rest, mode, nodes } : null;
+}
+
+/** The live source, for what cannot work without one (verify against a server, cutover, ACL users): else a clear error. */
+export function requireLiveSource(source: SourceSpec, what: string): EndpointSpec {
+  const live = liveSource(source);
+  if (!live) throw new Error(`${what} needs a live source (source.mode and source.nodes); this task's source is the RDB file ${source.rdbFile ?? '(none)'} only`);
+  return live;
 }
 
 /** The DTS console takes "user:password" in the password field; we accept it where no username is given. */
@@ -53,7 +72,7 @@ export function endpointNodes(ep: EndpointSpec, where: string): NodeAddress[] {
 function addressProblems(spec: TaskSpec): SpecProblem[] {
   const out: SpecProblem[] = [];
   for (const side of ['source', 'destination'] as const) {
-    (spec[side]?.nodes ?? []).forEach((n, i) => {
+    (spec[side]?.nodes ?? []).forEach((n: unknown, i: number) => {
       try {
         if (typeof n === 'string') parseHostPort(n);
       } catch {
@@ -66,10 +85,10 @@ function addressProblems(spec: TaskSpec): SpecProblem[] {
 
 /** Rules a JSON schema cannot say; each problem names its property path. */
 export function staticProblems(spec: TaskSpec): SpecProblem[] {
-  const problems: SpecProblem[] = [...addressProblems(spec), ...keyFilterProblems(spec.keyFilter)];
+  const problems: SpecProblem[] = [...addressProblems(spec), ...keyFilterProblems(spec.keyFilter), ...rdbFileProblems(spec)];
   const dbs = spec.databases ?? null;
   const mapping = spec.databaseMapping ?? {};
-  if (spec.source.mode === 'standalone' && spec.source.nodes.length > 1) {
+  if (spec.source.mode === 'standalone' && (spec.source.nodes?.length ?? 0) > 1) {
     problems.push({ path: 'source.nodes', message: 'a standalone source has one master: list only its "host:port" (replicas are not needed)' });
   }
   for (const side of ['source', 'destination'] as const) {
@@ -132,22 +151,49 @@ function reverseProblems(spec: TaskSpec): Array<{ path: string; message: string 
   return out;
 }
 
+/** What a source that is (or starts with) an RDB file allows; mode and nodes come together either way. */
+function rdbFileProblems(spec: TaskSpec): SpecProblem[] {
+  const src = spec.source;
+  const out: SpecProblem[] = [];
+  if ('rdbFile' in spec.destination) out.push({ path: 'destination.rdbFile', message: 'only the source is read from a file: set rdbFile on the source' });
+  if (src.rdbFile === undefined) {
+    for (const k of ['mode', 'nodes'] as const) if (src[k] === undefined) out.push({ path: `source.${k}`, message: 'is required (or source.rdbFile, to load an RDB file)' });
+    return out;
+  }
+  if ((src.mode === undefined) !== (src.nodes === undefined)) {
+    out.push({ path: `source.${src.mode === undefined ? 'mode' : 'nodes'}`, message: 'is required with rdbFile and ' + (src.mode === undefined ? 'nodes' : 'mode') + ': they name the server whose stream continues after the file' });
+  }
+  if (src.mode === 'cluster') out.push({ path: 'source.mode', message: 'an RDB file is one master\'s snapshot: with rdbFile the source is "standalone" or "sentinel" (the server the file came from), or has no mode and nodes' });
+  if (src.psyncCommand !== undefined) out.push({ path: 'source.psyncCommand', message: 'cannot follow an RDB file: a renamed PSYNC is served as SYNC, which has no +CONTINUE from the file\'s offset' });
+  if (src.nodes === undefined) {
+    const live = 'needs a live source (source.mode and source.nodes): this source is an RDB file only';
+    if (spec.access?.createUsers) out.push({ path: 'access.createUsers', message: live });
+    if (spec.cutover !== undefined) out.push({ path: 'cutover', message: live });
+    if (spec.verify !== undefined) out.push({ path: 'verify', message: `${live}; run redis-sync verify once the file is loaded to compare the destination with the file` });
+    if (spec.heartbeat?.enabled) out.push({ path: 'heartbeat.enabled', message: live });
+  }
+  return out;
+}
+
 export function resolveTask(spec: TaskSpec): ResolvedTask {
   const problems = staticProblems(spec);
   if (problems.length) throw new SpecError(problems);
   const mapping = spec.databaseMapping ?? {};
   const databases = spec.databases ? [...spec.databases].sort((a, b) => a - b) : null;
+  const live = liveSource(spec.source);
   return {
     spec,
     name: spec.name,
     id: taskIdOf(spec),
-    sourceNodes: endpointNodes(spec.source, 'source'),
-    sourceReplica: spec.source.readFrom === undefined || spec.source.readFrom === 'any' ? null : endpointNodes({ ...spec.source, nodes: [spec.source.readFrom] }, 'source.readFrom')[0],
+    sourceNodes: live ? endpointNodes(live, 'source') : [],
+    rdbFile: spec.source.rdbFile ?? null,
+    sourceReplica: !live || live.readFrom === undefined || live.readFrom === 'any' ? null : endpointNodes({ ...live, nodes: [live.readFrom] }, 'source.readFrom')[0],
     destinationNodes: endpointNodes(spec.destination, 'destination'),
     databases,
     mapDb: (db) => mapping[String(db)] ?? db,
     heartbeat: {
-      enabled: spec.heartbeat?.enabled ?? true,
+      // A file-only source has no server to write the heartbeat on.
+      enabled: live !== null && (spec.heartbeat?.enabled ?? true),
       key: spec.heartbeat?.key ?? defaultHeartbeatKey(taskIdOf(spec)),
       intervalMs: spec.heartbeat?.intervalMs ?? 1000,
       db: spec.heartbeat?.db ?? (databases ? databases[0] : null),

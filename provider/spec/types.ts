@@ -27,6 +27,17 @@ export interface EndpointSpec {
   readFrom?: string;
 }
 
+/**
+ * The source: a live server (mode and nodes), an RDB file (rdbFile), or both: the file loaded as the snapshot, then
+ * the server's replication stream from the file's point (its repl-id and repl-offset).
+ */
+export interface SourceSpec extends Omit<EndpointSpec, 'mode' | 'nodes'> {
+  mode?: Mode;
+  nodes?: string[];
+  /** Path of an RDB file (a backup, a dump.rdb) on the host that runs the daemon. */
+  rdbFile?: string;
+}
+
 /** An endpoint's TLS settings, files read: what every connection to its nodes is made with. */
 export interface TlsSettings {
   ca?: string;
@@ -98,7 +109,7 @@ export interface TaskSpec {
    * resource generates one at create; a CLI task file may set one (default: the name).
    */
   id?: string;
-  source: EndpointSpec;
+  source: SourceSpec;
   destination: EndpointSpec;
   /** Source db numbers to synchronize; absent means all. */
   databases?: number[];

@@ -1,5 +1,11 @@
 // The status a daemon publishes in its state dir: what `redis-sync status` and `pulumi refresh` read.
-export type TaskState = 'Prechecking' | 'Initializing' | 'Synchronizing' | 'Retrying' | 'Failed' | 'Stopped';
+/** Loaded: an RDB file source with no stream after it is in the destination; the daemon has ended. */
+export type TaskState = 'Prechecking' | 'Initializing' | 'Synchronizing' | 'Retrying' | 'Failed' | 'Stopped' | 'Loaded';
+
+/** States in which the daemon has ended (the task does not run). */
+export function isEndState(state: TaskState | string): boolean {
+  return state === 'Stopped' || state === 'Failed' || state === 'Loaded';
+}
 
 export interface ErrorInfo {
   message: string;
@@ -100,7 +106,7 @@ export function newNodeStatus(node: string): NodeStatus {
 
 /** The task's state is the least advanced of its nodes' states (it is Synchronizing only when every stream is). */
 export function overallState(nodes: NodeStatus[], fallback: TaskState): TaskState {
-  const order: TaskState[] = ['Failed', 'Retrying', 'Prechecking', 'Initializing', 'Stopped', 'Synchronizing'];
+  const order: TaskState[] = ['Failed', 'Retrying', 'Prechecking', 'Initializing', 'Stopped', 'Synchronizing', 'Loaded'];
   for (const s of order) if (nodes.some((n) => n.state === s)) return s;
   return fallback;
 }

@@ -1,10 +1,9 @@
 // One source master's stream: full sync from its snapshot, then its write stream, into the destination writer.
 // A cluster source runs one of these per master; each has its own replid/offset checkpoint, status and lag.
 import { RdbReader } from '../rdb/reader';
-import type { RdbEntry, KeyEntry, BigKeyEntry } from '../rdb/entry';
+import type { RdbEntry } from '../rdb/entry';
 import { KeyFilter } from '../filter/key-filter';
 import { CommandFilter, isFlush, type StreamCommand, type DbCommand } from '../filter/command-filter';
-import { keyEntryCommands, bigKeyEntryCommands, type KeyCommandOptions } from '../writer/key-commands';
 import type { Writer } from '../writer/writer';
 import type { ResolvedTask } from '../spec/resolve';
 import type { CheckpointStore } from '../state/checkpoint';
@@ -16,21 +15,19 @@ import { AppliedOffsets } from './applied-offsets';
 import { LagTracker } from './lag-tracker';
 import { encodeCommand } from '../resp/encode';
 import { routeForCluster, routeRewritten, type RoutedWrite } from '../cluster/cross-slot';
-import { isHeartbeatKey } from '../cluster/heartbeat-key';
 import { isInternalKey } from '../state/task-keys';
-import { StringBatch, STRING_BATCH_VALUE_MAX } from './string-batch';
-import { isFunctionCommand, type FunctionLibraries, type FunctionWrites } from './function-libraries';
+import { isFunctionCommand, type FunctionLibraries } from './function-libraries';
 import { type StreamPosition, TxBatch, encodeCheckpoint, decodeCheckpoint, isFullSyncMarker, FULL_SYNC_MARKER, type DestinationCheckpoint, type BatchTarget } from './tx-batch';
 import { dialectForRdbVersion, UNSUPPORTED_DATA_CHECK, type Dialect } from '../writer/dialect/dialect';
 import { serverLabel } from '../writer/dialect/server-info';
-import { UnsupportedValueError } from '../writer/value-commands';
 import { dialectWrites } from './dialect-writes';
 import { SourceClock } from './source-clock';
 import { UnsupportedData } from './unsupported-data';
 import { TtlRepair } from './ttl-repair';
 import { isRelativeExpiry } from '../writer/dialect/translate';
+import { SnapshotWriter, StreamError } from './snapshot-writer';
 
-const SET = Buffer.from('SET');
+export { StreamError };
 
 /**
  * Another task's own keys (its checkpoint, lease, status, fence guard) when this task's source is that task's
@@ -104,14 +101,6 @@ export interface NodeSyncDeps {
   onStateChange(): void;
 }
 
-/** A failure that names where it happened, so status and logs say what, where and at which offset. */
-export class StreamError extends Error {
-  constructor(message: string, readonly offset: number | null, readonly command: string | null = null) {
-    super(message);
-    this.name = 'StreamError';
-  }
-}
-
 export class NodeSync implements ReplicaLinkHandler {
   private link: ReplicaLink | null = null;
   private readonly filter: CommandFilter;
@@ -127,7 +116,6 @@ export class NodeSync implements ReplicaLinkHandler {
   private checkpointTimer: NodeJS.Timeout | null = null;
   private checkpointedOffset = -1;
   private readonly heartbeatKey: Buffer | null;
-  private readonly heartbeatBase: Buffer;
   private readonly batch: TxBatch | null;
   private closeScheduled = false;
   /** Where the stream stood before the command being processed. */
@@ -135,14 +123,13 @@ export class NodeSync implements ReplicaLinkHandler {
   private checkpointFix: Promise<void> = Promise.resolve();
   /** Stops the reader while the writer is over its bounds: a big value then waits in its RDB bytes, not in commands. */
   private readonly rdbSink = (e: RdbEntry): boolean => {
-    this.applyRdbEntry(e);
+    this.snapshot.apply(e);
     return !this.paused;
   };
   /** The RDB ended while the reader was stopped with bytes left: finished once it has caught up. */
   private rdbEndPending = false;
-  private readonly strings = new StringBatch((db, cmd) => this.write(db, null, cmd));
+  private readonly snapshot: SnapshotWriter;
   private hadCheckpoint = false;
-  private keyOpts: KeyCommandOptions | null = null;
   /** The source db at the resume position, from the checkpoint (undefined: not recorded, the stream starts in 0). */
   private resumeDb: number | undefined = undefined;
   /** SELECTs seen but not yet covered by a saved checkpoint: the db in effect from each offset on. */
@@ -162,9 +149,14 @@ export class NodeSync implements ReplicaLinkHandler {
     this.ttlRepair = t.heartbeat.enabled && d.heartbeatKey && d.readSourcePttls ? new TtlRepair(d.readSourcePttls) : null;
     this.unsupported = new UnsupportedData((t.spec.ignorePrechecks ?? []).includes(UNSUPPORTED_DATA_CHECK), d.log, d.node);
     this.heartbeatKey = t.heartbeat.enabled && d.heartbeatKey ? Buffer.from(d.heartbeatKey) : null;
-    this.heartbeatBase = Buffer.from(t.heartbeat.key);
     this.keys = new KeyFilter(t.spec.keyFilter, t.spec.keyRenames);
     this.filter = new CommandFilter({ databases: t.databases, mapDb: t.mapDb, heartbeatKey: this.heartbeatKey, forwardPublish: t.forwardPublish, keys: this.keys });
+    this.snapshot = new SnapshotWriter({
+      node: d.node, task: t, log: d.log, keys: this.keys, wantsDb: (db) => this.filter.wants(db), destination: this.dialect,
+      destinationRdbVersion: d.destinationRdbVersion, unsupported: this.unsupported, functions: d.functions,
+      clusterDestination: d.clusterDestination !== null, progress: () => d.status.fullSync, rdbVersion: () => this.reader?.rdbVersion ?? 0,
+      write: (db, key, cmd) => this.write(db, key, cmd),
+    });
     const dc = d.destinationCheckpoint;
     this.batch = dc ? new TxBatch((db, cmd, offset) => this.write(db, null, cmd, offset), dc) : null;
     this.batch?.setExpected(dc!.claimed);
@@ -291,7 +283,7 @@ export class NodeSync implements ReplicaLinkHandler {
       // Through the sink, so a value that turns big is written part by part rather than decoded whole first.
       this.reader.push(chunk, this.rdbSink);
       // Each chunk's strings go out now: holding them for the next chunk would only add latency.
-      this.strings.flush();
+      this.snapshot.flush();
     } catch (err) {
       this.fail(err as Error, false);
     }
@@ -305,8 +297,8 @@ export class NodeSync implements ReplicaLinkHandler {
     }
     this.rdbEndPending = false;
     try {
-      for (const e of this.reader.end()) this.applyRdbEntry(e);
-      this.strings.flush();
+      for (const e of this.reader.end()) this.snapshot.apply(e);
+      this.snapshot.flush();
     } catch (err) {
       this.fail(err as Error, false);
       return;
@@ -322,104 +314,6 @@ export class NodeSync implements ReplicaLinkHandler {
       this.enterSynchronizing();
       this.saveCheckpoint();
     }, (err: Error) => this.fail(err, false));
-  }
-
-  /** The same object for every key of a snapshot (made once its header gave the RDB version). */
-  private keyOptions(): KeyCommandOptions {
-    const sourceRdbVersion = this.reader?.rdbVersion ?? 0;
-    if (this.keyOpts?.sourceRdbVersion === sourceRdbVersion) return this.keyOpts;
-    this.keyOpts = {
-      sourceRdbVersion,
-      destinationRdbVersion: this.d.destinationRdbVersion,
-      destination: this.dialect,
-      bigKeyBytes: this.d.task.tuning.bigKeyBytes,
-      rewriteChunkElements: this.d.task.tuning.rewriteChunkElements,
-    };
-    return this.keyOpts;
-  }
-
-  private wantsKey(db: number, key: Buffer): boolean {
-    return this.filter.wants(db) && !isHeartbeatKey(this.heartbeatBase, key) && !isInternalKey(key) && this.keys.wants(db, key);
-  }
-
-  /** The entry under its destination name (keyRenames); the same entry when no rule renames it. */
-  private renamed<E extends KeyEntry | BigKeyEntry>(e: E): E {
-    const key = this.keys.rename(e.db, e.key);
-    if (key === e.key) return e;
-    // A KeyEntry's decode() reads its own fields: the copy keeps the original behind it.
-    return Object.assign(Object.create(e) as E, { key });
-  }
-
-  private applyRdbEntry(entry: RdbEntry): void {
-    if (entry.kind === 'key' || entry.kind === 'bigkey-begin' || entry.kind === 'bigkey-part' || entry.kind === 'bigkey-end') {
-      // The filter sees the source's name; the writer gets the destination's.
-      if (this.wantsKey(entry.db, entry.key)) this.applyRdbKey(this.renamed(entry));
-      return;
-    }
-    this.applyRdbRecord(entry);
-  }
-
-  private applyRdbKey(e: KeyEntry | BigKeyEntry): void {
-    const s = this.d.status.fullSync;
-    switch (e.kind) {
-      case 'key':
-        s.keysDone++;
-        if (e.valueKind === 'string' && e.expireAtMs === null && e.raw.length <= STRING_BATCH_VALUE_MAX) {
-          const v = e.decode();
-          if (v.kind === 'string') {
-            // A cluster's keys rarely share a slot, so there each goes as a SET (still cheaper than a RESTORE).
-            if (this.d.clusterDestination) this.write(0, e.key, encodeCommand([SET, e.key, v.value]));
-            else this.strings.add(this.d.task.mapDb(e.db), e.key, v.value);
-            return;
-          }
-        }
-        this.strings.flush();
-        for (const cmd of this.keyCommands(e)) this.write(this.d.task.mapDb(e.db), e.key, cmd);
-        return;
-      case 'bigkey-begin':
-      case 'bigkey-part':
-      case 'bigkey-end':
-        this.strings.flush();
-        if (e.kind === 'bigkey-end') s.keysDone++;
-        for (const cmd of bigKeyEntryCommands(e, this.keyOptions())) this.write(this.d.task.mapDb(e.db), e.key, cmd);
-        return;
-    }
-  }
-
-  private applyRdbRecord(e: Exclude<RdbEntry, KeyEntry | BigKeyEntry>): void {
-    const s = this.d.status.fullSync;
-    switch (e.kind) {
-      case 'resizedb':
-        // With a key filter the snapshot's sizes count keys that are not copied: the total is then unknown.
-        if (this.filter.wants(e.db) && this.keys.identity) s.keysExpected = (s.keysExpected ?? 0) + e.dbSize;
-        return;
-      case 'function':
-        if (!this.dialect.functions) {
-          if (this.unsupported.trySkip('a function library: functions need Redis 7.0 or later', 0, null, e.offset)) return;
-          throw new StreamError(`the snapshot holds a function library and the destination (${serverLabel(this.dialect.server)}) has no functions (Redis 7.0+): list ${UNSUPPORTED_DATA_CHECK} in ignorePrechecks to skip it`, null);
-        }
-        this.strings.flush();
-        for (const command of this.functionWrites(this.d.functions.load(this.d.node, e.code), e.offset)) this.write(0, null, command);
-        return;
-      case 'warning':
-        this.d.log.warn({ node: this.d.node, offset: e.offset, key: e.key?.toString('utf8') ?? null }, e.message);
-        return;
-      default:
-        return;
-    }
-  }
-
-  /** A key's commands, or none when the destination cannot hold its value and the user chose to skip such keys. */
-  private keyCommands(e: Extract<RdbEntry, { kind: 'key' }>): Iterable<Buffer> {
-    const cmds = keyEntryCommands(e, this.keyOptions());
-    if (Array.isArray(cmds)) return cmds;
-    try {
-      return [...cmds];
-    } catch (err) {
-      if (!(err instanceof UnsupportedValueError)) throw err;
-      if (this.unsupported.trySkip(err.message, e.db, e.key, null)) return [];
-      throw new StreamError(`key "${e.key.toString('utf8')}" (db ${e.db}): ${err.message}; list ${UNSUPPORTED_DATA_CHECK} in ignorePrechecks to skip such keys`, null);
-    }
   }
 
   // ---- incremental sync ----
@@ -469,7 +363,7 @@ export class NodeSync implements ReplicaLinkHandler {
           return;
         }
         const writes = isFunctionCommand(cmd.argv)
-          ? this.functionWrites(this.d.functions.command(this.d.node, cmd.argv), cmd.offset).map((command) => ({ db: r.writes[0]?.db ?? 0, command }))
+          ? this.snapshot.functionWrites(this.d.functions.command(this.d.node, cmd.argv), cmd.offset).map((command) => ({ db: r.writes[0]?.db ?? 0, command }))
           : r.writes;
         if (writes.length === 0) {
           this.dropped(cmd.offset);
@@ -533,12 +427,6 @@ export class NodeSync implements ReplicaLinkHandler {
       case 'crossslot':
         this.fail(new StreamError(`${routed.message} (source ${this.d.node})`, cmd.offset, cmd.argv[0].toString()), false);
     }
-  }
-
-  /** What the task's library registry decided for a FUNCTION command or a snapshot's library, its warning logged. */
-  private functionWrites(w: FunctionWrites, offset: number): Buffer[] {
-    if (w.warning) this.d.log.warn({ node: this.d.node, offset }, w.warning);
-    return w.commands;
   }
 
   /**
@@ -667,7 +555,7 @@ export class NodeSync implements ReplicaLinkHandler {
     if (this.reader?.isStalled && !this.failed) {
       try {
         this.reader.resume(this.rdbSink);
-        this.strings.flush();
+        this.snapshot.flush();
       } catch (err) {
         this.fail(err as Error, false);
         return;

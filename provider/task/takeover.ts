@@ -11,6 +11,7 @@ import { endpointMasters } from '../cluster/topology';
 import { withClient, scanMatch } from '../precheck/node-facts';
 import { CLAIM_SCRIPT } from './fence';
 import { decodeCheckpoint, encodeCheckpoint, isFullSyncMarker, FULL_SYNC_MARKER } from './tx-batch';
+import { decodeFilePosition, encodeFilePosition } from './file-position';
 
 export class Takeover {
   private warnedNoKill = false;
@@ -64,7 +65,9 @@ export class Takeover {
       for (const [i, v] of values.entries()) {
         if (v === null) { out.push(null); continue; }
         const cp = decodeCheckpoint(v);
-        const next = cp ? encodeCheckpoint({ ...cp, writer: this.writer }) : isFullSyncMarker(v) ? `${FULL_SYNC_MARKER} ${this.writer}` : v;
+        const pos = decodeFilePosition(v);
+        const next = cp ? encodeCheckpoint({ ...cp, writer: this.writer }) : pos ? encodeFilePosition({ ...pos, writer: this.writer })
+          : isFullSyncMarker(v) ? `${FULL_SYNC_MARKER} ${this.writer}` : v;
         const r = await c.eval(CLAIM_SCRIPT, 1, keys[i], v, next);
         if (r !== 'OK') throw Object.assign(new Error(`task ${this.task.id}: its checkpoint ${keys[i]} changed while this daemon took the task over (its previous owner was still writing): retrying`), { retryable: true });
         out.push(next);

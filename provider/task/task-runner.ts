@@ -36,6 +36,10 @@ import { LeaseKeeper } from './lease-keeper';
 import { Takeover } from './takeover';
 import { startMetricsServer } from '../metrics/server';
 import { DriftCheck } from './drift-check';
+import { readRdbFileInfo, type RdbFileInfo } from '../source/rdb-file';
+import { FileLoad } from './file-load';
+import { planFileAttempt, requireContinue, type FilePlan } from './file-source';
+import { liveSource } from '../spec/resolve';
 
 export interface RunOptions {
   stateDir: string;
@@ -50,7 +54,8 @@ export interface RunOptions {
 
 interface Attempt {
   writers: Writer[];
-  syncs: NodeSync[];
+  /** The source's streams, or the RDB file's load. */
+  syncs: Array<{ stop(): Promise<void> }>;
   heartbeats: Heartbeat[];
   closers: Array<() => void>;
 }
@@ -90,6 +95,8 @@ export class TaskRunner {
   private readonly destinationSentinel: RunOptions['destinationSentinel'];
   /** The run ended because the sentinels name another destination master: run the task again there. */
   destinationMoved: string | null = null;
+  /** An RDB file source: the file is loaded (set by the attempt that loaded it, or that found it loaded). */
+  private fileLoaded = false;
 
   constructor(spec: TaskSpec, opts: RunOptions) {
     this.task = resolveTask(spec);
@@ -102,7 +109,7 @@ export class TaskRunner {
     this.status = {
       // Under a supervisor (provider/daemon/supervisor.ts) the daemon's pid, the one in daemon.pid, is the supervisor's.
       task: spec.name, id: this.task.id, host: hostname(), addresses: hostAddresses(), state: 'Initializing', pid: Number(process.env.REDIS_SYNC_SUPERVISOR_PID) || process.pid, startedAt: now, updatedAt: now,
-      nodes: this.task.sourceNodes.map((n) => newNodeStatus(formatHostPort(n))), lastError: null, prechecks: opts.prechecks ?? [],
+      nodes: this.task.rdbFile !== null ? [newNodeStatus(this.task.rdbFile)] : this.task.sourceNodes.map((n) => newNodeStatus(formatHostPort(n))), lastError: null, prechecks: opts.prechecks ?? [],
     };
     this.meta = openMetaClient(spec.destination.mode, this.task.destinationNodes);
     this.lease = new LeaseKeeper(this.task, this.meta, this.writer, opts.stateDir, this.log, {
@@ -151,6 +158,14 @@ export class TaskRunner {
         this.failure ??= { err: err as Error, retryable: isRetryable(err as Error) };
       }
       await this.teardown();
+      if (this.fileLoaded && !this.failure && !this.stopping) {
+        this.fileLoaded = false;
+        // Nothing follows the file: the task is done. Otherwise the next attempt continues with the source's stream.
+        if (!liveSource(this.task.spec.source)) { this.status.state = 'Loaded'; break; }
+        retryStartedAt = null;
+        backoff = BACKOFF_MIN_MS;
+        continue;
+      }
       if (this.stopping || !this.failure) break;
       if (this.failure.retryable && (this.destinationMoved = await this.movedDestination()) !== null) break;
       // An attempt that got every stream synchronizing ended the previous outage: this failure starts a new retry
@@ -173,7 +188,7 @@ export class TaskRunner {
     await drift.stop();
     await this.checkpoint.close();
     // Moved: the next runner takes over at once on the new master, from the checkpoint there.
-    if (this.status.state !== 'Failed' && !this.destinationMoved) this.status.state = 'Stopped';
+    if (this.status.state !== 'Failed' && this.status.state !== 'Loaded' && !this.destinationMoved) this.status.state = 'Stopped';
     for (const n of this.status.nodes) if (n.state !== 'Failed') n.state = this.status.state;
     this.writeStatus();
     if (this.statusTimer) clearInterval(this.statusTimer);
@@ -212,12 +227,16 @@ export class TaskRunner {
   }
 
   private async startAttempt(): Promise<void> {
-    const streams = await this.sourceStreams();
-    this.syncStatusNodes(streams);
+    // An RDB file source keeps one checkpoint ("standalone"), the file's and then its server's stream's; the server
+    // is not needed (nor asked) while the file loads.
+    const file = this.task.rdbFile !== null ? await readRdbFileInfo(this.task.rdbFile) : null;
+    let streams = file ? null : await this.sourceStreams();
+    if (streams) this.syncStatusNodes(streams);
+    const ids = streams?.map((st) => st.id) ?? ['standalone'];
     const dest = this.task.destinationNodes[0];
     const clusterDest = this.task.spec.destination.mode === 'cluster';
     const checkpointDb = this.task.mapDb(this.task.databases?.[0] ?? 0);
-    const keys = streams.map((st) => checkpointKey(this.task.id, st.id));
+    const keys = ids.map((id) => checkpointKey(this.task.id, id));
     const { dialect: destination, values } = await readDestination(dest, checkpointDb, clusterDest ? [] : keys);
     // After readDestination, whose errors name the node and say whether a retry can help. Every attempt checks the
     // lease again: a daemon that was paused and lost its connections must not come back as a writer.
@@ -226,9 +245,26 @@ export class TaskRunner {
     await this.takeover.closeFormerWriters();
     const claimed = clusterDest ? [] : await this.takeover.claimCheckpoints(dest, checkpointDb, keys, values);
     const clusterValues = clusterDest ? await Promise.all(keys.map((k) => this.meta.get(k))) : [];
-    await this.takeover.refuseForeignDestination(clusterDest ? clusterValues : values, streams.some((st) => this.checkpoint.get(st.id) !== null));
+    await this.takeover.refuseForeignDestination(clusterDest ? clusterValues : values, ids.some((id) => this.checkpoint.get(id) !== null));
     const attempt: Attempt = { writers: [], syncs: [], heartbeats: [], closers: [] };
     this.attempt = attempt;
+    let plan: FilePlan | null = null;
+    if (file) {
+      plan = planFileAttempt(file, clusterDest ? clusterValues[0] : values[0], liveSource(this.task.spec.source) !== null);
+      if (plan.kind === 'loaded') {
+        this.log.info({ file: file.path }, 'the RDB file is loaded already (the destination\'s checkpoint is its end) and no stream follows: nothing to do');
+        this.setFileLoaded();
+        return;
+      }
+      if (plan.kind === 'load') {
+        this.log.info({ file: file.path, why: plan.why }, plan.resumeAfter ? 'RDB file source: resuming an interrupted load' : 'RDB file source: loading the file');
+        await this.startFileLoad(attempt, file, plan, { dest, checkpointDb, key: keys[0], claimed: claimed[0] ?? null, clusterDest, destination });
+        return;
+      }
+      streams = await this.sourceStreams();
+      this.continueAfterFile(streams[0].name);
+    }
+    if (!streams) return;
     const dumper = clusterDest ? this.destinationDumper(attempt) : null;
     // Per attempt: what an earlier attempt sent may not have been applied, and its streams replay from checkpoints.
     const functions = new FunctionLibraries();
@@ -237,7 +273,8 @@ export class TaskRunner {
       const writer = await openWriter(this.task.spec.destination, { tuning: this.task.tuning, scriptBody: this.scripts.lookup, clientName: writerClientName(this.task.id, this.writer) });
       writer.on('failed', (f) => this.onFailure(f, isRetryable(f)));
       attempt.writers.push(writer);
-      const openLink: LinkFactory = (handler, position) => openReplicaLink(st.linkAddress, handler, position, { maxArrayLength: this.task.tuning.maxCommandArgs });
+      const link: LinkFactory = (handler, position) => openReplicaLink(st.linkAddress, handler, position, { maxArrayLength: this.task.tuning.maxCommandArgs });
+      const openLink = file && plan?.kind === 'stream' && plan.fromFile ? requireContinue(link, st.name, file) : link;
       const heartbeatKey = st.slots ? heartbeatKeyForSlots(this.task.heartbeat.key, st.slots) : this.task.heartbeat.key;
       const sync = new NodeSync({
         node: st.name, streamId: st.id, task: this.task, writer, checkpoint: this.checkpoint, status: this.status.nodes[i],
@@ -259,6 +296,38 @@ export class TaskRunner {
       attempt.heartbeats.push(this.startHeartbeat(st.address, heartbeatKey));
     }
     if (this.task.spec.source.mode === 'cluster') this.watchTopology(attempt, streams);
+  }
+
+  /** The RDB file's load, into the destination's checkpoint key of the stream that may follow it ("standalone"). */
+  private async startFileLoad(attempt: Attempt, file: RdbFileInfo, plan: Extract<FilePlan, { kind: 'load' }>, at: { dest: NodeAddress; checkpointDb: number; key: string; claimed: string | null; clusterDest: boolean; destination: Dialect }): Promise<void> {
+    const writer = await openWriter(this.task.spec.destination, { tuning: this.task.tuning, scriptBody: this.scripts.lookup, clientName: writerClientName(this.task.id, this.writer) });
+    writer.on('failed', (f) => this.onFailure(f, isRetryable(f)));
+    attempt.writers.push(writer);
+    const load = new FileLoad({
+      file, streamId: 'standalone', task: this.task, writer, status: this.status.nodes[0], log: this.log, checkpoint: this.checkpoint,
+      destination: at.destination, destinationRdbVersion: at.destination.rdbVersion, functions: new FunctionLibraries(), clusterDestination: at.clusterDest,
+      batchTarget: at.clusterDest ? null : { key: at.key, db: at.checkpointDb, guard: guardKey(this.task.id, this.writer), writer: this.writer, claimed: at.claimed },
+      saveClusterCheckpoint: at.clusterDest ? async (v) => { await this.meta.set(at.key, v); } : null,
+      flushCluster: () => flushSlots({ mode: 'cluster', nodes: this.task.destinationNodes }, 0, [[0, 16383]]),
+      writerToken: this.writer, resumeAfter: plan.resumeAfter, clear: plan.clear,
+      onLoaded: () => this.setFileLoaded(),
+      onFailure: (err, retryable) => this.onFailure(err, retryable),
+      onStateChange: () => this.writeStatus(),
+    });
+    attempt.syncs.push(load);
+    await load.start();
+  }
+
+  private setFileLoaded(): void {
+    this.fileLoaded = true;
+    this.wake?.();
+  }
+
+  /** The stream after the file: its status carries on the file's (the full sync was the file's load). */
+  private continueAfterFile(name: string): void {
+    const fileNode = this.status.nodes[0];
+    if (fileNode.node === name) return;
+    this.status.nodes = [{ ...newNodeStatus(name), fullSync: fileNode.fullSync, lastSync: fileNode.lastSync, replid: fileNode.replid, appliedOffset: fileNode.appliedOffset, receivedOffset: fileNode.receivedOffset }];
   }
 
   /** One stream per source master: the standalone master, or every master of the cluster (by node id). */
@@ -342,7 +411,7 @@ export class TaskRunner {
   }
 
   private waitForFailureOrStop(): Promise<void> {
-    if (this.failure || this.stopping) return Promise.resolve();
+    if (this.failure || this.stopping || this.fileLoaded) return Promise.resolve();
     return new Promise((resolve) => { this.wake = () => { this.wake = null; resolve(); }; });
   }
 
@@ -386,7 +455,7 @@ export class TaskRunner {
   }
 
   writeStatus(): void {
-    if (this.status.state !== 'Failed' && this.status.state !== 'Stopped') {
+    if (this.status.state !== 'Failed' && this.status.state !== 'Stopped' && this.status.state !== 'Loaded') {
       this.status.state = overallState(this.status.nodes, this.status.state);
     }
     this.status.updatedAt = new Date().toISOString();

@@ -15,7 +15,7 @@ export type Applied = { offset: number } | { stuck: string };
 type Reading = { offset: number; state: string } | { stuck: string };
 
 /** States in which the task applies nothing more until it is started again. */
-const NOT_RUNNING = new Set(['Stopped', 'Failed']);
+const NOT_RUNNING = new Set(['Stopped', 'Failed', 'Loaded']);
 
 const POLL_MS = 50;
 

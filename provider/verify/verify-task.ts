@@ -1,7 +1,8 @@
 // Verify for a task: its databases, and the keys redis-sync adds (the heartbeat on the source; checkpoint, lease and
 // status on the destination) left out of the comparison.
 import type { TaskSpec } from '../spec/types';
-import { resolveTask } from '../spec/resolve';
+import { resolveTask, requireLiveSource, liveSource } from '../spec/resolve';
+import { verifyFile } from './verify-file';
 import { verify, type VerifyOptions } from './verify';
 import type { VerifyReport } from './report';
 import { isHeartbeatKey } from '../cluster/heartbeat-key';
@@ -22,9 +23,11 @@ export function taskKeyFilter(spec: TaskSpec): (key: Buffer) => boolean {
  * from writes in flight).
  */
 export async function verifyTask(given: TaskSpec, opts: Omit<VerifyOptions, 'ignoreKeys' | 'databases' | 'mapDb' | 'taskId' | 'keys'> = {}): Promise<VerifyReport> {
+  // A source that is an RDB file only: the destination is compared with the file.
+  if (liveSource(given.source) === null) return verifyFile(given, { ttlToleranceMs: opts.ttlToleranceMs, maxMismatches: opts.maxMismatches, onProgress: opts.onProgress });
   const spec = await withSentinelMaster(given);
   const task = resolveTask(spec);
   const mapDb = spec.databaseMapping ? task.mapDb : undefined;
   const keys = new KeyFilter(spec.keyFilter, spec.keyRenames);
-  return verify(spec.source, spec.destination, { ...opts, databases: spec.databases, mapDb, ignoreKeys: taskKeyFilter(spec), keys, taskId: task.id });
+  return verify(requireLiveSource(spec.source, 'verify against the source'), spec.destination, { ...opts, databases: spec.databases, mapDb, ignoreKeys: taskKeyFilter(spec), keys, taskId: task.id });
 }

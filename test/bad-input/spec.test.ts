@@ -22,6 +22,21 @@ const cases: Array<{ what: string; spec: unknown; expect: RegExp[] }> = [
     expect: [/sourc: is not a known field \(check the spelling; see schema\.json\)/, /heartbeat\.interval: is not a known field/],
   },
   {
+    what: 'a source with neither nodes nor an RDB file',
+    spec: { ...ok, source: { password: 'x' } },
+    expect: [/source\.mode: is required \(or source\.rdbFile, to load an RDB file\)/, /source\.nodes: is required \(or source\.rdbFile/],
+  },
+  {
+    what: 'an RDB file with a cluster source, a renamed PSYNC, nodes without mode, and on the destination',
+    spec: { ...ok, source: { rdbFile: '/backups/a.rdb', mode: 'cluster', nodes: ['127.0.0.1:1'], psyncCommand: 'x' }, destination: { ...ok.destination, rdbFile: '/b.rdb' } },
+    expect: [/source\.mode: an RDB file is one master's snapshot/, /source\.psyncCommand: cannot follow an RDB file/, /destination\.rdbFile: only the source is read from a file/],
+  },
+  {
+    what: 'nodes without mode beside an RDB file',
+    spec: { ...ok, source: { rdbFile: '/backups/a.rdb', nodes: ['127.0.0.1:1'] } },
+    expect: [/source\.mode: is required with rdbFile and nodes/],
+  },
+  {
     what: 'a node that is not host:port',
     spec: { ...ok, source: { mode: 'standalone', nodes: ['localhost'] } },
     expect: [/source\.nodes\[0\]: must be "host:port" with a port from 1 to 65535/],

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { runPrechecks } from '../../provider/precheck/run-prechecks';
 import { verify } from '../../provider/verify/verify';
+import { requireLiveSource } from '../../provider/spec/resolve';
 import { taskKeyFilter } from '../../provider/verify/verify-task';
 import { startDaemon } from '../harness/daemon';
 import { sleep, type RedisServer } from '../harness/redis';
@@ -57,7 +58,7 @@ export async function runCell(src: ServerVersion, dst: ServerVersion, rounds = 6
     await caughtUp(d, a, 60_000);
     const ignore = taskKeyFilter(spec);
     const prefix = Buffer.from(UNSUPPORTED_PREFIX);
-    const report = await verify(spec.source, spec.destination, { ignoreKeys: (k) => ignore(k) || k.subarray(0, prefix.length).equals(prefix) });
+    const report = await verify(requireLiveSource(spec.source, 'verify'), spec.destination, { ignoreKeys: (k) => ignore(k) || k.subarray(0, prefix.length).equals(prefix) });
     await d.kill('SIGTERM');
     assert.equal(report.consistent, true, `${src.label} -> ${dst.label}: verify found differences: ${JSON.stringify(report.firstMismatches.slice(0, 5))}\ndaemon output: ${d.output().slice(-3000)}`);
     assert.ok(report.keysCompared > 100, `verify compared only ${report.keysCompared} keys`);

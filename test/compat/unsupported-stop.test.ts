@@ -9,6 +9,7 @@ import { startDaemon } from '../harness/daemon';
 import { sleep } from '../harness/redis';
 import { caughtUp, taskSpec } from '../harness/sync';
 import { verify } from '../../provider/verify/verify';
+import { requireLiveSource } from '../../provider/spec/resolve';
 import { taskKeyFilter } from '../../provider/verify/verify-task';
 import { taskPaths } from '../../provider/state/files';
 import { compatServers, DEBIAN, startVersion } from './servers';
@@ -46,7 +47,7 @@ test('a hash field TTL arriving for a 7.0 destination stops the task naming it, 
     assert.equal(await dst.client().exists('h:ttl'), 0, 'the skipped key is not on the destination');
     assert.equal(await dst.client().get('d'), '4');
     const ignore = taskKeyFilter(skip);
-    const report = await verify(skip.source, skip.destination, { ignoreKeys: (k) => ignore(k) || k.toString() === 'h:ttl' });
+    const report = await verify(requireLiveSource(skip.source, 'verify'), skip.destination, { ignoreKeys: (k) => ignore(k) || k.toString() === 'h:ttl' });
     assert.equal(report.consistent, true, JSON.stringify(report.firstMismatches));
     const log = readFileSync(taskPaths(d.stateDir, skip.name).log, 'utf8');
     assert.match(log, /skipped \(destination-unsupported-data is ignored\)/);
