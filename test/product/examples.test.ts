@@ -36,7 +36,7 @@ declare module '@pulumi/aws' {
 
 test('every example is a Pulumi TypeScript program with a README, and it type-checks against the SDK', () => {
   const dirs = readdirSync(EXAMPLES, { withFileTypes: true }).filter((d) => d.isDirectory() && d.name !== 'demo').map((d) => d.name);
-  assert.deepEqual(dirs.sort(), ['cascading', 'cluster-to-cluster', 'one-to-many', 'one-to-one', 'rdb-file', 'ssh-sync-host', 'standalone-to-cluster', 'sync-host-vm']);
+  assert.deepEqual(dirs.sort(), ['cascading', 'cluster-to-cluster', 'one-to-many', 'one-to-one', 'rdb-file', 'sentinel-migration', 'ssh-sync-host', 'standalone-to-cluster', 'sync-host-vm']);
   const dir = mkdtempSync(join(tmpdir(), 'redis-sync-examples-'));
   const tsconfig = {
     compilerOptions: {
