@@ -1,11 +1,14 @@
 // Routing a stream command into a cluster destination. A command whose keys share a slot goes as it is. From a
 // standalone source a multi-key command may span slots: it is split where that keeps its meaning (DEL, UNLINK,
 // TOUCH, MSET, SMOVE), RENAME/RENAMENX are redone from the destination's own copy of the key (DUMP + RESTORE + DEL),
-// and anything else fails the task with CROSSSLOT naming the command, its keys and the offset: never dropped.
+// the store commands, list moves, MSETNX and COPY run on copies of their keys gathered into one slot (colocate.ts),
+// and anything else (a script across slots) fails the task with CROSSSLOT naming the command, its keys and the
+// offset: never dropped.
 import calculateSlot, { generateMulti } from 'cluster-key-slot';
 import { encodeCommand } from '../resp/encode';
 import { commandKeys, commandName } from '../filter/command-keys';
 import { decodeCommand } from '../writer/command-text';
+import { colocatable } from './colocate';
 
 export interface RoutedWrite {
   /** The key the cluster writer routes by; null sends a keyless command to every master. */
@@ -16,6 +19,7 @@ export interface RoutedWrite {
 export type ClusterRoute =
   | { kind: 'writes'; writes: RoutedWrite[] }
   | { kind: 'rename'; from: Buffer; to: Buffer }
+  | { kind: 'colocate'; argv: Buffer[] }
   | { kind: 'crossslot'; message: string };
 
 function printable(b: Buffer): string {
@@ -45,6 +49,7 @@ export function routeForCluster(argv: Buffer[], raw: Buffer, offset: number): Cl
     case 'renamenx':
       return { kind: 'rename', from: argv[1], to: argv[2] };
     default:
+      if (colocatable(argv)) return { kind: 'colocate', argv };
       return {
         kind: 'crossslot',
         message: `CROSSSLOT: ${name.toUpperCase()} at offset ${offset} writes keys in different slots (${keys.map(printable).join(', ')}), ` +
@@ -58,7 +63,7 @@ export function routeRewritten(commands: Buffer[], offset: number): ClusterRoute
   const writes: RoutedWrite[] = [];
   for (const command of commands) {
     const r = routeForCluster(decodeCommand(command), command, offset);
-    // A rewrite never yields a RENAME: only the command itself can.
+    // A rewrite never yields a RENAME or a store command: only the command itself can.
     if (r.kind !== 'writes') return r;
     writes.push(...r.writes);
   }

@@ -15,6 +15,7 @@ import { AppliedOffsets } from './applied-offsets';
 import { LagTracker } from './lag-tracker';
 import { encodeCommand } from '../resp/encode';
 import { routeForCluster, routeRewritten, type RoutedWrite } from '../cluster/cross-slot';
+import { colocatePlan } from '../cluster/colocate';
 import { isInternalKey } from '../state/task-keys';
 import { isFunctionCommand, type FunctionLibraries } from './function-libraries';
 import { type StreamPosition, TxBatch, encodeCheckpoint, decodeCheckpoint, isFullSyncMarker, FULL_SYNC_MARKER, type DestinationCheckpoint, type BatchTarget } from './tx-batch';
@@ -424,6 +425,9 @@ export class NodeSync implements ReplicaLinkHandler {
       case 'rename':
         void this.renameAcrossSlots(routed.from, routed.to, cmd.offset);
         return;
+      case 'colocate':
+        void this.colocateAcrossSlots(routed.argv, cmd.offset);
+        return;
       case 'crossslot':
         this.fail(new StreamError(`${routed.message} (source ${this.d.node})`, cmd.offset, cmd.argv[0].toString()), false);
     }
@@ -474,12 +478,36 @@ export class NodeSync implements ReplicaLinkHandler {
     try {
       await this.d.writer.flush();
       const { payload, pttl } = await this.d.clusterDestination!.dumpKey(from);
-      const writes: RoutedWrite[] = [{ key: to, command: encodeCommand(['DEL', to]) }];
-      if (payload) writes.push({ key: to, command: encodeCommand(['RESTORE', to, pttl > 0 ? pttl : 0, payload, 'REPLACE']) });
+      const writes: RoutedWrite[] = restoreAs(to, { payload, pttl }).map((command) => ({ key: to, command }));
       writes.push({ key: from, command: encodeCommand(['DEL', from]) });
       this.forward(writes.map((w) => ({ db: 0, key: w.key, command: w.command })), offset);
     } catch (err) {
       this.fail(new StreamError(`RENAME of a key across slots at offset ${offset} failed: ${(err as Error).message}`, offset), false);
+      return;
+    }
+    if (!this.paused) this.link?.resume();
+  }
+
+  /**
+   * A multi-key command across slots run on copies of its keys in one slot (cluster/colocate.ts): everything before it
+   * is applied first, then the copies and the command, then what it wrote is copied back. The stream waits meanwhile.
+   */
+  private async colocateAcrossSlots(argv: Buffer[], offset: number): Promise<void> {
+    this.link?.pause();
+    try {
+      await this.d.writer.flush();
+      const plan = colocatePlan(argv, this.d.task.id, offset);
+      const dumper = this.d.clusterDestination!;
+      const originals = await Promise.all(plan.copies.map((c) => dumper.dumpKey(c.key)));
+      plan.copies.forEach((c, i) => { for (const command of restoreAs(c.temp, originals[i])) this.write(0, c.temp, command); });
+      this.write(0, plan.copies[0].temp, plan.command);
+      await this.d.writer.flush();
+      const results = await Promise.all(plan.written.map((w) => dumper.dumpKey(w.temp)));
+      const writes: RoutedWrite[] = plan.written.flatMap((w, i) => restoreAs(w.key, results[i]).map((command) => ({ key: w.key, command })));
+      for (const c of plan.copies) writes.push({ key: c.temp, command: encodeCommand(['DEL', c.temp]) });
+      this.forward(writes.map((w) => ({ db: 0, key: w.key, command: w.command })), offset);
+    } catch (err) {
+      this.fail(new StreamError(`${argv[0].toString('latin1').toUpperCase()} across slots at offset ${offset} failed: ${(err as Error).message}`, offset), false);
       return;
     }
     if (!this.paused) this.link?.resume();
@@ -632,3 +660,9 @@ export class NodeSync implements ReplicaLinkHandler {
   }
 }
 
+/** A key made equal to a DUMP taken elsewhere: deleted, then restored with the TTL it had (nothing when it was absent). */
+function restoreAs(key: Buffer, from: { payload: Buffer | null; pttl: number }): Buffer[] {
+  const out = [encodeCommand(['DEL', key])];
+  if (from.payload) out.push(encodeCommand(['RESTORE', key, from.pttl > 0 ? from.pttl : 0, from.payload, 'REPLACE']));
+  return out;
+}
