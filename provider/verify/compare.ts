@@ -15,11 +15,18 @@ export function valueDifference(source: Canonical, destination: Canonical): stri
   return null;
 }
 
-/** A TTL problem text, or null when both have none or both expire within toleranceMs of each other. */
+/**
+ * A TTL problem text, or null when both have none or both expire within toleranceMs of each other: the expiries are
+ * compared as absolute times (PTTL plus when it was read), not the remaining times read at different moments.
+ */
 export function ttlDifference(source: KeyHead, destination: KeyHead, toleranceMs: number): string | null {
   const s = source.pttl;
   const d = destination.pttl;
   if (s < 0 && d < 0) return null;
   if (s < 0 || d < 0) return `PTTL ${s} on source, ${d} on destination`;
-  return Math.abs(s - d) > toleranceMs ? `PTTL ${s} on source, ${d} on destination (tolerance ${toleranceMs} ms)` : null;
+  const apart = (destination.readAt ?? 0) - (source.readAt ?? 0);
+  const gap = Math.round(d + apart - s);
+  if (Math.abs(gap) <= toleranceMs) return null;
+  const when = Math.abs(apart) >= 1 ? `, read ${Math.round(apart)} ms apart` : '';
+  return `PTTL ${s} on source, ${d} on destination${when}: expires ${Math.abs(gap)} ms ${gap > 0 ? 'later' : 'earlier'} (tolerance ${toleranceMs} ms)`;
 }

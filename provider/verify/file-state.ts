@@ -79,5 +79,5 @@ export function createsKey(v: DecodedValue): boolean {
 
 /** The file's key as verify reads a server's: TYPE, PTTL now (from its absolute expiry) and the value. */
 export function fileKeyState(v: DecodedValue, expireAtMs: number | null, form: ValueForm, nowMs: number): KeyState {
-  return { type: v.kind, pttl: expireAtMs === null ? -1 : Math.max(0, expireAtMs - nowMs), value: fileCanonical(v, form) };
+  return { type: v.kind, pttl: expireAtMs === null ? -1 : Math.max(0, expireAtMs - nowMs), readAt: nowMs, value: fileCanonical(v, form) };
 }

@@ -13,6 +13,11 @@ export interface KeyHead {
   type: string;
   /** PTTL: -1 without expiry, -2 when missing. */
   pttl: number;
+  /**
+   * When the PTTL was read (local ms, the middle of its round trip): a TTL is compared as an absolute expiry, so two
+   * sides read a second apart (an online recheck waits for the destination in between) still compare equal.
+   */
+  readAt?: number;
 }
 
 /** Where reads go: an EndpointReader (routed, shared clients), or one pinned connection (a WATCHing recheck). */
@@ -50,8 +55,10 @@ async function perKey(reader: KeyReader, db: number, keys: readonly Buffer[], ca
 }
 
 export async function readHeads(reader: KeyReader, db: number, keys: readonly Buffer[]): Promise<KeyHead[]> {
+  const sent = Date.now();
   const replies = await perKey(reader, db, keys, (k) => [['TYPE', k], ['PTTL', k]]);
-  return replies.map(([t, p]) => ({ type: asBuffer(t).toString('latin1'), pttl: asNumber(p) }));
+  const readAt = (sent + Date.now()) / 2;
+  return replies.map(([t, p]) => ({ type: asBuffer(t).toString('latin1'), pttl: asNumber(p), readAt }));
 }
 
 export async function readExists(reader: KeyReader, db: number, keys: readonly Buffer[]): Promise<boolean[]> {
@@ -121,9 +128,7 @@ async function addFieldTtls(reader: KeyReader, db: number, keys: readonly Buffer
 }
 
 /** Everything compared of one key on one side: value null when the key does not exist (or vanished while read). */
-export interface KeyState {
-  type: string;
-  pttl: number;
+export interface KeyState extends KeyHead {
   value: Canonical | null;
 }
 
