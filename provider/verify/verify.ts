@@ -7,7 +7,8 @@ import { EndpointReader } from './endpoint-reader';
 import { readStates, readExists } from './key-state';
 import { keyDiffs, summarize } from './key-diff';
 import { Tally, type VerifyReport } from './report';
-import { asArray, asBuffer, asNumber } from './redis-calls';
+import { asArray, asBuffer, asNumber, type Call } from './redis-calls';
+import type { RespClient } from './resp-client';
 import { valueForm } from './value-form';
 import { settle, type Difference } from './settle';
 import { openTaskProgress } from './task-progress';
@@ -145,11 +146,20 @@ async function findExtraInDb(run: Run, dstDb: number, srcDbs: number[]): Promise
   await scanAll(run, run.ctx.destination, dstDb, pool, (keys) => findExtra(run, dstDb, srcDbs, keys), 'extra');
 }
 
-/** Runs onBatch on each SCAN page (ignored and unsampled keys removed) of every master of the endpoint, in parallel. */
+/**
+ * Runs onBatch on each SCAN page (ignored and unsampled keys removed) of every master of the endpoint, in parallel.
+ * A small sample is drawn with RANDOMKEY instead: walking a whole keyspace to keep 10,000 of 1M keys took 21 s.
+ */
 async function scanAll(run: Run, reader: EndpointReader, db: number, pool: BatchPool, onBatch: (keys: Buffer[]) => Promise<void>, phase: VerifyProgress['phase']): Promise<void> {
   const count = run.opts.batchKeys ?? 1000;
   await Promise.all(reader.masters.map(async (node) => {
     const client = await reader.client(node, db);
+    const size = run.fraction <= RANDOM_SAMPLE_MAX_SHARE ? asNumber(await client.call('DBSIZE')) : 0;
+    if (size > 0 && size * run.fraction <= RANDOM_SAMPLE_MAX_KEYS) {
+      await randomPages(client, Math.ceil(size * run.fraction), count, (keys) => pool.run(() => onBatch(keys).then(() => progress(run, phase))),
+        (k) => !run.opts.ignoreKeys?.(k), () => run.tally.report.keysCompared >= run.limit);
+      return;
+    }
     let cursor = '0';
     do {
       const [next, page] = asArray(await client.call('SCAN', cursor, 'COUNT', count));
@@ -159,6 +169,29 @@ async function scanAll(run: Run, reader: EndpointReader, db: number, pool: Batch
     } while (cursor !== '0' && run.tally.report.keysCompared < run.limit);
   }));
   await pool.drain();
+}
+
+/** Up to this share of a node's keys, and this many keys, a sample is drawn by RANDOMKEY (few repeats, a small set). */
+const RANDOM_SAMPLE_MAX_SHARE = 0.1;
+const RANDOM_SAMPLE_MAX_KEYS = 1_000_000;
+
+/** About `want` distinct random keys of one node, in pages of `count` pipelined RANDOMKEYs; bounded rounds. */
+async function randomPages(client: RespClient, want: number, count: number, onPage: (keys: Buffer[]) => Promise<void>, keep: (k: Buffer) => boolean, done: () => boolean): Promise<void> {
+  const seen = new Set<string>();
+  const rounds = Math.ceil(want / count) * 3 + 10;
+  for (let round = 0; round < rounds && seen.size < want && !done(); round++) {
+    const replies = await client.pipeline(Array.from({ length: Math.min(count, want - seen.size) }, (): Call => ['RANDOMKEY']));
+    const page: Buffer[] = [];
+    for (const r of replies) {
+      if (r === null || r instanceof Error) continue;
+      const key = asBuffer(r);
+      const id = key.toString('latin1');
+      if (seen.has(id)) continue;
+      seen.add(id);
+      if (keep(key)) page.push(key);
+    }
+    if (page.length > 0) await onPage(page);
+  }
 }
 
 async function compareBatch(run: Run, srcDb: number, dstDb: number, keys: Buffer[]): Promise<void> {
