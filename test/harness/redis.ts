@@ -182,9 +182,11 @@ export async function startRedis(opts: StartOptions = {}): Promise<RedisServer> 
     get pid() { return pid; },
     password: opts.password,
     client() {
-      clientInstance ??= new Redis({ host, port, password: opts.password, lazyConnect: false, maxRetriesPerRequest: 2 });
-      // A server a test stopped on purpose makes the client retry; that is not a test failure.
-      clientInstance.on('error', () => undefined);
+      if (!clientInstance) {
+        clientInstance = new Redis({ host, port, password: opts.password, lazyConnect: false, maxRetriesPerRequest: 2 });
+        // A server a test stopped on purpose makes the client retry; that is not a test failure.
+        clientInstance.on('error', () => undefined);
+      }
       return clientInstance;
     },
     async kill(signal: NodeJS.Signals = 'SIGKILL') { await killProcess(signal); },
