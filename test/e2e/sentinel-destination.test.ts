@@ -40,7 +40,7 @@ test('a Sentinel-managed destination fails over under a write load: the task con
     for (let i = 0; i < COUNTERS; i++) await load.set(`c:${i}`, 0);
     const d = startDaemon(spec);
     try {
-      await d.waitForState('Synchronizing', 60_000);
+      const first = await d.waitForState('Synchronizing', 60_000);
       let stop = false;
       let sent = 0;
       const writing = (async () => {
@@ -68,7 +68,8 @@ test('a Sentinel-managed destination fails over under a write load: the task con
       await writing;
       assert.ok(sent > 1000, `load sent ${sent}`);
       const newMaster = replicas.find((r) => r.addr === promoted)!;
-      await d.waitFor((x) => x.state === 'Synchronizing', 60_000, 'the task synchronizing again');
+      // The run on the new master (a new runner: its own startedAt), not the first run's last status.
+      await d.waitFor((x) => x.state === 'Synchronizing' && x.startedAt !== first.startedAt, 60_000, 'the task synchronizing again on the new master');
       await caughtUp(d, src, 60_000);
       assert.equal(await sum(newMaster.client()), sent, 'the new destination master\'s counters differ from the INCRs sent');
       assert.equal(await sum(src.client()), sent);

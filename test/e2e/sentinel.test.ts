@@ -56,7 +56,10 @@ test('a failover under a write load: the task follows the promoted replica by it
       await writing;
       assert.ok(sent > 200, `load sent ${sent}`);
       const newMaster = replicas.find((r) => r.addr === promoted)!;
-      const st = await d.waitFor((x) => x.state === 'Synchronizing' && x.nodes[0].node === promoted, 60_000, 'the task streaming from the promoted master');
+      // Streaming the promoted master's history (its replid): an earlier status still says Synchronizing with the old
+      // master's offsets, past the new master's, which would pass for caught up.
+      const replid = /master_replid:(\w+)/.exec(await newMaster.client().info('replication'))![1];
+      const st = await d.waitFor((x) => x.state === 'Synchronizing' && x.nodes[0].node === promoted && x.nodes[0].replid === replid, 60_000, 'the task streaming from the promoted master');
       await caughtUp(d, newMaster);
       await assertConsistent(spec, 50); // verify asks the sentinels too
       const sum = async (c: Redis): Promise<number> => (await c.mget(Array.from({ length: 50 }, (_, i) => `c:${i}`))).reduce((s, v) => s + Number(v), 0);
