@@ -3,11 +3,11 @@
 // verified equal while the source was paused, so the reverse task needs no full sync: each destination master's
 // replid and offset at that moment are written as the reverse task's checkpoint on the old source, and its daemon
 // resumes from there (PSYNC replid offset+1, +CONTINUE) like any task resuming from its checkpoint.
-import type { TaskSpec, EndpointSpec } from '../spec/types';
+import type { TaskSpec, EndpointSpec, NodeAddress } from '../spec/types';
 import { resolveTask } from '../spec/resolve';
 import { discoverCluster } from '../cluster/topology';
 import { heartbeatKeyForSlots } from '../cluster/heartbeat-key';
-import { withClient } from '../precheck/node-facts';
+import { withClient, controlClient } from '../precheck/node-facts';
 import { withMetaClient } from '../state/meta-client';
 import { checkpointKey, anchorKey } from '../state/task-keys';
 import { encodeCheckpoint } from '../task/tx-batch';
@@ -50,6 +50,42 @@ function withoutSourceOnly(ep: EndpointSpec): EndpointSpec {
   return rest;
 }
 
+/** The new primary's masters: the reverse task's source streams (id as the daemon names them), with a name. */
+async function newPrimaryMasters(reverse: TaskSpec): Promise<Array<{ id: string; name: string; address: NodeAddress; slots: Array<[number, number]> | null }>> {
+  const task = resolveTask(reverse);
+  return reverse.source.mode === 'cluster'
+    ? (await discoverCluster(task.sourceNodes)).masters.map((m) => ({ id: m.id, name: m.name, address: m.address, slots: m.slots }))
+    : [{ id: 'standalone', name: formatHostPort(task.sourceNodes[0]), address: task.sourceNodes[0], slots: null }];
+}
+
+/**
+ * A master keeps a replication backlog only once a replica has attached (Redis then creates it, with a new replid):
+ * before that, no replica can continue from its replid and offset. A PSYNC dropped as soon as it is answered makes the
+ * master create it; a diskless sync left with no replica to wait for never forks (a disk-based one saves an RDB once).
+ * Run before the pause: the replid changes then, and the positions are taken after it.
+ */
+export async function ensureBacklogs(given: TaskSpec): Promise<void> {
+  const reverse = await withSentinelMaster(given, ['source']);
+  for (const m of await newPrimaryMasters(reverse)) {
+    await withClient(m.address, async (c) => {
+      const active = async (): Promise<boolean> => /repl_backlog_active:1/.test(await c.info('replication'));
+      if (await active()) return;
+      const replica = controlClient(m.address);
+      try {
+        await replica.connect();
+        await replica.call('PSYNC', '?', '-1');
+      } catch { /* the answer is all it takes; what follows is not read */ } finally {
+        replica.disconnect();
+      }
+      for (let i = 0; i < 100; i++) {
+        if (await active()) return;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      throw new Error(`${m.name} has no replication backlog and did not create one on a PSYNC (needs the PSYNC permission for the destination's user): the reverse task could not continue from it without a full sync`);
+    });
+  }
+}
+
 /**
  * Each master of the new primary: where its replication history stands now, as the reverse task's stream id and
  * position. An internal key written in db 0 first makes the stream select db 0 at that point, so the checkpoint can
@@ -59,11 +95,8 @@ function withoutSourceOnly(ep: EndpointSpec): EndpointSpec {
 export async function anchorPositions(given: TaskSpec): Promise<Map<string, { node: string; replid: string; offset: number }>> {
   // A Sentinel-managed new primary: the positions are its current master's.
   const reverse = await withSentinelMaster(given, ['source']);
-  const task = resolveTask(reverse);
-  const base = anchorKey(task.id);
-  const masters = reverse.source.mode === 'cluster'
-    ? (await discoverCluster(task.sourceNodes)).masters.map((m) => ({ id: m.id, name: m.name, address: m.address, key: heartbeatKeyForSlots(base, m.slots) }))
-    : [{ id: 'standalone', name: formatHostPort(task.sourceNodes[0]), address: task.sourceNodes[0], key: base }];
+  const base = anchorKey(resolveTask(reverse).id);
+  const masters = (await newPrimaryMasters(reverse)).map((m) => ({ ...m, key: m.slots ? heartbeatKeyForSlots(base, m.slots) : base }));
   const out = new Map<string, { node: string; replid: string; offset: number }>();
   for (const m of masters) {
     out.set(m.id, await withClient(m.address, async (c) => {

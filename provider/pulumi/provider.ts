@@ -22,7 +22,7 @@ import { grantAccess, revokeAccess } from '../access/acl-users';
 import { withSentinelMaster } from '../sentinel/sentinel-master';
 import { propsToSpec, containsUnknown, OUTPUT_KEYS } from './props';
 import { runCutover, type CutoverResult } from '../cutover/cutover';
-import { reverseSpec, anchorPositions, seedCheckpoints, reverseStart } from '../cutover/reverse';
+import { reverseSpec, anchorPositions, seedCheckpoints, reverseStart, ensureBacklogs } from '../cutover/reverse';
 
 type Props = Record<string, unknown>;
 
@@ -394,6 +394,7 @@ async function startReverse(id: string, spec: TaskSpec, runner: Runner): Promise
   const reverse = reverseSpec(spec, id, requireLiveSource((await withSentinelMaster(spec)).source, 'cutover.reverse'));
   let positions: Awaited<ReturnType<typeof anchorPositions>> | null = null;
   let stopped = false;
+  await ensureBacklogs(reverse);
   try {
     const result = await runCutover(spec, spec.cutover ?? {}, {
       whilePaused: async () => {

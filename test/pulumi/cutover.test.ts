@@ -4,7 +4,7 @@
 // afterwards; with reverse it stops at the pause and the reverse task carries the destination's writes back.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { startRedis, sleep, type RedisServer } from '../harness/redis';
+import { startRedis, startCluster, sleep, type RedisServer } from '../harness/redis';
 import { createProject, pulumiBinDir, taskOutputs, TASK_PROGRAM } from '../harness/pulumi';
 import { countingLoad, recordedLoad, prefixTotalsWithin, tally } from '../faults/helpers';
 
@@ -134,6 +134,8 @@ test('cutover with reverse: the destination holds the source at the pause, the r
     await p.run(['refresh', '--yes', '--skip-preview']);
     const [again] = await taskOutputs(p);
     assert.equal((again.reverseTask as ReverseOutput).state, 'Synchronizing');
+    const streams = (again.reverseTask as { streams: Array<{ lastSync: string | null }> }).streams;
+    assert.deepEqual(streams.map((st) => st.lastSync), ['continue'], 'the reverse task synced in full');
     await p.setConfig('taskArgs', JSON.stringify({ ...args, heartbeat: { intervalMs: 200 }, cutover: { pauseSeconds: 120, waitSeconds: 20, reverse: true } }));
     const refused = await p.run(['up', '--yes', '--skip-preview'], { allowFail: true });
     assert.match(refused.stdout + refused.stderr, /cut over with reverse.*cannot change or run again/s);
@@ -149,6 +151,63 @@ test('cutover with reverse: the destination holds the source at the pause, the r
   try {
     // Both tasks gone: none of redis-sync's keys stays on either server.
     for (const s of [src, dst]) assert.deepEqual(await s.client().keys('redis-sync:*'), [], `${s.addr} keeps redis-sync keys`);
+  } finally {
+    await Promise.all([src.stop(), dst.stop()]);
+  }
+});
+
+test('cutover with reverse from a standalone source into a 3-master cluster: the reverse task has a stream per cluster master, each continued from its offset, and carries writes over every slot back exactly', async () => {
+  const src = await startRedis();
+  const dst = await startCluster({ masters: 3 });
+  const p = createProject('cutover-reverse-cluster', TASK_PROGRAM);
+  try {
+    await p.run(['stack', 'init', 'dev']);
+    const args = {
+      source: { mode: 'standalone', nodes: [src.addr] }, destination: { mode: 'cluster', nodes: [dst.masters[0].addr] },
+      databases: [0], heartbeat: { intervalMs: 100 },
+    };
+    await src.client().set('before', 'cutover');
+    await p.setConfig('taskArgs', JSON.stringify(args));
+    await p.run(['up', '--yes', '--skip-preview']);
+    await p.setConfig('taskArgs', JSON.stringify({ ...args, cutover: { pauseSeconds: 60, waitSeconds: 20, reverse: true } }));
+    const up = await p.run(['up', '--yes', '--skip-preview']);
+    const [out] = await taskOutputs(p);
+    assert.equal(out.state, 'CutOver', up.stdout);
+    const r = out.cutoverResult as CutoverOutput;
+    checkPause(r);
+    assert.equal(Object.keys(r.reverse?.from ?? {}).length, 3, JSON.stringify(r.reverse));
+    const rev = out.reverseTask as ReverseOutput & { streams: Array<{ lastSync: string | null }> };
+    assert.equal(rev.daemonRunning, true, JSON.stringify(rev));
+    // A key only the old source has: a full sync from the new primary would delete it.
+    await src.client().set('only-on-old', '1');
+    // Writes on the new primary over every slot (no hash tags): counters and lists, then exactly those on the old one.
+    const cl = dst.client();
+    let sent = 0;
+    for (let i = 0; i < 3000; i++, sent++) {
+      if (i % 2 === 0) await cl.incr(`rev:c:${i % 100}`);
+      else await cl.rpush(`rev:l:${i % 100}`, `e${i}`);
+    }
+    const deadline = Date.now() + 30_000;
+    let back = await tally(src, 'rev', 100);
+    for (let i = 0; i < 300 && Date.now() < deadline && back.counters + back.elements < sent; i++) {
+      await sleep(100);
+      back = await tally(src, 'rev', 100);
+    }
+    assert.equal(back.counters + back.elements, sent, 'the reverse task lost or doubled writes');
+    await p.run(['refresh', '--yes', '--skip-preview']);
+    const [again] = await taskOutputs(p);
+    const streams = (again.reverseTask as { streams: Array<{ lastSync: string | null }> }).streams;
+    assert.equal(streams.length, 3);
+    assert.ok(streams.every((st) => st.lastSync === 'continue'), `every stream continued, none synced in full: ${JSON.stringify(streams)}`);
+    assert.equal(await src.client().get('only-on-old'), '1', 'the old source was synced in full from the new primary');
+    assert.equal(await src.client().get('before'), 'cutover');
+  } finally {
+    await p.run(['destroy', '--yes', '--skip-preview'], { allowFail: true });
+    p.remove();
+  }
+  try {
+    assert.deepEqual(await src.client().keys('redis-sync:*'), []);
+    for (const m of dst.masters) assert.deepEqual(await m.client().keys('redis-sync:*'), [], `${m.addr} keeps redis-sync keys`);
   } finally {
     await Promise.all([src.stop(), dst.stop()]);
   }
