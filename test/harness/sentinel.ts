@@ -11,6 +11,8 @@ export interface Sentinels {
   addrs: string[];
   /** The master's "host:port" as the sentinels name it now. */
   master(): Promise<string>;
+  /** Waits (30 s at most) until the sentinels name a master other than `old`: the promoted replica's "host:port". */
+  promotedFrom(old: string): Promise<string>;
   stop(): void;
 }
 
@@ -45,5 +47,14 @@ export async function startSentinels(master: RedisServer, name: string, count = 
   };
   for (let i = 0; i < 100 && (await ask()) === ''; i++) await sleep(100);
   process.on('exit', () => { for (const p of pids) try { process.kill(p, 'SIGKILL'); } catch { /* gone */ } });
-  return { addrs, master: ask, stop: () => { for (const p of pids) try { process.kill(p, 'SIGKILL'); } catch { /* gone */ } } };
+  const promotedFrom = async (old: string): Promise<string> => {
+    let now = '';
+    for (let i = 0; i < 300 && (now === '' || now === old); i++) {
+      await sleep(100);
+      now = await ask();
+    }
+    if (now === '' || now === old) throw new Error(`Sentinel promoted no replica of ${old} within 30 s`);
+    return now;
+  };
+  return { addrs, master: ask, promotedFrom, stop: () => { for (const p of pids) try { process.kill(p, 'SIGKILL'); } catch { /* gone */ } } };
 }
