@@ -7,6 +7,7 @@ import { parseReplicaBuffer, type CapacityFacts } from '../../provider/precheck/
 import { runPrechecks } from '../../provider/precheck/run-prechecks';
 import { startRedis, sleep, type RedisServer } from '../harness/redis';
 import { taskSpec } from '../harness/sync';
+import { startDaemon } from '../harness/daemon';
 
 const MB = 1024 * 1024;
 
@@ -76,6 +77,42 @@ test('a source with a 1 MB backlog under ~5 MB/s of writes warns with the values
       const second = (await runPrechecks(spec, { resuming: false })).find((i) => i.id === 'source-capacity')!;
       assert.equal(second.result, 'passed', second.message);
       assert.equal(await dst.client().dbsize(), 0, 'the copy probe left keys on the destination');
+    } finally {
+      await load.stop();
+    }
+  } finally {
+    await Promise.all([src.stop(), dst.stop()]);
+  }
+});
+
+test('under ~5 MB/s of writes a source whose backlog and replica buffer are 1 MB fails the full sync again and again; with the values the precheck suggests it succeeds', { timeout: 300_000 }, async (t) => {
+  const src = await startRedis({ config: { 'repl-backlog-size': '1mb', 'client-output-buffer-limit': 'replica 1mb 1mb 0', 'repl-diskless-sync-delay': '0' } });
+  const dst = await startRedis();
+  try {
+    // ~45 MB of snapshot: its transfer takes seconds, while the writes queue for the replica.
+    await src.client().call('DEBUG', 'POPULATE', '400000', 'big', '100');
+    const load = writeLoad(src);
+    try {
+      await sleep(300);
+      const spec = taskSpec('capacity-sync', src, dst);
+      const item = (await runPrechecks(spec, { resuming: false })).find((i) => i.id === 'source-capacity')!;
+      assert.equal(item.result, 'warning', item.message);
+      const set = /CONFIG SET repl-backlog-size (\d+[mg]b)/.exec(item.message)?.[1];
+      const cob = /CONFIG SET client-output-buffer-limit "([^"]+)"/.exec(item.message)?.[1];
+      assert.ok(set && cob, item.message);
+      const d = startDaemon(spec);
+      try {
+        // Before: the master drops the replica link when the queued writes pass 1 MB; every attempt starts over.
+        const failing = await d.waitFor((s) => s.nodes[0]?.reconnects >= 2, 60_000, 'full syncs cut off by the output buffer limit');
+        assert.notEqual(failing.state, 'Synchronizing', JSON.stringify(failing));
+        t.diagnostic(`before: ${failing.nodes[0].reconnects} attempts cut off; last error: ${failing.lastError?.message ?? failing.nodes[0].lastError?.message}`);
+        // After: the suggested values; the daemon's next attempt (its backoff has grown meanwhile) gets through.
+        await src.client().config('SET', 'repl-backlog-size', set);
+        await src.client().config('SET', 'client-output-buffer-limit', cob);
+        await d.waitForState('Synchronizing', 120_000);
+      } finally {
+        await d.kill('SIGTERM');
+      }
     } finally {
       await load.stop();
     }
