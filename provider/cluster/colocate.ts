@@ -12,14 +12,14 @@ import { encodeCommand } from '../resp/encode';
 import { commandName, keyPositions } from '../filter/command-keys';
 import { INTERNAL_KEY_PREFIX } from '../state/task-keys';
 
-/** The commands run this way, with the argv positions of the keys they write (absent: every key). */
-const WRITTEN: Record<string, (argv: Buffer[]) => number[] | null> = {
-  sunionstore: () => [1], sinterstore: () => [1], sdiffstore: () => [1],
-  zunionstore: () => [1], zinterstore: () => [1], zdiffstore: () => [1],
-  zrangestore: () => [1], geosearchstore: () => [1], pfmerge: () => [1],
-  bitop: () => [2], copy: () => [2],
-  lmove: () => null, blmove: () => null, rpoplpush: () => null, brpoplpush: () => null,
-  msetnx: () => null, sort: () => null, georadius: () => null, georadiusbymember: () => null,
+/** The commands run this way, with the argv positions of the keys they write (null: every key). */
+const WRITTEN: Record<string, number[] | null> = {
+  sunionstore: [1], sinterstore: [1], sdiffstore: [1],
+  zunionstore: [1], zinterstore: [1], zdiffstore: [1],
+  zrangestore: [1], geosearchstore: [1], pfmerge: [1],
+  bitop: [2], copy: [2],
+  lmove: null, blmove: null, rpoplpush: null, brpoplpush: null,
+  msetnx: null, sort: null, georadius: null, georadiusbymember: null,
 };
 
 export function colocatable(argv: Buffer[]): boolean {
@@ -48,7 +48,7 @@ export function colocatePlan(argv: Buffer[], taskId: string, offset: number): Co
   };
   const replaced = argv.slice();
   for (const i of positions) replaced[i] = tempOf(argv[i]);
-  const writtenAt = WRITTEN[commandName(argv)]?.(argv) ?? positions;
+  const writtenAt = WRITTEN[commandName(argv)] ?? positions;
   const written = [...new Set(writtenAt.map((i) => argv[i].toString('latin1')))]
     .map((k) => copies.find((c) => c.key.toString('latin1') === k)!);
   return { copies, command: encodeCommand(replaced), written };

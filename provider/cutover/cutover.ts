@@ -27,6 +27,7 @@ export interface CutoverSpec {
 
 export interface CutoverResult {
   state: 'CutOver';
+  /** When it ended: the source took writes again then (pausedAt is at - pauseMs). */
   at: string;
   /** Each source master's master_repl_offset once its writes were paused. */
   sourceOffsets: Record<string, number>;
@@ -36,8 +37,6 @@ export interface CutoverResult {
   pauseMs: number;
   /** Of the pause: the wait for the destination to apply the paused source's offsets (the lag at the cutover). */
   catchUpMs: number;
-  /** When the source took writes again. */
-  resumedAt: string;
   verify: VerifyResult;
   /** With cutover.reverse: the task that now carries the destination's writes back to the source. */
   reverse?: ReverseStart;
@@ -101,7 +100,7 @@ export async function runCutover(given: TaskSpec, c: CutoverSpec, hooks: Cutover
     await hooks.whilePaused?.();
     await unpause(src, paused);
     const now = Date.now();
-    return { state: 'CutOver', at: new Date(now).toISOString(), sourceOffsets, appliedOffsets, pauseMs: now - pausedAt, catchUpMs, resumedAt: new Date(now).toISOString(), verify };
+    return { state: 'CutOver', at: new Date(now).toISOString(), sourceOffsets, appliedOffsets, pauseMs: now - pausedAt, catchUpMs, verify };
   } catch (err) {
     // A failed cutover must not leave the source refusing writes until the pause times out.
     await unpause(src, paused).catch(() => undefined);

@@ -7,6 +7,7 @@ import type { TaskSpec, EndpointSpec, NodeAddress } from '../spec/types';
 import { resolveTask } from '../spec/resolve';
 import { discoverCluster } from '../cluster/topology';
 import { heartbeatKeyForSlots } from '../cluster/heartbeat-key';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { withClient, controlClient } from '../precheck/node-facts';
 import { withMetaClient } from '../state/meta-client';
 import { checkpointKey, anchorKey } from '../state/task-keys';
@@ -79,7 +80,7 @@ export async function ensureBacklogs(given: TaskSpec): Promise<void> {
       }
       for (let i = 0; i < 100; i++) {
         if (await active()) return;
-        await new Promise((r) => setTimeout(r, 20));
+        await sleep(20);
       }
       throw new Error(`${m.name} has no replication backlog and did not create one on a PSYNC (needs the PSYNC permission for the destination's user): the reverse task could not continue from it without a full sync`);
     });

@@ -92,9 +92,7 @@ function valueAt(obj: unknown, path: string): unknown {
  * re-copied in full by the update, so the task's own keys never fail its successor's destination-empty precheck.
  */
 export async function diff(id: string, olds: Props, news: Props): Promise<{ changes: boolean; replaces: string[]; deleteBeforeReplace: boolean }> {
-  const keys = new Set([...Object.keys(olds), ...Object.keys(news)].filter((k) => !OUTPUT_KEYS.has(k) && k !== '__provider'));
-  const changed = [...keys].filter((k) => JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null));
-  if (changed.length > 0 || containsUnknown(news)) return { changes: true, replaces: [], deleteBeforeReplace: false };
+  if (changedInputs(olds, news).length > 0 || containsUnknown(news)) return { changes: true, replaces: [], deleteBeforeReplace: false };
   // Unchanged inputs, but a task whose daemon is gone (anywhere: its lease expired) is restarted by this `up`: the
   // task itself, or its reverse task once cut over with reverse (the task itself stopped on purpose then).
   const active = activeSpec(id, olds);
@@ -123,7 +121,7 @@ function reverseOf(id: string, props: Props): TaskSpec | null {
   const reverse = (props.cutoverResult as CutoverResult | null | undefined)?.reverse;
   if (!reverse) return null;
   const spec = withId(propsToSpec(props), id);
-  return reverseSpec(spec, id, { ...spec.source, mode: reverse.destination.mode, nodes: reverse.destination.nodes });
+  return reverseSpec(spec, id, { ...requireLiveSource(spec.source, 'cutover.reverse'), mode: reverse.destination.mode, nodes: reverse.destination.nodes });
 }
 
 /** The task that should be running: the reverse task once cut over with reverse, else the task itself. */
@@ -260,7 +258,7 @@ async function outputs(id: string, inputs: Props, runner: Runner, prechecks: Pre
   return {
     ...Object.fromEntries(Object.entries(inputs).filter(([k]) => !OUTPUT_KEYS.has(k))),
     taskId: id,
-    state: inputs.cutoverResult ? 'CutOver' : running ? status?.state ?? 'Starting' : status?.state === 'Failed' || status?.state === 'Loaded' ? status.state : 'DaemonNotRunning',
+    state: inputs.cutoverResult ? 'CutOver' : taskState(running, status),
     daemonPid: holder?.pid ?? localPid ?? 0,
     daemonRunning: running,
     daemonHost: here ? daemonHost() : { hostname: host, addresses: status?.addresses ?? [] },
@@ -282,6 +280,12 @@ async function outputs(id: string, inputs: Props, runner: Runner, prechecks: Pre
   };
 }
 
+/** A running daemon's state; without one, how it ended (Failed, Loaded) or DaemonNotRunning. */
+function taskState(running: boolean, status: TaskStatus | null): string {
+  if (running) return status?.state ?? 'Starting';
+  return status?.state === 'Failed' || status?.state === 'Loaded' ? status.state : 'DaemonNotRunning';
+}
+
 /** The reverse task's state as its daemon publishes it on the old source (null without one). */
 async function reverseOutput(id: string, inputs: Props): Promise<Props | null> {
   const spec = reverseOf(id, inputs);
@@ -290,7 +294,7 @@ async function reverseOutput(id: string, inputs: Props): Promise<Props | null> {
   const status = remote?.status ?? null;
   return {
     taskId: resolveTask(spec).id,
-    state: remote?.holder ? status?.state ?? 'Starting' : status?.state === 'Failed' ? 'Failed' : 'DaemonNotRunning',
+    state: taskState(remote?.holder != null, status),
     daemonRunning: remote?.holder != null,
     lagMs: maxLagMs(status),
     lastError: status?.lastError?.message ?? null,
@@ -367,8 +371,13 @@ export async function update(id: string, olds: Props, news: Props): Promise<{ ou
 /** A cutover was added (or changed) and nothing else: the running task is cut over, not restarted. */
 function isCutover(olds: Props, news: Props): boolean {
   if (!news.cutover || olds.cutoverResult) return false;
-  const keys = new Set([...Object.keys(olds), ...Object.keys(news)].filter((k) => !OUTPUT_KEYS.has(k) && k !== '__provider' && k !== 'cutover'));
-  return [...keys].every((k) => JSON.stringify(olds[k] ?? null) === JSON.stringify(news[k] ?? null));
+  return changedInputs(olds, news).every((k) => k === 'cutover');
+}
+
+/** The inputs (not the outputs a refresh reads) whose values differ between the two. */
+function changedInputs(olds: Props, news: Props): string[] {
+  const keys = new Set([...Object.keys(olds), ...Object.keys(news)].filter((k) => !OUTPUT_KEYS.has(k) && k !== '__provider'));
+  return [...keys].filter((k) => JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null));
 }
 
 /**
@@ -391,7 +400,7 @@ async function cutover(id: string, spec: TaskSpec, news: Props, runner: Runner):
  * checkpoint and carries what the source took meanwhile).
  */
 async function startReverse(id: string, spec: TaskSpec, runner: Runner): Promise<CutoverResult> {
-  const reverse = reverseSpec(spec, id, requireLiveSource((await withSentinelMaster(spec)).source, 'cutover.reverse'));
+  const reverse = reverseSpec(spec, id, requireLiveSource((await withSentinelMaster(spec, ['source'])).source, 'cutover.reverse'));
   let positions: Awaited<ReturnType<typeof anchorPositions>> | null = null;
   let stopped = false;
   await ensureBacklogs(reverse);
@@ -420,8 +429,7 @@ async function startReverse(id: string, spec: TaskSpec, runner: Runner): Promise
  * is refused, since the task must not run again while its reverse runs (that is two directions at once).
  */
 async function restartReverse(id: string, olds: Props, news: Props, reverse: TaskSpec, runner: Runner): Promise<Props> {
-  const keys = [...new Set([...Object.keys(olds), ...Object.keys(news)])].filter((k) => !OUTPUT_KEYS.has(k) && k !== '__provider');
-  const changed = keys.filter((k) => JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null));
+  const changed = changedInputs(olds, news);
   if (changed.length > 0) {
     throw new Error(`task "${String(olds.name)}" was cut over with reverse: task ${resolveTask(reverse).id} now carries the destination's writes back to the source, and the task cannot change or run again while it does (${changed.join(', ')} changed). Put the inputs back, or pulumi destroy the resource (both tasks stop) and declare a new task`);
   }
@@ -486,7 +494,7 @@ async function cleanup(spec: TaskSpec, runner: Runner): Promise<void> {
 
 /** The heartbeat keys on every source master. */
 async function removeHeartbeats(given: TaskSpec): Promise<void> {
-  const spec = await withSentinelMaster(given);
+  const spec = await withSentinelMaster(given, ['source']);
   const task = resolveTask(spec);
   const live = liveSource(spec.source);
   if (!live) return; // an RDB file source has no heartbeat

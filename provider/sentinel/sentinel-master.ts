@@ -33,10 +33,12 @@ export async function sentinelMaster(sentinels: NodeAddress[], masterName: strin
  * prechecks, verify, the cutover, the lease and cleanup talk to.
  */
 export async function withSentinelMaster(spec: TaskSpec, sides: Array<'source' | 'destination'> = ['source', 'destination']): Promise<TaskSpec> {
+  if (!sides.some((side) => spec[side].mode === 'sentinel')) return spec;
+  const task = resolveTask(spec);
   let out = spec;
   for (const side of sides) {
     if (spec[side].mode !== 'sentinel') continue;
-    const nodes = side === 'source' ? resolveTask(spec).sourceNodes : resolveTask(spec).destinationNodes;
+    const nodes = side === 'source' ? task.sourceNodes : task.destinationNodes;
     const master = await sentinelMaster(nodes, spec[side].masterName ?? '', side);
     const { masterName: _name, ...rest } = spec[side];
     out = { ...out, [side]: { ...rest, mode: 'standalone', nodes: [formatHostPort(master)] } };
