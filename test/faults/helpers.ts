@@ -110,26 +110,14 @@ export async function tally(s: RedisServer, prefix: string, keys: number): Promi
 
 /** A bounded load of INCR and RPUSH only, each element unique, so any duplicate or loss is counted exactly. */
 export async function countingLoad(c: ReturnType<RedisServer['client']>, prefix: string, keys: number, opts: { durationMs: number; maxCommands: number; batch?: number; stop?: () => boolean }): Promise<number> {
-  const deadline = Date.now() + opts.durationMs;
-  let sent = 0;
-  while (sent < opts.maxCommands && Date.now() < deadline && !(opts.stop?.() ?? false)) {
-    const p = c.pipeline();
-    p.select(0);
-    for (let i = 0; i < (opts.batch ?? 20) && sent < opts.maxCommands; i++, sent++) {
-      const k = sent % keys;
-      if (sent % 2 === 0) p.incr(`${prefix}:c:${k}`);
-      else p.rpush(`${prefix}:l:${k}`, `e${sent}`);
-    }
-    await p.exec();
-  }
-  return sent;
+  return (await recordedLoad(c, prefix, keys, opts)).reduce((n, b) => n + b.counters + b.elements, 0);
 }
 
 /** One pipeline of a recordedLoad: when it was sent and answered, and what it added. */
 export interface LoadBatch { sentAt: number; ackedAt: number; counters: number; elements: number }
 
 /**
- * countingLoad, one pipeline in flight at a time, each recorded with its send and reply times: the state of the
+ * countingLoad's pipelines (one in flight at a time), each recorded with its send and reply times: the state of the
  * source after any prefix of the load is known, so a copy taken at a pause can be matched against the prefixes that
  * the pause's time window allows.
  */
