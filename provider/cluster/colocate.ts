@@ -33,6 +33,8 @@ export interface ColocatePlan {
   command: Buffer;
   /** The keys the command may have written, each with its temporary twin: copied back afterwards. */
   written: Array<{ key: Buffer; temp: Buffer }>;
+  /** Set with the command (same slot): its results are in the temporary keys (a restart copies them back). */
+  marker: Buffer;
 }
 
 /** The temporary keys share one hash tag (the task's id), so one slot holds them all. */
@@ -51,5 +53,5 @@ export function colocatePlan(argv: Buffer[], taskId: string, offset: number): Co
   const writtenAt = WRITTEN[commandName(argv)] ?? positions;
   const written = [...new Set(writtenAt.map((i) => argv[i].toString('latin1')))]
     .map((k) => copies.find((c) => c.key.toString('latin1') === k)!);
-  return { copies, command: encodeCommand(replaced), written };
+  return { copies, command: encodeCommand(replaced), written, marker: Buffer.from(`${INTERNAL_KEY_PREFIX}colocate:{${taskId}}:${offset}:done`) };
 }

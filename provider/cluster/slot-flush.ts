@@ -3,6 +3,7 @@
 import calculateSlot from 'cluster-key-slot';
 import type { NodeAddress } from '../spec/types';
 import { withClient, clusterClient } from '../precheck/node-facts';
+import { INTERNAL_KEY_PREFIX } from '../state/task-keys';
 
 type Ranges = Array<[number, number]>;
 
@@ -21,7 +22,8 @@ async function flushSlotsInCluster(seeds: NodeAddress[], ranges: Ranges): Promis
       for (const [i, [err, n]] of counts.entries()) {
         if (err || !n) continue;
         for (let round = 0; round < 100_000; round++) {
-          const keys = (await master.call('CLUSTER', 'GETKEYSINSLOT', String(slots[i]), '1000')) as string[];
+          // The task's own keys (lease, status, node checkpoints) stay: a flush of the source's data is not ours.
+          const keys = ((await master.call('CLUSTER', 'GETKEYSINSLOT', String(slots[i]), '1000')) as string[]).filter((k) => !k.startsWith(INTERNAL_KEY_PREFIX));
           if (!keys.length) break;
           deleted += Number(await master.call('DEL', ...keys));
         }

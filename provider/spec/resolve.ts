@@ -31,7 +31,7 @@ export interface ResolvedTask {
   databases: number[] | null;
   mapDb(sourceDb: number): number;
   heartbeat: { enabled: boolean; key: string; intervalMs: number; db: number | null };
-  tuning: { pipelineCommands: number; pipelineBytes: number; bigKeyBytes: number; rewriteChunkElements: number; maxCommandArgs: number };
+  tuning: { pipelineCommands: number; pipelineBytes: number; bigKeyBytes: number; rewriteChunkElements: number; maxCommandArgs: number; clusterExactlyOnce: boolean };
   connectionRetryMs: number;
   forwardPublish: boolean;
 }
@@ -204,6 +204,7 @@ export function resolveTask(spec: TaskSpec): ResolvedTask {
       bigKeyBytes: spec.tuning?.bigKeyBytes ?? DEFAULT_BIG_KEY_BYTES,
       rewriteChunkElements: spec.tuning?.rewriteChunkElements ?? 512,
       maxCommandArgs: spec.tuning?.maxCommandArgs ?? DEFAULT_MAX_ARRAY_LENGTH,
+      clusterExactlyOnce: spec.tuning?.clusterExactlyOnce ?? true,
     },
     connectionRetryMs: (spec.connectionRetryMinutes ?? 720) * 60_000,
     forwardPublish: spec.forwardPublish ?? false,

@@ -77,6 +77,8 @@ export interface TuningSpec {
   rewriteChunkElements?: number;
   /** Most arguments in one command of the replication stream; a command declaring more fails the task. */
   maxCommandArgs?: number;
+  /** A cluster destination written in node batches with their checkpoints (exactly-once); false: at-least-once. */
+  clusterExactlyOnce?: boolean;
 }
 
 /** One key-name rule of keyFilter: exactly one of prefix, glob or regex. */

@@ -54,3 +54,16 @@ export function isInternalKey(key: Buffer): boolean {
 
 /** The lease and status live in db 0 whatever the mapping: one place to look for them, on any destination. */
 export const TASK_META_DB = 0;
+
+/**
+ * A cluster destination's checkpoint of one stream on one node, written by one attempt (task/node-batches.ts):
+ * hash-tagged into a slot of that node, so that the node's batch script sets it with its writes.
+ */
+export function nodeCheckpointKey(taskId: string, stream: string, attempt: string, tag: string): string {
+  return `redis-sync:checkpoint:${taskId}:${stream}:${attempt}:{${tag}}`;
+}
+
+/** Every node checkpoint key of the task (a set), in the lease's slot so that one script checks the lease and adds. */
+export function nodeCheckpointRegistryKey(taskId: string): string {
+  return `redis-sync:checkpoint:${taskId}:registry:{${taskId}}`;
+}

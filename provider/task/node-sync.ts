@@ -27,6 +27,8 @@ import { UnsupportedData } from './unsupported-data';
 import { TtlRepair } from './ttl-repair';
 import { isRelativeExpiry } from '../writer/dialect/translate';
 import { SnapshotWriter, StreamError } from './snapshot-writer';
+import { NodeBatches, type NodeBatchPlan } from './node-batches';
+import type { ClaimRecord } from './node-checkpoint-claims';
 
 export { StreamError };
 
@@ -93,6 +95,11 @@ export interface NodeSyncDeps {
    * local one, and what a restart trusts, so a destination that is not the one the task wrote is never resumed.
    */
   clusterCheckpoint: { value: string | null; save(value: string): Promise<void> } | null;
+  /**
+   * A cluster destination written exactly once (node-batches.ts): the plan of this attempt's node batches, the keys of
+   * earlier attempts with their claims, and how to delete those no longer needed. null: at-least-once.
+   */
+  nodeBatches: { plan: NodeBatchPlan; script: Buffer; records: ClaimRecord[]; dropKeys(keys: string[]): Promise<void> } | null;
   /** This process's token (the lease's writer), written into every checkpoint. */
   writerToken: string;
   /** PTTL of keys on the source (in a source db), for repairing TTLs replayed after an outage; absent: no repair. */
@@ -118,6 +125,9 @@ export class NodeSync implements ReplicaLinkHandler {
   private checkpointedOffset = -1;
   private readonly heartbeatKey: Buffer | null;
   private readonly batch: TxBatch | null;
+  private readonly nodes: NodeBatches | null;
+  /** The replid of the checkpoint the stream resumes from (a failover's new replid continues its offsets). */
+  private resumedFrom: string | null = null;
   private closeScheduled = false;
   /** Where the stream stood before the command being processed. */
   private before: StreamPosition = { offset: 0, db: 0 };
@@ -161,14 +171,24 @@ export class NodeSync implements ReplicaLinkHandler {
     const dc = d.destinationCheckpoint;
     this.batch = dc ? new TxBatch((db, cmd, offset) => this.write(db, null, cmd, offset), dc) : null;
     this.batch?.setExpected(dc!.claimed);
+    const nb = d.nodeBatches;
+    this.nodes = nb ? new NodeBatches((key, cmd, offset) => this.write(0, key, cmd, offset), nb.plan) : null;
+    // The writer loads the script before its first EVALSHA on each master (NOSCRIPT), from the task's script bodies.
+    if (nb) d.scripts.observe([Buffer.from('SCRIPT'), Buffer.from('LOAD'), nb.script]);
     d.writer.on('applied', (offset) => this.onApplied(offset));
     d.writer.on('failed', (f) => this.onWriterFailed(f));
     d.writer.on('drain', () => this.resumeIfPaused());
   }
 
+  /** The node checkpoint keys this attempt writes (registered before it starts); none unless node batches. */
+  get nodeCheckpointKeys(): string[] {
+    return this.nodes?.keys ?? [];
+  }
+
   async start(): Promise<void> {
     const position = this.resumePosition();
     this.resumeDb = position?.db;
+    this.resumedFrom = position?.replid ?? null;
     // A full sync that was interrupted left keys of an older snapshot: they are the task's, and must go first.
     this.hadCheckpoint = position !== null || (this.d.destinationCheckpoint?.fullSyncInterrupted ?? false) || isFullSyncMarker(this.d.clusterCheckpoint?.value ?? null);
     this.d.log.info({ node: this.d.node, psync: position ?? 'full' }, position ? `PSYNC ${position.replid} ${position.offset + 1}` : 'PSYNC ? -1');
@@ -235,6 +255,10 @@ export class NodeSync implements ReplicaLinkHandler {
     s.fullSync = { ...emptyProgress(), startedAt: new Date().toISOString() };
     s.receivedOffset = offset;
     this.d.log.info({ node: this.d.node, replid, offset }, '+FULLRESYNC: full sync starts');
+    if (this.nodes) {
+      this.nodes.applied.clear();
+      this.dropNodeCheckpoints(() => true);
+    }
     const clear = this.hadCheckpoint ? this.clearDestination() : { commands: [], pending: null };
     const dc = this.d.destinationCheckpoint;
     // The snapshot waits until the destination is cleared and the marker committed: a daemon that is not the owner
@@ -329,10 +353,22 @@ export class NodeSync implements ReplicaLinkHandler {
     this.checkpointDb = this.filter.currentDb;
     s.replid = replid;
     s.lastSync = 'continue';
+    if (this.nodes) {
+      const replids = this.resumedFrom ? [this.resumedFrom, replid] : [replid];
+      this.nodes.applied.continueAt(offset, replids);
+      this.dropNodeCheckpoints((c) => c.offset <= offset || !replids.includes(c.replid));
+    }
     s.appliedOffset = s.receivedOffset = offset;
     this.d.log.info({ node: this.d.node, replid, offset }, '+CONTINUE: partial resync from the checkpoint, no full sync');
     this.enterSynchronizing();
     this.saveCheckpoint();
+  }
+
+  /** Node checkpoints of earlier attempts whose claims `useless` says no restart needs: deleted, best effort. */
+  private dropNodeCheckpoints(useless: (claim: NonNullable<ClaimRecord['claim']>) => boolean): void {
+    const nb = this.d.nodeBatches!;
+    const keys = nb.records.filter((r) => r.claim === null || useless(r.claim)).map((r) => r.key);
+    nb.dropKeys(keys).catch((err: Error) => this.d.log.warn({ node: this.d.node, err: err.message }, 'could not delete node checkpoints no longer needed'));
   }
 
   private enterSynchronizing(): void {
@@ -355,7 +391,7 @@ export class NodeSync implements ReplicaLinkHandler {
           this.dropped(cmd.offset);
           return;
         }
-        if (this.d.sourceSlots && isFlush(cmd.argv[0])) {
+        if ((this.d.sourceSlots || this.nodes) && isFlush(cmd.argv[0])) {
           void this.flushOwnSlots(cmd.offset);
           return;
         }
@@ -420,17 +456,60 @@ export class NodeSync implements ReplicaLinkHandler {
       : routeRewritten(writes.map((w) => w.command), cmd.offset);
     switch (routed.kind) {
       case 'writes':
-        this.forward(routed.writes.map((w) => ({ db: 0, key: w.key, command: w.command })), cmd.offset);
+        if (this.nodes) this.forwardToNodes(cmd, routed.writes);
+        else this.forward(routed.writes.map((w) => ({ db: 0, key: w.key, command: w.command })), cmd.offset);
         return;
       case 'rename':
         void this.renameAcrossSlots(routed.from, routed.to, cmd.offset);
         return;
       case 'colocate':
-        void this.colocateAcrossSlots(routed.argv, cmd.offset);
+        void (this.nodes ? this.colocateExactly(routed.argv, cmd.offset) : this.colocateAcrossSlots(routed.argv, cmd.offset));
         return;
       case 'crossslot':
         this.fail(new StreamError(`${routed.message} (source ${this.d.node})`, cmd.offset, cmd.argv[0].toString()), false);
     }
+  }
+
+  /**
+   * Each write into its node's batch, unless its slot applied it before a crash. A keyless write (FUNCTION, PUBLISH)
+   * or one too long for a script goes outside the batches, after them: at-least-once.
+   */
+  private forwardToNodes(cmd: StreamCommand, writes: RoutedWrite[]): void {
+    const nodes = this.nodes!;
+    if (writes.some((w) => w.key === null || !NodeBatches.fits(w.command))) {
+      this.forward(writes.map((w) => ({ db: 0, key: w.key, command: w.command })), cmd.offset);
+      return;
+    }
+    let added = false;
+    try {
+      for (const w of writes) {
+        if (nodes.wasApplied(w.key!, cmd.offset)) continue;
+        nodes.add(w.key!, w.command, this.before.offset);
+        added = true;
+      }
+    } catch (err) {
+      this.fail(err as Error, true);
+      return;
+    }
+    if (!added) {
+      this.dropped(cmd.offset);
+      return;
+    }
+    nodes.offset = cmd.offset;
+    this.d.status.commandsApplied++;
+    this.scheduleBatchClose();
+  }
+
+  /**
+   * Writes of one command that must be applied before the stream goes on (a RENAME or a colocated command across
+   * slots), in node batches that claim `claimAt`, then confirmed.
+   */
+  private async applyInBatches(writes: RoutedWrite[], before: number, claimAt: number): Promise<void> {
+    const nodes = this.nodes!;
+    for (const w of writes) nodes.add(w.key!, w.command, before);
+    nodes.offset = claimAt;
+    this.closeBatch();
+    await this.d.writer.flush();
   }
 
   /**
@@ -454,14 +533,20 @@ export class NodeSync implements ReplicaLinkHandler {
   }
 
 
-  /** FLUSHALL/FLUSHDB on one master of a cluster source: only its slots are emptied on the destination. */
+  /**
+   * FLUSHALL/FLUSHDB on one master of a cluster source: only its slots are emptied on the destination. From a
+   * standalone source into a cluster written exactly once, every slot's data keys (the task's own keys stay).
+   */
   private async flushOwnSlots(offset: number): Promise<void> {
     this.link?.pause();
+    this.closeBatch();
     try {
       await this.d.writer.flush();
-      const n = await this.d.flushSlots(this.d.sourceSlots!);
-      this.d.log.info({ node: this.d.node, offset, deleted: n }, 'FLUSHALL/FLUSHDB on a source master: deleted the keys of its slots on the destination');
+      const n = await this.d.flushSlots(this.d.sourceSlots ?? [[0, 16383]]);
+      this.d.log.info({ node: this.d.node, offset, deleted: n }, this.d.sourceSlots ? 'FLUSHALL/FLUSHDB on a source master: deleted the keys of its slots on the destination' : 'FLUSHALL/FLUSHDB: deleted the keys of every slot on the destination');
       this.dropped(offset);
+      // Never replayed after what follows it: a restart resumes past it (node batches claim per slot, not the flush).
+      if (this.nodes) await this.saveCheckpoint();
     } catch (err) {
       this.fail(new StreamError(`FLUSHALL/FLUSHDB at offset ${offset}: emptying the master's slots on the destination failed: ${(err as Error).message}`, offset), true);
       return;
@@ -474,13 +559,26 @@ export class NodeSync implements ReplicaLinkHandler {
    * DUMP + RESTORE under the new name (with the TTL) + DEL. The stream waits meanwhile so order is kept.
    */
   private async renameAcrossSlots(from: Buffer, to: Buffer, offset: number): Promise<void> {
+    const before = this.before.offset;
     this.link?.pause();
+    this.closeBatch();
     try {
       await this.d.writer.flush();
-      const { payload, pttl } = await this.d.clusterDestination!.dumpKey(from);
-      const writes: RoutedWrite[] = restoreAs(to, { payload, pttl }).map((command) => ({ key: to, command }));
-      writes.push({ key: from, command: encodeCommand(['DEL', from]) });
-      this.forward(writes.map((w) => ({ db: 0, key: w.key, command: w.command })), offset);
+      const nodes = this.nodes;
+      // Written exactly once: the new name first, claimed only up to the command before (so that a restart does it
+      // again from the old name, still there), then the old name's DEL. Its slot holding the DEL means all is done.
+      if (nodes && nodes.wasApplied(from, offset)) {
+        this.dropped(offset);
+      } else {
+        const { payload, pttl } = await this.d.clusterDestination!.dumpKey(from);
+        const writes: RoutedWrite[] = restoreAs(to, { payload, pttl }).map((command) => ({ key: to, command }));
+        const del: RoutedWrite = { key: from, command: encodeCommand(['DEL', from]) };
+        if (!nodes) this.forward([...writes, del].map((w) => ({ db: 0, key: w.key, command: w.command })), offset);
+        else {
+          if (!nodes.wasApplied(to, offset)) await this.applyInBatches(writes, before, before);
+          await this.applyInBatches([del], before, offset);
+        }
+      }
     } catch (err) {
       this.fail(new StreamError(`RENAME of a key across slots at offset ${offset} failed: ${(err as Error).message}`, offset), false);
       return;
@@ -513,7 +611,47 @@ export class NodeSync implements ReplicaLinkHandler {
     if (!this.paused) this.link?.resume();
   }
 
+  /**
+   * colocateAcrossSlots, exactly once: the command runs on the copies in one MULTI with a marker key of their slot,
+   * so a restart finds either the untouched originals (no marker: it starts over) or the results (marker: it copies
+   * them back). What it writes back is claimed only up to the command before; the copies' deletion claims the command,
+   * so a restart whose copies' slot holds it has nothing left to do.
+   */
+  private async colocateExactly(argv: Buffer[], offset: number): Promise<void> {
+    const before = this.before.offset;
+    this.link?.pause();
+    this.closeBatch();
+    const nodes = this.nodes!;
+    try {
+      await this.d.writer.flush();
+      const plan = colocatePlan(argv, this.d.task.id, offset);
+      const home = plan.copies[0].temp;
+      if (nodes.wasApplied(home, offset)) {
+        this.dropped(offset);
+      } else {
+        const dumper = this.d.clusterDestination!;
+        if (!(await dumper.dumpKey(plan.marker)).payload) {
+          const originals = await Promise.all(plan.copies.map((c) => dumper.dumpKey(c.key)));
+          plan.copies.forEach((c, i) => { for (const command of restoreAs(c.temp, originals[i])) this.write(0, c.temp, command); });
+          for (const command of [encodeCommand(['MULTI']), plan.command, encodeCommand(['SET', plan.marker, '1']), encodeCommand(['EXEC'])]) this.write(0, home, command);
+          await this.d.writer.flush();
+        }
+        const results = await Promise.all(plan.written.map((w) => dumper.dumpKey(w.temp)));
+        const back = plan.written.flatMap((w, i) => (nodes.wasApplied(w.key, offset) ? [] : restoreAs(w.key, results[i]).map((command) => ({ key: w.key, command }))));
+        if (back.length) await this.applyInBatches(back, before, before);
+        const temps = [...plan.copies.map((c) => c.temp), plan.marker].map((key) => ({ key, command: encodeCommand(['DEL', key]) }));
+        await this.applyInBatches(temps, before, offset);
+      }
+    } catch (err) {
+      this.fail(new StreamError(`${argv[0].toString('latin1').toUpperCase()} across slots at offset ${offset} failed: ${(err as Error).message}`, offset), false);
+      return;
+    }
+    if (!this.paused) this.link?.resume();
+  }
+
   private forward(writes: Array<DbCommand & { key?: Buffer | null }>, offset: number): void {
+    // Outside the node batches: after what they hold.
+    if (this.nodes?.isOpen) this.closeBatch();
     if (this.batch) {
       for (const w of writes) this.batch.add(w.db, w.command, this.before);
       this.batch.offset = offset;
@@ -532,8 +670,9 @@ export class NodeSync implements ReplicaLinkHandler {
   }
 
   private dropped(offset: number): void {
-    if (this.batch?.isOpen) {
-      this.batch.offset = offset;
+    const open = this.batch ?? this.nodes;
+    if (open?.isOpen) {
+      open.offset = offset;
       return;
     }
     if (!this.inMulti && this.offsets.dropped(offset)) this.publishApplied();
@@ -541,7 +680,7 @@ export class NodeSync implements ReplicaLinkHandler {
 
   /** A batch takes what one socket read delivered (closed after the current I/O callbacks), or MAX_BATCH_COMMANDS. */
   private scheduleBatchClose(): void {
-    if (this.batch!.full && !this.inMulti) {
+    if ((this.batch ?? this.nodes)!.full && !this.inMulti) {
       this.closeBatch();
       return;
     }
@@ -555,9 +694,9 @@ export class NodeSync implements ReplicaLinkHandler {
   }
 
   private closeBatch(): void {
-    if (this.failed || !this.replid || !this.batch) return;
+    if (this.failed || !this.replid || !(this.batch || this.nodes)) return;
     // The batch ends with the last command processed, so the filter's db is the db at the batch's offset.
-    const offset = this.batch.close(this.replid, this.filter.currentDb);
+    const offset = this.batch ? this.batch.close(this.replid, this.filter.currentDb) : this.nodes!.close(this.replid);
     if (offset !== null) this.offsets.forwarded(offset);
   }
 
@@ -632,16 +771,16 @@ export class NodeSync implements ReplicaLinkHandler {
   }
 
   /** Saved only for offsets the destination confirmed; a full sync in progress keeps the old checkpoint. */
-  saveCheckpoint(): void {
+  saveCheckpoint(): Promise<void> {
     const s = this.d.status;
-    if (!this.replid || s.state !== 'Synchronizing' || this.inMulti) return;
+    if (!this.replid || s.state !== 'Synchronizing' || this.inMulti) return Promise.resolve();
     const applied = this.offsets.applied;
-    if (applied === this.checkpointedOffset) return;
+    if (applied === this.checkpointedOffset) return Promise.resolve();
     while (this.dbChanges.length && this.dbChanges[0].offset <= applied) this.checkpointDb = this.dbChanges.shift()!.db;
     this.d.checkpoint.save(this.d.streamId, this.replid, applied, this.checkpointDb);
     this.checkpointedOffset = applied;
     const value = encodeCheckpoint({ replid: this.replid, offset: applied, db: this.checkpointDb, writer: this.d.writerToken });
-    this.d.clusterCheckpoint?.save(value).catch((err: Error) => this.d.log.warn({ node: this.d.node, err: err.message }, 'could not save the checkpoint on the destination cluster'));
+    return this.d.clusterCheckpoint?.save(value).catch((err: Error) => this.d.log.warn({ node: this.d.node, err: err.message }, 'could not save the checkpoint on the destination cluster')) ?? Promise.resolve();
   }
 
   onNotice(message: string): void {

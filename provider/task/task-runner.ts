@@ -40,6 +40,9 @@ import { readRdbFileInfo, type RdbFileInfo } from '../source/rdb-file';
 import { FileLoad } from './file-load';
 import { planFileAttempt, requireContinue, type FilePlan } from './file-source';
 import { liveSource } from '../spec/resolve';
+import { ClusterWriter } from '../writer/cluster-writer';
+import { nodeBatchScript, nodeBatchSha } from './node-batch-script';
+import { claimNodeCheckpoints, registerNodeCheckpoints, dropNodeCheckpoints, type StreamClaims } from './node-checkpoint-claims';
 
 export interface RunOptions {
   stateDir: string;
@@ -82,6 +85,8 @@ export class TaskRunner {
   private readonly statusFile: BackgroundFile;
   private readonly scripts = new ScriptBodies();
   private attempt: Attempt | null = null;
+  /** Attempts started by this process: part of the name of the node checkpoints each one writes. */
+  private attempts = 0;
   private stopping = false;
   private statusTimer: NodeJS.Timeout | null = null;
   private wake: (() => void) | null = null;
@@ -200,6 +205,17 @@ export class TaskRunner {
     return this.status.state;
   }
 
+  /** A stream's node batches into a cluster destination (node-batches.ts), grouped by the writer's slot table. */
+  private nodeBatchDeps(stream: string, writer: ClusterWriter, destination: Dialect, claims: StreamClaims): NonNullable<ConstructorParameters<typeof NodeSync>[0]['nodeBatches']> {
+    const script = nodeBatchScript(destination.server);
+    const records = claims.get(stream) ?? [];
+    return {
+      plan: { taskId: this.task.id, stream, writer: this.writer, attempt: this.attempts, owner: writer.slotOwners(), sha: nodeBatchSha(script), claims: records.flatMap((r) => (r.claim ? [r.claim] : [])) },
+      script, records,
+      dropKeys: (keys) => dropNodeCheckpoints(this.meta, this.task.id, keys),
+    };
+  }
+
   /** The master the sentinels name now when it is not the one written (null: the same, not Sentinel, or no answer). */
   private async movedDestination(): Promise<string | null> {
     if (!this.destinationSentinel) return null;
@@ -245,6 +261,9 @@ export class TaskRunner {
     await this.takeover.closeFormerWriters();
     const claimed = clusterDest ? [] : await this.takeover.claimCheckpoints(dest, checkpointDb, keys, values);
     const clusterValues = clusterDest ? await Promise.all(keys.map((k) => this.meta.get(k))) : [];
+    const exact = clusterDest && this.task.tuning.clusterExactlyOnce && !file;
+    const nodeClaims: StreamClaims | null = exact ? await claimNodeCheckpoints(this.meta, this.task.id, this.writer, ids) : null;
+    this.attempts++;
     await this.takeover.refuseForeignDestination(clusterDest ? clusterValues : values, ids.some((id) => this.checkpoint.get(id) !== null));
     const attempt: Attempt = { writers: [], syncs: [], heartbeats: [], closers: [] };
     this.attempt = attempt;
@@ -285,6 +304,7 @@ export class TaskRunner {
           value: decodeCheckpoint(values[i]), claimed: claimed[i], fullSyncInterrupted: isFullSyncMarker(values[i]), failsOver: this.destinationSentinel !== undefined,
         },
         clusterCheckpoint: clusterDest ? { value: clusterValues[i], save: async (v) => { await this.meta.set(keys[i], v); } } : null,
+        nodeBatches: nodeClaims && writer instanceof ClusterWriter ? this.nodeBatchDeps(st.id, writer, destination, nodeClaims) : null,
         writerToken: this.writer,
         setDestinationCheckpoint: (value) => withClient(dest, async (c) => { await c.select(checkpointDb); await c.set(keys[i], value); }),
         onFailure: (err, retryable) => this.onFailure(err, retryable),
@@ -292,6 +312,7 @@ export class TaskRunner {
         readSourcePttls: (db, keys) => readPttls(st.address, db, keys),
       });
       attempt.syncs.push(sync);
+      await registerNodeCheckpoints(this.meta, this.task.id, this.writer, sync.nodeCheckpointKeys);
       await sync.start();
       attempt.heartbeats.push(this.startHeartbeat(st.address, heartbeatKey));
     }
@@ -475,6 +496,10 @@ function fencedError(task: string, why: string): Error {
 function isRetryable(err: Error): boolean {
   const r = (err as { retryable?: boolean }).retryable;
   if (typeof r === 'boolean') return r;
+  // A cluster destination's slot moving under a node batch (node-batch-script.ts): nothing past its checkpoint applied.
+  if (err instanceof WriteError && (err.code === 'TRYAGAIN' || err.code === 'CLUSTERDOWN')) return true;
+  // A node batch fenced: the next attempt checks the lease, and stops if another daemon has it.
+  if (err instanceof WriteError && err.code === 'SLOTFENCED') return true;
   return err.name === 'ConnectionLostError' || /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|connection (lost|closed)/i.test(err.message);
 }
 

@@ -90,6 +90,11 @@ export class ClusterWriter extends Notifier<WriterEvents> implements Writer {
     return true;
   }
 
+  /** Slot -> node index as routed now (a copy): what a caller groups writes by. */
+  slotOwners(): Int32Array {
+    return this.owner.slice();
+  }
+
   async flush(): Promise<void> {
     const deadline = Date.now() + 600_000;
     for (let i = 0; i < 100_000 && Date.now() < deadline; i++) {

@@ -1,0 +1,126 @@
+// Exactly-once into a cluster destination: the incremental writes of one socket read are grouped by the destination
+// node that owns each key's slot (the table read when the attempt started), and each node's group goes as one script
+// (node-batch-script.ts) that applies them and sets the node's checkpoint key to `replid offset writer ranges`
+// (node-checkpoints.ts). One checkpoint write per node and batch, however many slots the batch touches.
+// A slot that moves while the attempt runs makes its node's script fail (TRYAGAIN): the attempt restarts with the new
+// table, and every slot resumes from the highest offset claimed for it.
+import calculateSlot from 'cluster-key-slot';
+import { slotTag } from '../cluster/slot-tags';
+import { nodeCheckpointKey } from '../state/task-keys';
+import { MAX_BATCH_COMMANDS } from './tx-batch';
+import { claimSuffix, rangesByNode, AppliedSlots, type NodeCheckpoint } from './node-checkpoints';
+import { MAX_SCRIPT_COMMAND_ARGS } from './node-batch-script';
+
+/** Sends a command routed by key's slot; offset tags it for 'applied'. */
+export type KeyedWrite = (key: Buffer, command: Buffer, offset?: number) => void;
+
+export interface NodeBatchPlan {
+  taskId: string;
+  stream: string;
+  /** This process's token and attempt: part of every key's name (each attempt writes keys of its own). */
+  writer: string;
+  attempt: number;
+  /** Slot -> node index, as the writer read it when the attempt started. */
+  owner: Int32Array;
+  sha: string;
+  /** Claims read when the attempt started (this stream's keys of earlier attempts). */
+  claims: NodeCheckpoint[];
+}
+
+interface NodeGroup {
+  key: Buffer;
+  suffix: string;
+  /** What the key holds once every script sent so far ran ('' before the first). */
+  expected: string;
+  pieces: Buffer[];
+  args: number;
+  befores: string[];
+}
+
+const CRLF = Buffer.from('\r\n');
+const EVALSHA = Buffer.from('$7\r\nEVALSHA\r\n');
+
+function bulk(text: string | Buffer): Buffer {
+  const b = typeof text === 'string' ? Buffer.from(text) : text;
+  return Buffer.concat([Buffer.from(`$${b.length}\r\n`), b, CRLF]);
+}
+
+/** A RESP array command: its argument count and where its first argument starts (the bytes are forwarded as they are). */
+function commandShape(command: Buffer): { argc: number; body: number } {
+  let i = 1;
+  let argc = 0;
+  for (; command[i] !== 13; i++) argc = argc * 10 + command[i] - 48;
+  return { argc, body: i + 2 };
+}
+
+export class NodeBatches {
+  private readonly groups = new Map<number, NodeGroup>();
+  private readonly open: NodeGroup[] = [];
+  private count = 0;
+  readonly applied: AppliedSlots;
+  /** Offset the batch will checkpoint: its last command's, dropped commands included. */
+  offset = -1;
+
+  constructor(private readonly write: KeyedWrite, private readonly plan: NodeBatchPlan) {
+    this.applied = new AppliedSlots(plan.claims);
+    for (const [node, ranges] of rangesByNode(plan.owner)) {
+      const key = nodeCheckpointKey(plan.taskId, plan.stream, `${plan.writer}.${plan.attempt}`, slotTag(ranges[0][0]));
+      this.groups.set(node, { key: Buffer.from(key), suffix: claimSuffix(plan.writer, ranges), expected: '', pieces: [], args: 0, befores: [] });
+    }
+  }
+
+  /** Every key this attempt may write: registered before the first batch. */
+  get keys(): string[] {
+    return [...this.groups.values()].map((g) => g.key.toString('latin1'));
+  }
+
+  get isOpen(): boolean { return this.open.length > 0; }
+  get full(): boolean { return this.count >= MAX_BATCH_COMMANDS; }
+
+  /** Whether a command fits in a script: others go outside the batches (at-least-once). */
+  static fits(command: Buffer): boolean {
+    return commandShape(command).argc <= MAX_SCRIPT_COMMAND_ARGS;
+  }
+
+  /** Whether the slot of `key` applied the command at `offset` before a crash: then it is skipped. */
+  wasApplied(key: Buffer, offset: number): boolean {
+    return this.applied.applied(calculateSlot(key), offset);
+  }
+
+  /** One write (a RESP command) into its node's batch; `before`: the stream's offset before its command. */
+  add(key: Buffer, command: Buffer, before: number): void {
+    const node = this.plan.owner[calculateSlot(key)];
+    const g = this.groups.get(node);
+    if (!g) throw Object.assign(new Error(`no destination master serves the slot of key "${key.toString('utf8')}" (slot ${calculateSlot(key)}): the cluster is incomplete`), { retryable: true });
+    if (!g.pieces.length) this.open.push(g);
+    const { argc, body } = commandShape(command);
+    g.pieces.push(bulk(String(argc)), command.subarray(body));
+    g.args += 1 + argc;
+    g.befores.push(String(before));
+    this.count++;
+  }
+
+  /** Sends every open node's script; the last one carries the offset, so 'applied' fires once all of them ran. */
+  close(replid: string): number | null {
+    if (!this.open.length) return null;
+    let left = this.open.length;
+    for (const g of this.open) {
+      const value = `${replid} ${this.offset} ${g.suffix}`;
+      const head = Buffer.from(`*${9 + g.args}\r\n`);
+      const args = [bulk(this.plan.sha), bulk('1'), bulk(g.key), bulk(g.expected), bulk(value), bulk(replid), bulk(g.suffix), bulk(g.befores.join(' '))];
+      this.write(g.key, Buffer.concat([head, EVALSHA, ...args, ...g.pieces]), --left === 0 ? this.offset : undefined);
+      g.expected = value;
+      g.pieces = [];
+      g.args = 0;
+      g.befores = [];
+    }
+    this.open.length = 0;
+    this.count = 0;
+    return this.offset;
+  }
+
+  /** The keys were deleted (a FLUSHALL sent to every master): the next scripts expect none. */
+  forgetExpected(): void {
+    for (const g of this.groups.values()) g.expected = '';
+  }
+}
