@@ -6,9 +6,9 @@
 //   KEYS[1]   the node's checkpoint key for this stream and attempt
 //   ARGV[1]   the value it must hold (this writer's last one, '' before the first batch): otherwise nothing is applied
 //             (SLOTFENCED), which fences a former owner and stops a batch sent after one that failed half-way
-//   ARGV[2]   its new value `replid offset writer ranges`
+//   ARGV[2]   its new value `replid offset db writer ranges`
 //   ARGV[3]   replid; ARGV[4] `writer ranges`, to build the value of a command that fails
-//   ARGV[5]   the offset before each command, space-separated (read only when one fails)
+//   ARGV[5]   the stream's position before each command, `offset db` pairs, space-separated (read only when one fails)
 //   ARGV[6..] per command: its argument count, then its arguments
 //
 // A command that fails (a key that migrated away, WRONGTYPE, OOM) stops the script: what ran before it stays (Lua has
@@ -28,10 +28,10 @@ while i <= n do
   local r = redis.pcall(unpack(ARGV, i + 1, i + c))
   if type(r) == 'table' and r.err then
     local k = 0
-    local before = '0'
-    for o in string.gmatch(ARGV[5], '%d+') do
+    local before = '0 -1'
+    for o, d in string.gmatch(ARGV[5], '(%d+) (%-?%d+)') do
       k = k + 1
-      if k == j then before = o break end
+      if k == j then before = o .. ' ' .. d break end
     end
     redis.call('SET', KEYS[1], ARGV[3] .. ' ' .. before .. ' ' .. ARGV[4])
     local e = r.err

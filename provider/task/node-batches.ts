@@ -1,13 +1,13 @@
 // Exactly-once into a cluster destination: the incremental writes of one socket read are grouped by the destination
 // node that owns each key's slot (the table read when the attempt started), and each node's group goes as one script
-// (node-batch-script.ts) that applies them and sets the node's checkpoint key to `replid offset writer ranges`
+// (node-batch-script.ts) that applies them and sets the node's checkpoint key to `replid offset db writer ranges`
 // (node-checkpoints.ts). One checkpoint write per node and batch, however many slots the batch touches.
 // A slot that moves while the attempt runs makes its node's script fail (TRYAGAIN): the attempt restarts with the new
 // table, and every slot resumes from the highest offset claimed for it.
 import calculateSlot from 'cluster-key-slot';
 import { slotTag } from '../cluster/slot-tags';
 import { nodeCheckpointKey } from '../state/task-keys';
-import { MAX_BATCH_COMMANDS } from './tx-batch';
+import { MAX_BATCH_COMMANDS, type StreamPosition } from './tx-batch';
 import { claimSuffix, rangesByNode, AppliedSlots, type NodeCheckpoint } from './node-checkpoints';
 import { MAX_SCRIPT_COMMAND_ARGS } from './node-batch-script';
 
@@ -87,8 +87,8 @@ export class NodeBatches {
     return this.applied.applied(calculateSlot(key), offset);
   }
 
-  /** One write (a RESP command) into its node's batch; `before`: the stream's offset before its command. */
-  add(key: Buffer, command: Buffer, before: number): void {
+  /** One write (a RESP command) into its node's batch; `before`: where the stream stood before its command. */
+  add(key: Buffer, command: Buffer, before: StreamPosition): void {
     const node = this.plan.owner[calculateSlot(key)];
     const g = this.groups.get(node);
     if (!g) throw Object.assign(new Error(`no destination master serves the slot of key "${key.toString('utf8')}" (slot ${calculateSlot(key)}): the cluster is incomplete`), { retryable: true });
@@ -96,16 +96,24 @@ export class NodeBatches {
     const { argc, body } = commandShape(command);
     g.pieces.push(bulk(String(argc)), command.subarray(body));
     g.args += 1 + argc;
-    g.befores.push(String(before));
+    g.befores.push(`${before.offset} ${before.db}`);
     this.count++;
   }
 
+  /**
+   * Every node's claim set to the current offset without a write, at +CONTINUE and after a full sync: from then on
+   * each slot has a claim of the stream's history, so a restart can resume from what the slots hold (lowestOf).
+   */
+  claimAll(): void {
+    for (const g of this.groups.values()) if (!g.pieces.length && !this.open.includes(g)) this.open.push(g);
+  }
+
   /** Sends every open node's script; the last one carries the offset, so 'applied' fires once all of them ran. */
-  close(replid: string): number | null {
+  close(replid: string, db: number): number | null {
     if (!this.open.length) return null;
     let left = this.open.length;
     for (const g of this.open) {
-      const value = `${replid} ${this.offset} ${g.suffix}`;
+      const value = `${replid} ${this.offset} ${db} ${g.suffix}`;
       const head = Buffer.from(`*${9 + g.args}\r\n`);
       const args = [bulk(this.plan.sha), bulk('1'), bulk(g.key), bulk(g.expected), bulk(value), bulk(replid), bulk(g.suffix), bulk(g.befores.join(' '))];
       this.write(g.key, Buffer.concat([head, EVALSHA, ...args, ...g.pieces]), --left === 0 ? this.offset : undefined);

@@ -1,12 +1,13 @@
 // Exactly-once into a cluster destination, the record: a node batch (node-batches.ts) sets its node's checkpoint key
-// to `replid offset writer ranges`, meaning "every command of this stream up to `offset` in a slot of `ranges` is
-// applied". A claim stays true for good: a slot that migrates takes its keys with it, and a failover that loses a
+// to `replid offset db writer ranges`, meaning "every command of this stream up to `offset` in a slot of `ranges` is
+// applied" (db: the source db selected at offset, for a partial resync from there). A claim stays true for good: a slot that migrates takes its keys with it, and a failover that loses a
 // write loses the claim written in the same script. Each attempt writes keys of its own (never lowering an older
 // claim), so what a slot has applied after a crash is the highest offset any key of the stream's history claims for it.
 
 export interface NodeCheckpoint {
   replid: string;
   offset: number;
+  db: number;
   writer: string;
   /** Inclusive slot ranges. */
   ranges: Array<[number, number]>;
@@ -29,21 +30,21 @@ function decodeRanges(text: string): Array<[number, number]> | null {
   return out;
 }
 
-/** The suffix after `replid offset`, the same for every batch of a key: the script rebuilds a value from it. */
+/** The suffix after `replid offset db`, the same for every batch of a key: the script rebuilds a value from it. */
 export function claimSuffix(writer: string, ranges: Array<[number, number]>): string {
   return `${writer} ${encodeRanges(ranges)}`;
 }
 
 export function encodeNodeCheckpoint(cp: NodeCheckpoint): string {
-  return `${cp.replid} ${cp.offset} ${claimSuffix(cp.writer, cp.ranges)}`;
+  return `${cp.replid} ${cp.offset} ${cp.db} ${claimSuffix(cp.writer, cp.ranges)}`;
 }
 
 /** null: not a node checkpoint (absent, or a key claimed before its first batch: `none <writer>`). */
 export function decodeNodeCheckpoint(text: string | null): NodeCheckpoint | null {
-  const m = text ? /^([0-9a-f]{40}) (\d+) ([0-9a-f]+) ([0-9,-]+)$/.exec(text) : null;
+  const m = text ? /^([0-9a-f]{40}) (\d+) (-1|\d+) ([0-9a-f]+) ([0-9,-]+)$/.exec(text) : null;
   if (!m) return null;
-  const ranges = decodeRanges(m[4]);
-  return ranges ? { replid: m[1], offset: Number(m[2]), writer: m[3], ranges } : null;
+  const ranges = decodeRanges(m[5]);
+  return ranges ? { replid: m[1], offset: Number(m[2]), db: Number(m[3]), writer: m[4], ranges } : null;
 }
 
 /** What a key holds once claimed by `writer`: its claim unchanged, or `none <writer>` when it had none yet. */
@@ -78,6 +79,25 @@ export class AppliedSlots {
   private count = 0;
 
   constructor(private claims: NodeCheckpoint[]) {}
+
+  /**
+   * Where every slot has applied the stream of `replid` at least: the lowest of the slots' highest claims, with its db.
+   * null when some slot has no claim of that history. A destination master that failed over may have lost writes it
+   * had confirmed, and its claims with them: this position, not the checkpoint saved from confirmations, is safe then.
+   */
+  lowestOf(replid: string): { offset: number; db: number } | null {
+    const best = new Array<NodeCheckpoint | null>(16384).fill(null);
+    for (const c of this.claims) {
+      if (c.replid !== replid) continue;
+      for (const [a, b] of c.ranges) for (let s = a; s <= b; s++) if (!best[s] || c.offset > best[s]!.offset) best[s] = c;
+    }
+    let low: NodeCheckpoint | null = null;
+    for (const c of best) {
+      if (!c) return null;
+      if (!low || c.offset < low.offset) low = c;
+    }
+    return low && { offset: low.offset, db: low.db };
+  }
 
   get empty(): boolean {
     return this.count === 0;

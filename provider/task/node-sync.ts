@@ -129,6 +129,8 @@ export class NodeSync implements ReplicaLinkHandler {
   /** The replid of the checkpoint the stream resumes from (a failover's new replid continues its offsets). */
   private resumedFrom: string | null = null;
   private closeScheduled = false;
+  /** A command is being applied outside the stream's order of batches (RENAME or colocated across slots, a flush). */
+  private exclusive = false;
   /** Where the stream stood before the command being processed. */
   private before: StreamPosition = { offset: 0, db: 0 };
   private checkpointFix: Promise<void> = Promise.resolve();
@@ -193,7 +195,11 @@ export class NodeSync implements ReplicaLinkHandler {
     this.hadCheckpoint = position !== null || (this.d.destinationCheckpoint?.fullSyncInterrupted ?? false) || isFullSyncMarker(this.d.clusterCheckpoint?.value ?? null);
     this.d.log.info({ node: this.d.node, psync: position ?? 'full' }, position ? `PSYNC ${position.replid} ${position.offset + 1}` : 'PSYNC ? -1');
     this.link = await this.d.openLink(this, position);
-    this.checkpointTimer = setInterval(() => this.saveCheckpoint(), 200);
+    let ticks = 0;
+    this.checkpointTimer = setInterval(() => {
+      void this.saveCheckpoint();
+      if (this.nodes && ++ticks % 5 === 0 && this.d.status.state === 'Synchronizing') this.claimAllNodes(this.d.status.receivedOffset);
+    }, 200);
     this.checkpointTimer.unref();
   }
 
@@ -211,7 +217,14 @@ export class NodeSync implements ReplicaLinkHandler {
         if (local) this.d.log.warn({ node: this.d.node }, 'the destination cluster has no checkpoint of this task: full sync');
         return null;
       }
-      return local && local.replid === remote.replid && local.offset > remote.offset ? { replid: local.replid, offset: local.offset, db: local.db } : remote;
+      const saved = local && local.replid === remote.replid && local.offset > remote.offset ? { replid: local.replid, offset: local.offset, db: local.db } : remote;
+      // What the slots hold, when lower: a destination master that failed over may have lost writes it confirmed.
+      const held = this.nodes?.applied.lowestOf(saved.replid);
+      if (held && held.offset < saved.offset) {
+        this.d.log.warn({ node: this.d.node, saved: saved.offset, held: held.offset }, 'the destination\'s slots hold less than the checkpoint saved from its confirmations (a master failed over): resuming from what they hold');
+        return { replid: saved.replid, offset: held.offset, db: held.db < 0 ? undefined : held.db };
+      }
+      return saved;
     }
     if (dc) {
       // A destination without our checkpoint is not the one we wrote to (or was emptied): only a full sync is safe.
@@ -330,6 +343,7 @@ export class NodeSync implements ReplicaLinkHandler {
     }
     this.reader = null;
     if (this.batch && this.replid) this.batch.setCheckpoint(this.batch.valueFor(this.replid, this.fullSyncOffset));
+    if (this.nodes) this.claimAllNodes(this.fullSyncOffset);
     this.d.writer.flush().then(() => {
       const s = this.d.status;
       s.fullSync.finishedAt = new Date().toISOString();
@@ -356,12 +370,26 @@ export class NodeSync implements ReplicaLinkHandler {
     if (this.nodes) {
       const replids = this.resumedFrom ? [this.resumedFrom, replid] : [replid];
       this.nodes.applied.continueAt(offset, replids);
-      this.dropNodeCheckpoints((c) => c.offset <= offset || !replids.includes(c.replid));
+      this.claimAllNodes(offset);
+      // Once this attempt's claims cover every slot, the keys whose claims are all behind them are not needed.
+      this.d.writer.flush().then(() => this.dropNodeCheckpoints((c) => c.offset <= offset || !replids.includes(c.replid)), () => undefined);
     }
     s.appliedOffset = s.receivedOffset = offset;
     this.d.log.info({ node: this.d.node, replid, offset }, '+CONTINUE: partial resync from the checkpoint, no full sync');
     this.enterSynchronizing();
     this.saveCheckpoint();
+  }
+
+  /**
+   * Every node of the destination claims the stream up to `offset` (a script with no write). Also every second: a
+   * node the stream does not write to still moves its claim on, so a restart never resumes from far behind.
+   */
+  private claimAllNodes(offset: number): void {
+    const nodes = this.nodes!;
+    if (this.exclusive || this.inMulti || this.failed || !this.replid) return;
+    if (!nodes.isOpen) nodes.offset = Math.max(nodes.offset, offset);
+    nodes.claimAll();
+    this.closeBatch();
   }
 
   /** Node checkpoints of earlier attempts whose claims `useless` says no restart needs: deleted, best effort. */
@@ -484,7 +512,7 @@ export class NodeSync implements ReplicaLinkHandler {
     try {
       for (const w of writes) {
         if (nodes.wasApplied(w.key!, cmd.offset)) continue;
-        nodes.add(w.key!, w.command, this.before.offset);
+        nodes.add(w.key!, w.command, this.before);
         added = true;
       }
     } catch (err) {
@@ -504,7 +532,7 @@ export class NodeSync implements ReplicaLinkHandler {
    * Writes of one command that must be applied before the stream goes on (a RENAME or a colocated command across
    * slots), in node batches that claim `claimAt`, then confirmed.
    */
-  private async applyInBatches(writes: RoutedWrite[], before: number, claimAt: number): Promise<void> {
+  private async applyInBatches(writes: RoutedWrite[], before: StreamPosition, claimAt: number): Promise<void> {
     const nodes = this.nodes!;
     for (const w of writes) nodes.add(w.key!, w.command, before);
     nodes.offset = claimAt;
@@ -517,6 +545,7 @@ export class NodeSync implements ReplicaLinkHandler {
    * are written at this point of the stream (later commands that change them come after, as on the source).
    */
   private async repairTtls(repair: TtlRepair, offset: number): Promise<void> {
+    this.exclusive = true;
     this.link?.pause();
     let writes: Array<DbCommand & { key: Buffer }> = [];
     try {
@@ -529,6 +558,7 @@ export class NodeSync implements ReplicaLinkHandler {
     if (this.failed) return;
     if (writes.length) this.forward(writes, offset);
     else this.dropped(offset);
+    this.exclusive = false;
     if (!this.paused) this.link?.resume();
   }
 
@@ -538,6 +568,7 @@ export class NodeSync implements ReplicaLinkHandler {
    * standalone source into a cluster written exactly once, every slot's data keys (the task's own keys stay).
    */
   private async flushOwnSlots(offset: number): Promise<void> {
+    this.exclusive = true;
     this.link?.pause();
     this.closeBatch();
     try {
@@ -551,6 +582,7 @@ export class NodeSync implements ReplicaLinkHandler {
       this.fail(new StreamError(`FLUSHALL/FLUSHDB at offset ${offset}: emptying the master's slots on the destination failed: ${(err as Error).message}`, offset), true);
       return;
     }
+    this.exclusive = false;
     if (!this.paused) this.link?.resume();
   }
 
@@ -559,7 +591,8 @@ export class NodeSync implements ReplicaLinkHandler {
    * DUMP + RESTORE under the new name (with the TTL) + DEL. The stream waits meanwhile so order is kept.
    */
   private async renameAcrossSlots(from: Buffer, to: Buffer, offset: number): Promise<void> {
-    const before = this.before.offset;
+    const before = this.before;
+    this.exclusive = true;
     this.link?.pause();
     this.closeBatch();
     try {
@@ -575,7 +608,7 @@ export class NodeSync implements ReplicaLinkHandler {
         const del: RoutedWrite = { key: from, command: encodeCommand(['DEL', from]) };
         if (!nodes) this.forward([...writes, del].map((w) => ({ db: 0, key: w.key, command: w.command })), offset);
         else {
-          if (!nodes.wasApplied(to, offset)) await this.applyInBatches(writes, before, before);
+          if (!nodes.wasApplied(to, offset)) await this.applyInBatches(writes, before, before.offset);
           await this.applyInBatches([del], before, offset);
         }
       }
@@ -583,6 +616,7 @@ export class NodeSync implements ReplicaLinkHandler {
       this.fail(new StreamError(`RENAME of a key across slots at offset ${offset} failed: ${(err as Error).message}`, offset), false);
       return;
     }
+    this.exclusive = false;
     if (!this.paused) this.link?.resume();
   }
 
@@ -618,7 +652,8 @@ export class NodeSync implements ReplicaLinkHandler {
    * so a restart whose copies' slot holds it has nothing left to do.
    */
   private async colocateExactly(argv: Buffer[], offset: number): Promise<void> {
-    const before = this.before.offset;
+    const before = this.before;
+    this.exclusive = true;
     this.link?.pause();
     this.closeBatch();
     const nodes = this.nodes!;
@@ -638,7 +673,7 @@ export class NodeSync implements ReplicaLinkHandler {
         }
         const results = await Promise.all(plan.written.map((w) => dumper.dumpKey(w.temp)));
         const back = plan.written.flatMap((w, i) => (nodes.wasApplied(w.key, offset) ? [] : restoreAs(w.key, results[i]).map((command) => ({ key: w.key, command }))));
-        if (back.length) await this.applyInBatches(back, before, before);
+        if (back.length) await this.applyInBatches(back, before, before.offset);
         const temps = [...plan.copies.map((c) => c.temp), plan.marker].map((key) => ({ key, command: encodeCommand(['DEL', key]) }));
         await this.applyInBatches(temps, before, offset);
       }
@@ -646,6 +681,7 @@ export class NodeSync implements ReplicaLinkHandler {
       this.fail(new StreamError(`${argv[0].toString('latin1').toUpperCase()} across slots at offset ${offset} failed: ${(err as Error).message}`, offset), false);
       return;
     }
+    this.exclusive = false;
     if (!this.paused) this.link?.resume();
   }
 
@@ -696,7 +732,7 @@ export class NodeSync implements ReplicaLinkHandler {
   private closeBatch(): void {
     if (this.failed || !this.replid || !(this.batch || this.nodes)) return;
     // The batch ends with the last command processed, so the filter's db is the db at the batch's offset.
-    const offset = this.batch ? this.batch.close(this.replid, this.filter.currentDb) : this.nodes!.close(this.replid);
+    const offset = this.batch ? this.batch.close(this.replid, this.filter.currentDb) : this.nodes!.close(this.replid, this.filter.currentDb);
     if (offset !== null) this.offsets.forwarded(offset);
   }
 

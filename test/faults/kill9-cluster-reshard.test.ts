@@ -5,34 +5,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { startRedis, startCluster, sleep, type RedisServer } from '../harness/redis';
+import { startRedis, startCluster, sleep } from '../harness/redis';
 import { prng } from '../harness/dataset';
+import { exactLoad, exactDiffs } from './exact-load';
 import { taskSpec, startSupervised, waitStatus, caughtUp, removeStateDir } from './helpers';
 
 const KILLS = 10;
 const KEYS = 30;
 const run = promisify(execFile);
 
-async function exactLoad(c: ReturnType<RedisServer['client']>, prefix: string, stop: () => boolean, progress: { sent: number }): Promise<number> {
-  let sent = 0;
-  while (!stop() && sent < 4_000_000) {
-    const p = c.pipeline();
-    for (let i = 0; i < 40; i++, sent++) {
-      const k = sent % KEYS;
-      switch (sent % 4) {
-        case 0: p.incr(`${prefix}:c:${k}`); break;
-        case 1: p.rpush(`${prefix}:r:${k}`, `e${sent}`); break;
-        case 2: p.lpush(`${prefix}:l:${k}`, `e${sent}`); break;
-        default: p.append(`${prefix}:a:${k}`, `${sent},`);
-      }
-    }
-    await p.exec();
-    progress.sent = sent;
-    // Paced (~1 pipeline per ms at most): the load must last through both phases of kills.
-    await sleep(1);
-  }
-  return sent;
-}
 
 test('a cluster destination reshards under load while the worker is killed -9: counters, lists and strings exact', { timeout: 300_000 }, async () => {
   const src = await startRedis({ config: { 'repl-backlog-size': '64mb' } });
@@ -49,7 +30,7 @@ test('a cluster destination reshards under load while the worker is killed -9: c
     const loader = c.duplicate();
     let stop = false;
     const progress = { sent: 0 };
-    const loading = exactLoad(loader, 'rx', () => stop, progress);
+    const loading = exactLoad(loader, 'rx', KEYS, () => stop, progress);
     const ids = await Promise.all([0, 1, 2].map((i) => cluster.masters[i].client().call('CLUSTER', 'MYID') as Promise<string>));
     // Back and forth, so that the slots holding the load's keys move while they are written.
     const resharding = (async () => {
@@ -71,24 +52,11 @@ test('a cluster destination reshards under load while the worker is killed -9: c
     await waitStatus(d, (s) => s.state === 'Synchronizing', 120_000, 'Synchronizing after the kills');
     await caughtUp(d, src, 120_000);
 
-    const cc = cluster.client();
-    const diffs: string[] = [];
-    for (let k = 0; k < KEYS; k++) {
-      const [s1, d1, s2, d2, s3, d3, s4, d4] = await Promise.all([
-        c.get(`rx:c:${k}`), cc.get(`rx:c:${k}`),
-        c.lrange(`rx:r:${k}`, 0, -1), cc.lrange(`rx:r:${k}`, 0, -1),
-        c.lrange(`rx:l:${k}`, 0, -1), cc.lrange(`rx:l:${k}`, 0, -1),
-        c.get(`rx:a:${k}`), cc.get(`rx:a:${k}`),
-      ]);
-      if (s1 !== d1) diffs.push(`rx:c:${k} source ${s1} destination ${d1}`);
-      if (s2.join() !== d2.join()) diffs.push(`rx:r:${k} source ${s2.length} elements, destination ${d2.length}`);
-      if (s3.join() !== d3.join()) diffs.push(`rx:l:${k} source ${s3.length} elements, destination ${d3.length}`);
-      if (s4 !== d4) diffs.push(`rx:a:${k} source ${s4?.length} bytes, destination ${d4?.length}`);
-    }
+    const { diffs, counters, elements, appended } = await exactDiffs(c, cluster.client(), 'rx', KEYS);
     const log = d.log();
     const retries = (log.match(/TRYAGAIN/g) ?? []).length;
     const fenced = (log.match(/SLOTFENCED/g) ?? []).length;
-    console.log(`cluster destination resharded 3 x 3000 slots, ${KILLS} kills, ${sent} commands; ${retries} TRYAGAIN and ${fenced} SLOTFENCED log lines; ${diffs.length} keys differ`);
+    console.log(`cluster destination resharded 3 x 3000 slots, ${KILLS} kills, ${sent} commands (${counters} INCR, ${elements} RPUSH/LPUSH, ${appended} bytes appended); ${retries} TRYAGAIN and ${fenced} SLOTFENCED log lines; ${diffs.length} keys differ`);
     assert.deepEqual(diffs, []);
   } catch (err) {
     const lines = (d?.log() ?? '').split('\n').filter((l) => /"level":(40|50)/.test(l));

@@ -4,36 +4,16 @@
 // one command applied twice (or lost) shows.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startRedis, startCluster, sleep, type RedisServer } from '../harness/redis';
+import { startRedis, startCluster, sleep } from '../harness/redis';
 import { prng } from '../harness/dataset';
 import { FaultProxy } from '../harness/fault-proxy';
+import { exactLoad, exactDiffs } from './exact-load';
 import { taskSpec, startSupervised, waitStatus, caughtUp, removeStateDir } from './helpers';
 
 const KILLS = 20;
 const KEYS = 30;
 const SUPERVISOR = { crashLimit: 1000, restartMinMs: 50, restartMaxMs: 200 };
 
-/** INCR, RPUSH, LPUSH, APPEND in turn over KEYS keys of each kind, every element unique. */
-async function exactLoad(c: ReturnType<RedisServer['client']>, prefix: string, stop: () => boolean, progress: { sent: number }): Promise<number> {
-  let sent = 0;
-  while (!stop() && sent < 4_000_000) {
-    const p = c.pipeline();
-    for (let i = 0; i < 40; i++, sent++) {
-      const k = sent % KEYS;
-      switch (sent % 4) {
-        case 0: p.incr(`${prefix}:c:${k}`); break;
-        case 1: p.rpush(`${prefix}:r:${k}`, `e${sent}`); break;
-        case 2: p.lpush(`${prefix}:l:${k}`, `e${sent}`); break;
-        default: p.append(`${prefix}:a:${k}`, `${sent},`);
-      }
-    }
-    await p.exec();
-    progress.sent = sent;
-    // Paced (~1 pipeline per ms at most): the load must last through both phases of kills.
-    await sleep(1);
-  }
-  return sent;
-}
 
 test('kill -9 with a cluster destination, 20 times in full sync and 20 in incremental sync: counters, lists and strings exact', { timeout: 300_000 }, async () => {
   const src = await startRedis({ config: { 'repl-backlog-size': '64mb', 'repl-diskless-sync': 'no' } });
@@ -52,7 +32,7 @@ test('kill -9 with a cluster destination, 20 times in full sync and 20 in increm
     const loader = c.duplicate();
     let stop = false;
     const progress = { sent: 0 };
-    const loading = exactLoad(loader, 'cx', () => stop, progress);
+    const loading = exactLoad(loader, 'cx', KEYS, () => stop, progress);
 
     let worker: number | null = null;
     let duringFull = 0;
@@ -82,23 +62,8 @@ test('kill -9 with a cluster destination, 20 times in full sync and 20 in increm
     await waitStatus(d, (s) => s.state === 'Synchronizing', 60_000, 'Synchronizing after the kills');
     await caughtUp(d, src, 60_000);
 
-    const cc = cluster.client();
-    const diffs: string[] = [];
-    let total = { counters: 0, elements: 0, appended: 0 };
-    for (let k = 0; k < KEYS; k++) {
-      const [s1, d1, s2, d2, s3, d3, s4, d4] = await Promise.all([
-        c.get(`cx:c:${k}`), cc.get(`cx:c:${k}`),
-        c.lrange(`cx:r:${k}`, 0, -1), cc.lrange(`cx:r:${k}`, 0, -1),
-        c.lrange(`cx:l:${k}`, 0, -1), cc.lrange(`cx:l:${k}`, 0, -1),
-        c.get(`cx:a:${k}`), cc.get(`cx:a:${k}`),
-      ]);
-      if (s1 !== d1) diffs.push(`cx:c:${k} source ${s1} destination ${d1}`);
-      if (s2.join() !== d2.join()) diffs.push(`cx:r:${k} source ${s2.length} elements, destination ${d2.length}`);
-      if (s3.join() !== d3.join()) diffs.push(`cx:l:${k} source ${s3.length} elements, destination ${d3.length}`);
-      if (s4 !== d4) diffs.push(`cx:a:${k} source ${s4?.length} bytes, destination ${d4?.length}`);
-      total = { counters: total.counters + Number(s1 ?? 0), elements: total.elements + s2.length + s3.length, appended: total.appended + (s4?.length ?? 0) };
-    }
-    console.log(`cluster destination: ${KILLS} kills in full sync (${duringFull} while Initializing), ${KILLS} in incremental; ${sent} commands (${phase2} during the incremental kills) (${total.counters} INCR, ${total.elements} RPUSH/LPUSH, ${total.appended} bytes appended); ${diffs.length} keys differ`);
+    const { diffs, counters, elements, appended } = await exactDiffs(c, cluster.client(), 'cx', KEYS);
+    console.log(`cluster destination: ${KILLS} kills in full sync (${duringFull} while Initializing), ${KILLS} in incremental; ${sent} commands (${phase2} during the incremental kills) (${counters} INCR, ${elements} RPUSH/LPUSH, ${appended} bytes appended); ${diffs.length} keys differ`);
     assert.deepEqual(diffs, []);
   } finally {
     await d?.stop();
