@@ -209,23 +209,25 @@ async function fillCluster(c: InstanceType<typeof Redis.Cluster>, n: number): Pr
   }
 }
 
-async function clusterCase(): Promise<Record<string, unknown>> {
-  const src = await startCluster({ masters: 3, config: { 'repl-diskless-sync': 'yes', 'repl-diskless-sync-delay': '0', 'repl-backlog-size': '256mb', 'client-output-buffer-limit': 'replica 0 0 0' } });
-  const dst = await startCluster({ masters: 3 });
+const MASTERS = Number(process.env.BENCH_MASTERS ?? 3);
+
+async function clusterCase(exact = true): Promise<Record<string, unknown>> {
+  const src = await startCluster({ masters: MASTERS, config: { 'repl-diskless-sync': 'yes', 'repl-diskless-sync-delay': '0', 'repl-backlog-size': '256mb', 'client-output-buffer-limit': 'replica 0 0 0' } });
+  const dst = await startCluster({ masters: MASTERS });
   try {
     await fillCluster(src.client(), KEYS);
     // Native: one plain replica per master, all at once.
     const t0 = Date.now();
     const natives = await Promise.all(src.masters.map((m) => nativeFullSync(m)));
     const nativeSeconds = (Date.now() - t0) / 1000;
-    const spec: TaskSpec = { name: 'bench-cluster', source: { mode: 'cluster', nodes: [src.nodes[0]] }, destination: { mode: 'cluster', nodes: [dst.nodes[0]] }, heartbeat: { intervalMs: 50 } };
+    const spec: TaskSpec = { name: 'bench-cluster', source: { mode: 'cluster', nodes: [src.nodes[0]] }, destination: { mode: 'cluster', nodes: [dst.nodes[0]] }, heartbeat: { intervalMs: 50 }, tuning: { clusterExactlyOnce: exact } };
     const t1 = Date.now();
     const daemon = startDaemon(spec, { args: ['--skip-prechecks'] });
-    await daemon.waitFor((s) => s.state === 'Synchronizing' && s.nodes.length === 3, 900_000, 'Synchronizing');
+    await daemon.waitFor((s) => s.state === 'Synchronizing' && s.nodes.length === MASTERS, 900_000, 'Synchronizing');
     const oursSeconds = (Date.now() - t1) / 1000;
     const N = Number(process.env.BENCH_INCR_COMMANDS ?? 1_000_000);
     const t2 = Date.now();
-    await run('redis-benchmark', ['--cluster', '-h', src.masters[0].host, '-p', String(src.masters[0].port), '-t', 'set', '-n', String(N), '-P', '16', '-c', '12', '-r', '1000000', '-d', '100', '-q']);
+    await run('redis-benchmark', ['--cluster', '-h', src.masters[0].host, '-p', String(src.masters[0].port), '-t', 'set', '-n', String(N), '-P', '16', '-c', String(4 * MASTERS), '-r', '1000000', '-d', '100', '-q']);
     const issueSeconds = (Date.now() - t2) / 1000;
     const targets = await Promise.all(src.masters.map(async (m) => [m.addr, await masterOffset(m)] as const));
     const caught = Date.now();
@@ -245,7 +247,7 @@ async function clusterCase(): Promise<Record<string, unknown>> {
     await daemon.kill('SIGTERM');
     await Promise.all(natives.map((n) => n.replica.stop()));
     return {
-      keys: KEYS, masters: 3, nativeSeconds, oursSeconds, fullSyncRatio: oursSeconds / nativeSeconds,
+      keys: KEYS, masters: MASTERS, exactlyOnce: exact, nativeSeconds, oursSeconds, fullSyncRatio: oursSeconds / nativeSeconds,
       incrementalCommands: N, issuedPerSecond: N / issueSeconds, ratioToIssued: issueSeconds / (issueSeconds + oursExtra),
       ratioToNative: (issueSeconds + nativeExtra) / (issueSeconds + oursExtra),
       pacedWritesPerSecond, lagP50Ms: Math.max(...lags.map((l) => l?.p50 ?? NaN)), lagP99Ms: Math.max(...lags.map((l) => l?.p99 ?? NaN)),
@@ -269,7 +271,40 @@ async function pacedLoadCluster(c: InstanceType<typeof Redis.Cluster>, rate: num
   return sent / ((Date.now() - t0) / 1000);
 }
 
+/**
+ * What the exactly-once node batches cost (issue 13): the cluster case with clusterExactlyOnce true and false in turn,
+ * `rounds` interleaved rounds, each side's applied rate against the issued rate and the native replicas of its round.
+ */
+async function exactCost(rounds: number): Promise<Record<string, unknown>> {
+  const runs: Array<Record<string, unknown>> = [];
+  for (let r = 0; r < rounds; r++) {
+    for (const exact of r % 2 === 0 ? [true, false] : [false, true]) {
+      const res = await clusterCase(exact);
+      console.log(`round ${r + 1}, exactlyOnce ${exact}:`, res);
+      runs.push({ round: r + 1, ...res });
+    }
+  }
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const ratio = (exact: boolean, field: string): number => median(runs.filter((x) => x.exactlyOnce === exact).map((x) => x[field] as number));
+  const perRound = Array.from({ length: rounds }, (_, r) => {
+    const pick = (exact: boolean): Record<string, unknown> => runs.find((x) => x.round === r + 1 && x.exactlyOnce === exact)!;
+    return { round: r + 1, exactToAtLeastOnce: (pick(true).ratioToNative as number) / (pick(false).ratioToNative as number) };
+  });
+  return {
+    rounds, runs, perRound,
+    median: { exactRatioToNative: ratio(true, 'ratioToNative'), atLeastOnceRatioToNative: ratio(false, 'ratioToNative'), exactToAtLeastOnce: median(perRound.map((p) => p.exactToAtLeastOnce)) },
+  };
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes('--exact-cost')) {
+    const cost = await exactCost(Number(process.env.BENCH_ROUNDS ?? 3));
+    console.log('exactly-once cost:', cost.median, cost.perRound);
+    const dir = join(REPO_ROOT, 'bench', 'results');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'sync-cluster-exact.json'), JSON.stringify({ date: new Date().toISOString(), keys: KEYS, masters: MASTERS, ...cost }, null, 2));
+    return;
+  }
   if (process.argv.includes('--cluster')) {
     const cluster = await clusterCase();
     console.log('cluster 3 -> 3:', cluster);
