@@ -30,6 +30,11 @@ export class CheckpointStore {
     return this.current.nodes[node] ?? null;
   }
 
+  /** The stream ids with a checkpoint. */
+  ids(): string[] {
+    return Object.keys(this.current.nodes);
+  }
+
   save(node: string, replid: string, offset: number, db?: number): void {
     this.current.nodes[node] = { replid, offset, ...(db !== undefined && db >= 0 ? { db } : {}), savedAt: new Date().toISOString() };
     this.file.write(JSON.stringify(this.current, null, 1));

@@ -45,6 +45,10 @@ function bulk(text: string | Buffer): Buffer {
   return Buffer.concat([Buffer.from(`$${b.length}\r\n`), b, CRLF]);
 }
 
+/** The argument count of each command as a bulk string, made once for the usual counts (hot path). */
+const COUNTS = Array.from({ length: 64 }, (_, n) => bulk(String(n)));
+const countBulk = (n: number): Buffer => COUNTS[n] ?? bulk(String(n));
+
 /** A RESP array command: its argument count and where its first argument starts (the bytes are forwarded as they are). */
 function commandShape(command: Buffer): { argc: number; body: number } {
   let i = 1;
@@ -84,17 +88,31 @@ export class NodeBatches {
 
   /** Whether the slot of `key` applied the command at `offset` before a crash: then it is skipped. */
   wasApplied(key: Buffer, offset: number): boolean {
-    return this.applied.applied(calculateSlot(key), offset);
+    return !this.applied.empty && this.applied.applied(calculateSlot(key), offset);
+  }
+
+  /**
+   * One write (a RESP command) into its node's batch, unless its slot applied the command at `offset` before a crash
+   * (then false); `before`: where the stream stood before the command.
+   */
+  addUnlessApplied(key: Buffer, command: Buffer, before: StreamPosition, offset: number): boolean {
+    const slot = calculateSlot(key);
+    if (!this.applied.empty && this.applied.applied(slot, offset)) return false;
+    this.addToSlot(slot, key, command, before);
+    return true;
   }
 
   /** One write (a RESP command) into its node's batch; `before`: where the stream stood before its command. */
   add(key: Buffer, command: Buffer, before: StreamPosition): void {
-    const node = this.plan.owner[calculateSlot(key)];
-    const g = this.groups.get(node);
-    if (!g) throw Object.assign(new Error(`no destination master serves the slot of key "${key.toString('utf8')}" (slot ${calculateSlot(key)}): the cluster is incomplete`), { retryable: true });
+    this.addToSlot(calculateSlot(key), key, command, before);
+  }
+
+  private addToSlot(slot: number, key: Buffer, command: Buffer, before: StreamPosition): void {
+    const g = this.groups.get(this.plan.owner[slot]);
+    if (!g) throw Object.assign(new Error(`no destination master serves the slot of key "${key.toString('utf8')}" (slot ${slot}): the cluster is incomplete`), { retryable: true });
     if (!g.pieces.length) this.open.push(g);
     const { argc, body } = commandShape(command);
-    g.pieces.push(bulk(String(argc)), command.subarray(body));
+    g.pieces.push(countBulk(argc), command.subarray(body));
     g.args += 1 + argc;
     g.befores.push(`${before.offset} ${before.db}`);
     this.count++;

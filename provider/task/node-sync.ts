@@ -29,6 +29,7 @@ import { isRelativeExpiry } from '../writer/dialect/translate';
 import { SnapshotWriter, StreamError } from './snapshot-writer';
 import { NodeBatches, type NodeBatchPlan } from './node-batches';
 import type { ClaimRecord } from './node-checkpoint-claims';
+import type { MigratedKeys } from './migrated-keys';
 
 export { StreamError };
 
@@ -70,6 +71,8 @@ export interface NodeSyncDeps {
   scripts: { observe(argv: Buffer[]): void };
   /** The task's function libraries, shared by its streams: each master of a cluster source brings its own loads. */
   functions: FunctionLibraries;
+  /** A cluster source's keys moving between masters, shared by its streams (null: not a cluster source). */
+  migratedKeys: MigratedKeys | null;
   /** The slots of this stream's master when the source is a cluster (a FLUSHALL there empties only those). */
   sourceSlots: Array<[number, number]> | null;
   /** Deletes the destination's keys in these slots (for a FLUSHALL/FLUSHDB from one master of a cluster source). */
@@ -405,11 +408,34 @@ export class NodeSync implements ReplicaLinkHandler {
     this.d.onStateChange();
   }
 
-  onCommand(cmd: StreamCommand): void {
+  onCommand(stream: StreamCommand): void {
+    if (this.failed) return;
+    const wait = this.d.migratedKeys?.waitBefore(this.d.streamId, stream);
+    if (!wait) {
+      this.process(stream);
+      return;
+    }
+    // A key a reshard moves: the old owner's DEL, seen in its stream, is applied before this RESTORE.
+    this.exclusive = true;
+    this.link?.pause();
+    void wait.then(() => {
+      this.exclusive = false;
+      this.process(stream);
+      if (!this.paused) this.link?.resume();
+    });
+  }
+
+  private process(stream: StreamCommand): void {
     if (this.failed) return;
     this.before = { offset: this.d.status.receivedOffset, db: this.filter.currentDb };
-    this.d.status.receivedOffset = cmd.offset;
-    this.d.scripts.observe(cmd.argv);
+    this.d.status.receivedOffset = stream.offset;
+    this.d.scripts.observe(stream.argv);
+    const cmd = this.d.migratedKeys ? this.d.migratedKeys.observe(this.d.streamId, stream) : stream;
+    if (!cmd) {
+      // The DEL of keys a reshard moved to another master, whose stream restored them already.
+      this.dropped(stream.offset);
+      return;
+    }
     const r = this.filter.apply(cmd);
     const db = this.filter.currentDb;
     if (db !== (this.dbChanges.at(-1)?.db ?? this.checkpointDb)) this.dbChanges.push({ offset: cmd.offset, db });
@@ -510,11 +536,7 @@ export class NodeSync implements ReplicaLinkHandler {
     }
     let added = false;
     try {
-      for (const w of writes) {
-        if (nodes.wasApplied(w.key!, cmd.offset)) continue;
-        nodes.add(w.key!, w.command, this.before);
-        added = true;
-      }
+      for (const w of writes) if (nodes.addUnlessApplied(w.key!, w.command, this.before, cmd.offset)) added = true;
     } catch (err) {
       this.fail(err as Error, true);
       return;
@@ -755,6 +777,8 @@ export class NodeSync implements ReplicaLinkHandler {
   private resumeIfPaused(): void {
     if (!this.paused) return;
     this.paused = false;
+    // A command applied out of the stream's order of batches resumes the link itself when it is done.
+    if (this.exclusive) return;
     if (this.reader?.isStalled && !this.failed) {
       try {
         this.reader.resume(this.rdbSink);
@@ -798,6 +822,7 @@ export class NodeSync implements ReplicaLinkHandler {
 
   private publishApplied(): void {
     const applied = this.offsets.applied;
+    this.d.migratedKeys?.appliedOffset(this.d.streamId, applied);
     this.d.status.appliedOffset = applied;
     this.link?.setAppliedOffset(applied);
     if (this.lag.applied(applied)) {

@@ -43,6 +43,7 @@ import { liveSource } from '../spec/resolve';
 import { ClusterWriter } from '../writer/cluster-writer';
 import { nodeBatchScript, nodeBatchSha } from './node-batch-script';
 import { claimNodeCheckpoints, registerNodeCheckpoints, dropNodeCheckpoints, type StreamClaims } from './node-checkpoint-claims';
+import { MigratedKeys } from './migrated-keys';
 
 export interface RunOptions {
   stateDir: string;
@@ -64,8 +65,13 @@ interface Attempt {
 }
 
 interface SourceStream {
-  /** Checkpoint identity: "standalone" or the master's cluster node id. */
+  /**
+   * Checkpoint identity: "standalone" or a cluster master's node id (that of the master whose history it continues:
+   * a promoted replica carries on its old master's stream).
+   */
   id: string;
+  /** The cluster node id of the master now ("standalone" for others). */
+  masterId: string;
   address: NodeAddress;
   /** Where the replication link connects: the master, or the replica of source.readFrom. */
   linkAddress: NodeAddress;
@@ -87,6 +93,10 @@ export class TaskRunner {
   private attempt: Attempt | null = null;
   /** Attempts started by this process: part of the name of the node checkpoints each one writes. */
   private attempts = 0;
+  /** Stream ids this process has run: a new master of the source cluster may continue one of them. */
+  private readonly knownStreams = new Set<string>();
+  /** A cluster source's keys restored by a reshard, shared by its streams and kept across attempts. */
+  private readonly migratedKeys = new MigratedKeys();
   private stopping = false;
   private statusTimer: NodeJS.Timeout | null = null;
   private wake: (() => void) | null = null;
@@ -298,6 +308,7 @@ export class TaskRunner {
       const sync = new NodeSync({
         node: st.name, streamId: st.id, task: this.task, writer, checkpoint: this.checkpoint, status: this.status.nodes[i],
         log: this.log, openLink, destinationRdbVersion: destination.rdbVersion, destination, heartbeatKey, clusterDestination: dumper, sourceSlots: st.slots, scripts: this.scripts, functions,
+        migratedKeys: st.slots ? this.migratedKeys : null,
         flushSlots: (slots) => flushSlots({ mode: this.task.spec.destination.mode, nodes: this.task.destinationNodes }, this.task.mapDb(0), slots),
         destinationCheckpoint: clusterDest ? null : {
           key: keys[i], db: checkpointDb, guard: guardKey(this.task.id, this.writer), writer: this.writer,
@@ -360,13 +371,41 @@ export class TaskRunner {
       // A replica continues the master's history (same replid and offsets), so the checkpoint is the same either way.
       const replica = this.task.sourceReplica ?? (this.task.spec.source.readFrom === 'any' ? await this.anyReplica(address) : null);
       if (replica) this.log.info({ node: formatHostPort(address), replica: formatHostPort(replica) }, 'the replication stream comes from a replica of the source');
-      return [{ id: 'standalone', address, linkAddress: replica ?? address, name: formatHostPort(address), slots: null }];
+      return [{ id: 'standalone', masterId: 'standalone', address, linkAddress: replica ?? address, name: formatHostPort(address), slots: null }];
     }
     const topology = await discoverCluster(this.task.sourceNodes);
     if (topology.unassigned.length) {
       throw Object.assign(new Error(`source cluster: slots ${formatSlots(slotRangesOf(topology.unassigned))} are not served by any master`), { retryable: true });
     }
-    return topology.masters.map((m) => ({ id: m.id, address: m.address, linkAddress: m.address, name: m.name, slots: m.slots }));
+    const streams = topology.masters.map((m) => ({ id: m.id, masterId: m.id, address: m.address, linkAddress: m.address, name: m.name, slots: m.slots }));
+    await this.inheritStreams(streams);
+    for (const st of streams) this.knownStreams.add(st.id);
+    return streams;
+  }
+
+  /**
+   * A master without a checkpoint of its own whose history is that of a stream the task had (its replid, or its
+   * replid2: a replica promoted after its master failed keeps the master's replid as replid2 and continues its
+   * offsets) continues that stream: same checkpoint, same claims, +CONTINUE where its backlog allows.
+   */
+  private async inheritStreams(streams: SourceStream[]): Promise<void> {
+    const current = new Set(streams.map((st) => st.masterId));
+    const candidates = [...new Set([...this.knownStreams, ...this.checkpoint.ids()])].filter((id) => !current.has(id));
+    if (!candidates.length) return;
+    const saved = async (id: string): Promise<string | null> => decodeCheckpoint(await this.meta.get(checkpointKey(this.task.id, id)))?.replid ?? this.checkpoint.get(id)?.replid ?? null;
+    for (const st of streams) {
+      if (this.checkpoint.get(st.id) || (await this.meta.get(checkpointKey(this.task.id, st.id)))) continue;
+      const info = await withClient(st.address, (c) => c.info('replication')).catch(() => '');
+      const replids = [/master_replid:([0-9a-f]{40})/.exec(info)?.[1], /master_replid2:([0-9a-f]{40})/.exec(info)?.[1]].filter((r): r is string => !!r && !/^0+$/.test(r));
+      for (const [i, id] of candidates.entries()) {
+        const replid = await saved(id);
+        if (!replid || !replids.includes(replid)) continue;
+        this.log.info({ node: st.name, stream: id }, 'a new master of the source cluster continues the history of a former master (a promoted replica): it takes over that master\'s stream');
+        st.id = id;
+        candidates.splice(i, 1);
+        break;
+      }
+    }
   }
 
   /** readFrom "any": the healthiest online replica the master lists now; the master itself when there is none. */
@@ -399,18 +438,30 @@ export class TaskRunner {
   }
 
   /** The reference guide: scaling the source requires reconfiguring the task. The status says so when it happens. */
+  /**
+   * Follows the source cluster's shape: a master that appears or goes (scale-out, scale-in, a replica promoted) makes
+   * the attempt start again at once with a stream per master now (a promoted replica continues its old master's
+   * stream: inheritStreams); slots that moved between the same masters do so once the slot table is stable (two polls).
+   */
   private watchTopology(attempt: Attempt, streams: SourceStream[]): void {
-    const expected = JSON.stringify(streams.map((s) => [s.id, s.slots]));
+    const masters = (ids: string[]): string => [...ids].sort().join(',');
+    const expectedMasters = masters(streams.map((s) => s.masterId));
+    const expected = JSON.stringify(streams.map((s) => [s.masterId, s.slots]).sort());
+    let previous = expected;
     const timer = setInterval(() => {
       discoverCluster(this.task.sourceNodes).then((t) => {
-        const now = JSON.stringify(t.masters.map((m) => [m.id, m.slots]));
-        if (now !== expected && !this.status.topologyChanged) {
-          this.status.topologyChanged = `source cluster topology changed since the task started (masters or slots moved): reconfigure the task (pulumi up with the new nodes; consider clearDestinationOnUpdate)`;
-          this.log.warn({ masters: t.masters.map((m) => `${m.name} ${formatSlots(m.slots)}`) }, this.status.topologyChanged);
-          this.writeStatus();
-        }
+        if (t.unassigned.length) return;
+        const now = JSON.stringify(t.masters.map((m) => [m.id, m.slots]).sort());
+        const mastersChanged = masters(t.masters.map((m) => m.id)) !== expectedMasters;
+        const settled = now !== expected && now === previous;
+        previous = now;
+        if (!mastersChanged && !settled) return;
+        const shape = t.masters.map((m) => `${m.name} ${formatSlots(m.slots)}`);
+        this.log.warn({ masters: shape }, mastersChanged ? 'the source cluster\'s masters changed: following them (a stream per master now)' : 'slots moved between the source cluster\'s masters: following them');
+        this.status.topologyChanged = null;
+        this.onFailure(Object.assign(new Error(`source cluster changed shape (${shape.join('; ')}): following it`), { retryable: true }), true);
       }, () => undefined);
-    }, 5000);
+    }, 2500);
     timer.unref();
     attempt.closers.push(() => clearInterval(timer));
   }

@@ -10,7 +10,7 @@ export async function exactLoad(c: Redis, prefix: string, keys: number, stop: ()
   while (!stop() && sent < 4_000_000) {
     const p = c.pipeline();
     for (let i = 0; i < 40; i++, sent++) {
-      const k = sent % keys;
+      const k = Math.floor(sent / 4) % keys;
       switch (sent % 4) {
         case 0: p.incr(`${prefix}:c:${k}`); break;
         case 1: p.rpush(`${prefix}:r:${k}`, `e${sent}`); break;
@@ -27,7 +27,7 @@ export async function exactLoad(c: Redis, prefix: string, keys: number, stop: ()
 }
 
 /** Every key of the load that differs between source and destination, named with both sides' sizes. */
-export async function exactDiffs(src: Redis, dst: Redis | Cluster, prefix: string, keys: number): Promise<{ diffs: string[]; counters: number; elements: number; appended: number }> {
+export async function exactDiffs(src: Redis | Cluster, dst: Redis | Cluster, prefix: string, keys: number): Promise<{ diffs: string[]; counters: number; elements: number; appended: number }> {
   const diffs: string[] = [];
   const total = { counters: 0, elements: 0, appended: 0 };
   for (let k = 0; k < keys; k++) {

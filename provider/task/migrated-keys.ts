@@ -1,0 +1,104 @@
+// A cluster source that reshards moves each key with MIGRATE: the new owner runs RESTORE-ASKING (in its stream) and
+// then the old owner deletes the key (a DEL in its stream). The two streams are applied independently, on connections
+// of their own, so the destination must not see the old owner's DEL after the new owner's RESTORE:
+//   - a DEL or UNLINK of a key another stream restored just before is the migration's: it is dropped;
+//   - a RESTORE-ASKING of a key another stream deleted just before waits until that stream's DEL is applied
+//     (observed first is not applied first: each stream's writes go out on its own connection).
+import { encodeCommand } from '../resp/encode';
+import type { StreamCommand } from '../filter/command-filter';
+
+/** How long a restored key waits for its old owner's DEL: far longer than two streams drift apart. */
+const RESTORED_MS = 120_000;
+/** How long a deleted key is remembered: a migration's RESTORE follows its DEL within milliseconds. */
+const DELETED_MS = 10_000;
+/** Longest a RESTORE waits for the other stream's DEL to be applied (that stream may have stopped). */
+const WAIT_MS = 10_000;
+const MAX_KEYS = 1_000_000;
+
+function verbOf(arg: Buffer | undefined): string {
+  return arg && arg.length <= 14 ? arg.toString('latin1').toLowerCase() : '';
+}
+
+interface Mark { stream: string; at: number; offset: number }
+
+/** Insertion-ordered marks, the oldest dropped first past their age or the bound. */
+class Marks {
+  private readonly map = new Map<string, Mark>();
+  constructor(private readonly ageMs: number) {}
+
+  get size(): number { return this.map.size; }
+
+  set(key: string, mark: Mark): void {
+    this.map.delete(key);
+    this.map.set(key, mark);
+    for (const [k, v] of this.map) {
+      if (this.map.size <= MAX_KEYS && v.at >= mark.at - this.ageMs) break;
+      this.map.delete(k);
+    }
+  }
+
+  /** The mark of key left by another stream than `stream`, still fresh; removed. */
+  takeOther(key: string, stream: string): Mark | null {
+    const m = this.map.get(key);
+    if (!m || m.stream === stream) return null;
+    this.map.delete(key);
+    return Date.now() - m.at <= this.ageMs ? m : null;
+  }
+}
+
+export class MigratedKeys {
+  private readonly restored = new Marks(RESTORED_MS);
+  private readonly deleted = new Marks(DELETED_MS);
+  private readonly applied = new Map<string, number>();
+  private readonly waiters: Array<{ stream: string; offset: number; done: () => void }> = [];
+  /** DELs dropped as a migration's, for the log. */
+  droppedDeletes = 0;
+
+  /** A stream's applied offset moved: RESTOREs waiting for its DELs may go. */
+  appliedOffset(stream: string, offset: number): void {
+    this.applied.set(stream, offset);
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      const w = this.waiters[i];
+      if (w.stream === stream && w.offset <= offset) {
+        this.waiters.splice(i, 1);
+        w.done();
+      }
+    }
+  }
+
+  /** A RESTORE-ASKING of a key another stream deleted just before: resolved once that DEL is applied. */
+  waitBefore(stream: string, cmd: StreamCommand): Promise<void> | null {
+    if (verbOf(cmd.argv[0]) !== 'restore-asking' || !cmd.argv[1] || this.deleted.size === 0) return null;
+    const del = this.deleted.takeOther(cmd.argv[1].toString('latin1'), stream);
+    if (!del || (this.applied.get(del.stream) ?? -1) >= del.offset) return null;
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, WAIT_MS);
+      this.waiters.push({ stream: del.stream, offset: del.offset, done: () => { clearTimeout(timer); resolve(); } });
+    });
+  }
+
+  /**
+   * Notes a RESTORE-ASKING or a DEL/UNLINK; returns the command without the keys another stream just restored
+   * (null: none left), else the command as it is.
+   */
+  observe(stream: string, cmd: StreamCommand): StreamCommand | null {
+    const verb = verbOf(cmd.argv[0]);
+    const now = Date.now();
+    if (verb === 'restore-asking' && cmd.argv[1]) {
+      this.restored.set(cmd.argv[1].toString('latin1'), { stream, at: now, offset: cmd.offset });
+      return cmd;
+    }
+    if (verb !== 'del' && verb !== 'unlink') return cmd;
+    const kept = cmd.argv.slice(1).filter((k) => {
+      const key = k.toString('latin1');
+      if (this.restored.size && this.restored.takeOther(key, stream)) return false;
+      this.deleted.set(key, { stream, at: now, offset: cmd.offset });
+      return true;
+    });
+    this.droppedDeletes += cmd.argv.length - 1 - kept.length;
+    if (kept.length === cmd.argv.length - 1) return cmd;
+    if (!kept.length) return null;
+    const argv = [cmd.argv[0], ...kept];
+    return { ...cmd, argv, raw: encodeCommand(argv) };
+  }
+}
