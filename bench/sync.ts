@@ -1,8 +1,12 @@
 // bench/sync: the sync engine next to a native Redis replica of the same source, in the same run.
 //  (a) full sync of 1M keys of 100-byte strings, and of a mixed-type dataset: time to Synchronizing vs REPLICAOF;
 //  (b) incremental: redis-benchmark SET with pipelining against the source: applied/issued rate, catch-up vs a native
-//      replica; lag p50/p99 from the heartbeat at a paced 20k writes/s; the daemon's peak RSS.
-// Prints the figures and writes bench/results/sync.json. Loopback only.
+//      replica; lag p50/p99 from the heartbeat at a paced 20k writes/s; the daemon's peak RSS;
+//  (c) sustained: the write rate the source sustains (redis-benchmark -P16 -c50) with a native replica attached, and
+//      with our daemon attached instead, one after the other in each round.
+// BENCH_ROUNDS interleaved rounds (default 3): every case runs native and ours in each round; medians of the rounds.
+// `--cluster` runs the cluster case (BENCH_MASTERS masters on each side), `--exact-cost` compares cluster writes with
+// and without clusterExactlyOnce. Prints the figures and writes bench/results/*.json. Loopback only.
 import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -284,7 +288,6 @@ async function exactCost(rounds: number): Promise<Record<string, unknown>> {
       runs.push({ round: r + 1, ...res });
     }
   }
-  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const ratio = (exact: boolean, field: string): number => median(runs.filter((x) => x.exactlyOnce === exact).map((x) => x[field] as number));
   const perRound = Array.from({ length: rounds }, (_, r) => {
     const pick = (exact: boolean): Record<string, unknown> => runs.find((x) => x.round === r + 1 && x.exactlyOnce === exact)!;
@@ -294,6 +297,52 @@ async function exactCost(rounds: number): Promise<Record<string, unknown>> {
     rounds, runs, perRound,
     median: { exactRatioToNative: ratio(true, 'ratioToNative'), atLeastOnceRatioToNative: ratio(false, 'ratioToNative'), exactToAtLeastOnce: median(perRound.map((p) => p.exactToAtLeastOnce)) },
   };
+}
+
+/** The source's SET rate under redis-benchmark with one replica attached: a native one, or our daemon. */
+async function sustainedRate(replica: 'native' | 'ours'): Promise<number> {
+  const src = await startRedis({ config: { 'repl-backlog-size': '512mb', 'client-output-buffer-limit': 'replica 0 0 0' } });
+  let stopReplica: () => Promise<void>;
+  try {
+    await fillStrings(src.client(), 1000);
+    if (replica === 'native') {
+      const native = await nativeFullSync(src);
+      stopReplica = () => native.replica.stop();
+    } else {
+      const dst = await startRedis();
+      const daemon = startDaemon(taskSpec('bench-sustained', src, dst, 100), { args: ['--skip-prechecks'] });
+      await daemon.waitForState('Synchronizing', 60_000);
+      stopReplica = async () => { await daemon.kill('SIGTERM'); await dst.stop(); };
+    }
+    const N = Number(process.env.BENCH_SUSTAINED_COMMANDS ?? 2_000_000);
+    const t0 = Date.now();
+    await run('redis-benchmark', ['-h', src.host, '-p', String(src.port), '-t', 'set', '-n', String(N), '-P', '16', '-c', '50', '-r', '1000000', '-d', '100', '-q']);
+    const rate = N / ((Date.now() - t0) / 1000);
+    await stopReplica();
+    return rate;
+  } finally {
+    await src.stop();
+  }
+}
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+/** Runs a case ROUNDS times; the rounds and the median of each numeric figure. */
+async function rounds(label: string, once: (round: number) => Promise<Record<string, unknown>>): Promise<Record<string, unknown>> {
+  const all: Array<Record<string, unknown>> = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const res = await once(r);
+    console.log(`${label}, round ${r + 1}:`, res);
+    all.push(res);
+  }
+  const med: Record<string, number> = {};
+  for (const k of Object.keys(all[0])) if (typeof all[0][k] === 'number') med[k] = median(all.map((x) => x[k] as number));
+  return { rounds: all, median: med };
 }
 
 async function main(): Promise<void> {
@@ -316,15 +365,20 @@ async function main(): Promise<void> {
   const only = process.argv[2];
   const results: Record<string, unknown> = { date: new Date().toISOString(), keys: KEYS };
   if (!only || only === 'full') {
-    results.fullStrings = await fullSyncCase('strings-100B', fillStrings);
-    console.log('full sync, strings:', results.fullStrings);
-    results.fullMixed = await fullSyncCase('mixed', fillMixed);
-    console.log('full sync, mixed:', results.fullMixed);
+    results.fullStrings = await rounds('full sync, strings', () => fullSyncCase('strings-100B', fillStrings));
+    results.fullMixed = await rounds('full sync, mixed', () => fullSyncCase('mixed', fillMixed));
   }
-  if (!only || only === 'incremental') {
-    results.incremental = await incrementalCase();
-    console.log('incremental:', results.incremental);
+  if (!only || only === 'incremental') results.incremental = await rounds('incremental', () => incrementalCase());
+  if (!only || only === 'sustained') {
+    // Native first in odd rounds, ours first in even ones: a drift of the machine over the run favours neither.
+    results.sustained = await rounds('source-sustained write rate', async (r) => {
+      const order: Array<'native' | 'ours'> = r % 2 === 0 ? ['native', 'ours'] : ['ours', 'native'];
+      const rates: Record<string, number> = {};
+      for (const side of order) rates[side] = await sustainedRate(side);
+      return { nativeWritesPerSecond: rates.native, oursWritesPerSecond: rates.ours, ratio: rates.ours / rates.native };
+    });
   }
+  for (const [k, v] of Object.entries(results)) if (v && typeof v === 'object' && 'median' in v) console.log(`${k} (median of ${ROUNDS} rounds):`, (v as { median: unknown }).median);
   const dir = join(REPO_ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'sync.json'), JSON.stringify(results, null, 2));

@@ -551,6 +551,8 @@ function isRetryable(err: Error): boolean {
   if (err instanceof WriteError && (err.code === 'TRYAGAIN' || err.code === 'CLUSTERDOWN')) return true;
   // A node batch fenced: the next attempt checks the lease, and stops if another daemon has it.
   if (err instanceof WriteError && err.code === 'SLOTFENCED') return true;
+  // A cluster (either side) in the middle of a failover or a migration answers so for a moment, to any client.
+  if (/CLUSTERDOWN|TRYAGAIN|Too many Cluster redirections|MASTERDOWN|LOADING|READONLY You can't write against a read only replica/.test(err.message)) return true;
   return err.name === 'ConnectionLostError' || /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|connection (lost|closed)/i.test(err.message);
 }
 
