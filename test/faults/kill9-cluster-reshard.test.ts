@@ -10,12 +10,12 @@ import { prng } from '../harness/dataset';
 import { exactLoad, exactDiffs } from './exact-load';
 import { taskSpec, startSupervised, waitStatus, caughtUp, removeStateDir } from './helpers';
 
-const KILLS = 10;
+const KILLS = 20;
 const KEYS = 30;
 const run = promisify(execFile);
 
 
-test('a cluster destination reshards under load while the worker is killed -9: counters, lists and strings exact', { timeout: 300_000 }, async () => {
+test('a cluster destination reshards under load while the worker is killed -9 20 times: counters, lists and strings exact', { timeout: 300_000 }, async () => {
   const src = await startRedis({ config: { 'repl-backlog-size': '64mb' } });
   const cluster = await startCluster({ masters: 3 });
   const rnd = prng(13);
