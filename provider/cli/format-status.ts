@@ -106,7 +106,6 @@ export function formatStatus(s: TaskStatus, now: number, opts: FormatOptions = {
   } else if (opts.alive && state !== 'Stopped' && now - Date.parse(s.updatedAt) > STALE_MS) {
     lines.push(paint(`  the status was last written ${age(s.updatedAt, now)}, though the daemon rewrites it every 250 ms: the daemon may be stuck (see redis-sync logs ${s.task})`, '33', c));
   }
-  if (s.topologyChanged) lines.push(paint(`  ${s.topologyChanged}`, '33', c));
   const copyingNodes = s.nodes.filter((n) => n.fullSync.startedAt && !n.fullSync.finishedAt);
   if (s.nodes.length > 1 && copyingNodes.length) {
     // A cluster source: one line for the whole copy, by keys (each master's RDB is a part of the dataset).

@@ -82,8 +82,6 @@ export interface TaskStatus {
   nodes: NodeStatus[];
   lastError: ErrorInfo | null;
   prechecks: PrecheckItem[];
-  /** Set when a cluster source's masters or slots changed since the task started: the task needs reconfiguring. */
-  topologyChanged?: string | null;
   /** The last periodic verify; absent without spec.verify or before the first. */
   lastVerify?: VerifyResult | null;
 }

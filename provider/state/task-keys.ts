@@ -60,7 +60,12 @@ export const TASK_META_DB = 0;
  * hash-tagged into a slot of that node, so that the node's batch script sets it with its writes.
  */
 export function nodeCheckpointKey(taskId: string, stream: string, attempt: string, tag: string): string {
-  return `redis-sync:checkpoint:${taskId}:${stream}:${attempt}:{${tag}}`;
+  return `${nodeCheckpointPrefix(taskId, stream)}${attempt}:{${tag}}`;
+}
+
+/** What every node checkpoint key of one stream starts with. */
+export function nodeCheckpointPrefix(taskId: string, stream: string): string {
+  return `redis-sync:checkpoint:${taskId}:${stream}:`;
 }
 
 /** Every node checkpoint key of the task (a set), in the lease's slot so that one script checks the lease and adds. */

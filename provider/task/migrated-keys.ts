@@ -5,6 +5,7 @@
 //   - a RESTORE-ASKING of a key another stream deleted just before waits until that stream's DEL is applied
 //     (observed first is not applied first: each stream's writes go out on its own connection).
 import { encodeCommand } from '../resp/encode';
+import { isName } from '../resp/command-name';
 import type { StreamCommand } from '../filter/command-filter';
 
 /** How long a restored key waits for its old owner's DEL: far longer than two streams drift apart. */
@@ -15,9 +16,10 @@ const DELETED_MS = 10_000;
 const WAIT_MS = 10_000;
 const MAX_KEYS = 1_000_000;
 
-function verbOf(arg: Buffer | undefined): string {
-  return arg && arg.length <= 14 ? arg.toString('latin1').toLowerCase() : '';
-}
+// Matched without making a string: every command of a cluster source's streams passes here.
+const RESTORE_ASKING = Buffer.from('restore-asking');
+const DEL = Buffer.from('del');
+const UNLINK = Buffer.from('unlink');
 
 interface Mark { stream: string; at: number; offset: number }
 
@@ -51,8 +53,6 @@ export class MigratedKeys {
   private readonly deleted = new Marks(DELETED_MS);
   private readonly applied = new Map<string, number>();
   private readonly waiters: Array<{ stream: string; offset: number; done: () => void }> = [];
-  /** DELs dropped as a migration's, for the log. */
-  droppedDeletes = 0;
 
   /** A stream's applied offset moved: RESTOREs waiting for its DELs may go. */
   appliedOffset(stream: string, offset: number): void {
@@ -68,7 +68,7 @@ export class MigratedKeys {
 
   /** A RESTORE-ASKING of a key another stream deleted just before: resolved once that DEL is applied. */
   waitBefore(stream: string, cmd: StreamCommand): Promise<void> | null {
-    if (verbOf(cmd.argv[0]) !== 'restore-asking' || !cmd.argv[1] || this.deleted.size === 0) return null;
+    if (this.deleted.size === 0 || !cmd.argv[1] || !isName(cmd.argv[0], RESTORE_ASKING)) return null;
     const del = this.deleted.takeOther(cmd.argv[1].toString('latin1'), stream);
     if (!del || (this.applied.get(del.stream) ?? -1) >= del.offset) return null;
     return new Promise<void>((resolve) => {
@@ -82,20 +82,18 @@ export class MigratedKeys {
    * (null: none left), else the command as it is.
    */
   observe(stream: string, cmd: StreamCommand): StreamCommand | null {
-    const verb = verbOf(cmd.argv[0]);
-    const now = Date.now();
-    if (verb === 'restore-asking' && cmd.argv[1]) {
-      this.restored.set(cmd.argv[1].toString('latin1'), { stream, at: now, offset: cmd.offset });
+    if (cmd.argv[1] && isName(cmd.argv[0], RESTORE_ASKING)) {
+      this.restored.set(cmd.argv[1].toString('latin1'), { stream, at: Date.now(), offset: cmd.offset });
       return cmd;
     }
-    if (verb !== 'del' && verb !== 'unlink') return cmd;
+    if (!isName(cmd.argv[0], DEL) && !isName(cmd.argv[0], UNLINK)) return cmd;
+    const now = Date.now();
     const kept = cmd.argv.slice(1).filter((k) => {
       const key = k.toString('latin1');
       if (this.restored.size && this.restored.takeOther(key, stream)) return false;
       this.deleted.set(key, { stream, at: now, offset: cmd.offset });
       return true;
     });
-    this.droppedDeletes += cmd.argv.length - 1 - kept.length;
     if (kept.length === cmd.argv.length - 1) return cmd;
     if (!kept.length) return null;
     const argv = [cmd.argv[0], ...kept];

@@ -5,6 +5,7 @@
 // A slot that moves while the attempt runs makes its node's script fail (TRYAGAIN): the attempt restarts with the new
 // table, and every slot resumes from the highest offset claimed for it.
 import calculateSlot from 'cluster-key-slot';
+import { encodeCommand, digitCount, writeHeader, intBulkSize, writeBulkInt } from '../resp/encode';
 import { slotTag } from '../cluster/slot-tags';
 import { nodeCheckpointKey } from '../state/task-keys';
 import { MAX_BATCH_COMMANDS, type StreamPosition } from './tx-batch';
@@ -37,17 +38,15 @@ interface NodeGroup {
   befores: string[];
 }
 
-const CRLF = Buffer.from('\r\n');
-const EVALSHA = Buffer.from('$7\r\nEVALSHA\r\n');
-
-function bulk(text: string | Buffer): Buffer {
-  const b = typeof text === 'string' ? Buffer.from(text) : text;
-  return Buffer.concat([Buffer.from(`$${b.length}\r\n`), b, CRLF]);
+function intBulk(n: number): Buffer {
+  const b = Buffer.allocUnsafe(intBulkSize(n));
+  writeBulkInt(b, 0, n);
+  return b;
 }
 
 /** The argument count of each command as a bulk string, made once for the usual counts (hot path). */
-const COUNTS = Array.from({ length: 64 }, (_, n) => bulk(String(n)));
-const countBulk = (n: number): Buffer => COUNTS[n] ?? bulk(String(n));
+const COUNTS = Array.from({ length: 64 }, (_, n) => intBulk(n));
+const countBulk = (n: number): Buffer => COUNTS[n] ?? intBulk(n);
 
 /** A RESP array command: its argument count and where its first argument starts (the bytes are forwarded as they are). */
 function commandShape(command: Buffer): { argc: number; body: number } {
@@ -97,7 +96,7 @@ export class NodeBatches {
    */
   addUnlessApplied(key: Buffer, command: Buffer, before: StreamPosition, offset: number): boolean {
     const slot = calculateSlot(key);
-    if (!this.applied.empty && this.applied.applied(slot, offset)) return false;
+    if (this.applied.applied(slot, offset)) return false;
     this.addToSlot(slot, key, command, before);
     return true;
   }
@@ -132,9 +131,11 @@ export class NodeBatches {
     let left = this.open.length;
     for (const g of this.open) {
       const value = `${replid} ${this.offset} ${db} ${g.suffix}`;
-      const head = Buffer.from(`*${9 + g.args}\r\n`);
-      const args = [bulk(this.plan.sha), bulk('1'), bulk(g.key), bulk(g.expected), bulk(value), bulk(replid), bulk(g.suffix), bulk(g.befores.join(' '))];
-      this.write(g.key, Buffer.concat([head, EVALSHA, ...args, ...g.pieces]), --left === 0 ? this.offset : undefined);
+      // The script's own arguments, then the commands' arguments as they came: one array header for all of them.
+      const own = encodeCommand(['EVALSHA', this.plan.sha, 1, g.key, g.expected, value, replid, g.suffix, g.befores.join(' ')]);
+      const head = Buffer.allocUnsafe(digitCount(9 + g.args) + 3);
+      writeHeader(head, 0, 42, 9 + g.args);
+      this.write(g.key, Buffer.concat([head, own.subarray(commandShape(own).body), ...g.pieces]), --left === 0 ? this.offset : undefined);
       g.expected = value;
       g.pieces = [];
       g.args = 0;
@@ -143,10 +144,5 @@ export class NodeBatches {
     this.open.length = 0;
     this.count = 0;
     return this.offset;
-  }
-
-  /** The keys were deleted (a FLUSHALL sent to every master): the next scripts expect none. */
-  forgetExpected(): void {
-    for (const g of this.groups.values()) g.expected = '';
   }
 }

@@ -3,7 +3,7 @@
 // next script on it applies nothing; then this attempt's own keys are registered, only while this process holds the
 // lease (one script on the lease's slot), so that a former owner cannot start keys that nobody would claim.
 import type { MetaClient } from '../state/meta-client';
-import { leaseKey, nodeCheckpointRegistryKey } from '../state/task-keys';
+import { leaseKey, nodeCheckpointRegistryKey, nodeCheckpointPrefix } from '../state/task-keys';
 import { CLAIM_SCRIPT } from './fence';
 import { claimedValue, decodeNodeCheckpoint, type NodeCheckpoint } from './node-checkpoints';
 
@@ -30,7 +30,7 @@ export async function claimNodeCheckpoints(meta: MetaClient, taskId: string, wri
     if (r !== 'OK') throw Object.assign(new Error(`task ${taskId}: its checkpoint ${key} changed while this daemon took the task over (its previous owner was still writing): retrying`), { retryable: true });
   }));
   for (const [i, key] of keys.entries()) {
-    const stream = streams.find((st) => key.startsWith(`redis-sync:checkpoint:${taskId}:${st}:`));
+    const stream = streams.find((st) => key.startsWith(nodeCheckpointPrefix(taskId, st)));
     if (!stream) continue;
     out.get(stream)!.push({ key, claim: decodeNodeCheckpoint(values[i]) });
   }

@@ -70,6 +70,16 @@ export function rangesByNode(owner: Int32Array): Map<number, Array<[number, numb
   return out;
 }
 
+/** Per slot, the claim with the highest offset among those `keep` accepts (null: none claims the slot). */
+function highestClaims(claims: NodeCheckpoint[], keep: (c: NodeCheckpoint) => boolean): Array<NodeCheckpoint | null> {
+  const best = new Array<NodeCheckpoint | null>(16384).fill(null);
+  for (const c of claims) {
+    if (!keep(c)) continue;
+    for (const [a, b] of c.ranges) for (let s = a; s <= b; s++) if (!best[s] || c.offset > best[s]!.offset) best[s] = c;
+  }
+  return best;
+}
+
 /**
  * Per slot, how far the stream is applied beyond its own checkpoint (from every node checkpoint of its history): a
  * restart skips a command its slot holds already. Filled only once a +CONTINUE proved which history the stream is in.
@@ -86,13 +96,8 @@ export class AppliedSlots {
    * had confirmed, and its claims with them: this position, not the checkpoint saved from confirmations, is safe then.
    */
   lowestOf(replid: string): { offset: number; db: number } | null {
-    const best = new Array<NodeCheckpoint | null>(16384).fill(null);
-    for (const c of this.claims) {
-      if (c.replid !== replid) continue;
-      for (const [a, b] of c.ranges) for (let s = a; s <= b; s++) if (!best[s] || c.offset > best[s]!.offset) best[s] = c;
-    }
     let low: NodeCheckpoint | null = null;
-    for (const c of best) {
+    for (const c of highestClaims(this.claims, (x) => x.replid === replid)) {
       if (!c) return null;
       if (!low || c.offset < low.offset) low = c;
     }
@@ -109,15 +114,11 @@ export class AppliedSlots {
    */
   continueAt(offset: number, replids: string[]): void {
     this.clear();
-    for (const c of this.claims) {
-      if (c.offset <= offset || !replids.includes(c.replid)) continue;
-      for (const [a, b] of c.ranges) {
-        for (let s = a; s <= b; s++) {
-          if (this.offsets[s] < 0) this.count++;
-          if (c.offset > this.offsets[s]) this.offsets[s] = c.offset;
-        }
-      }
-    }
+    highestClaims(this.claims, (c) => c.offset > offset && replids.includes(c.replid)).forEach((c, slot) => {
+      if (!c) return;
+      this.offsets[slot] = c.offset;
+      this.count++;
+    });
     this.claims = [];
   }
 

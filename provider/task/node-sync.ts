@@ -15,7 +15,7 @@ import { AppliedOffsets } from './applied-offsets';
 import { LagTracker } from './lag-tracker';
 import { encodeCommand } from '../resp/encode';
 import { routeForCluster, routeRewritten, type RoutedWrite } from '../cluster/cross-slot';
-import { colocatePlan } from '../cluster/colocate';
+import { colocatePlan, type ColocatePlan } from '../cluster/colocate';
 import { isInternalKey } from '../state/task-keys';
 import { isFunctionCommand, type FunctionLibraries } from './function-libraries';
 import { type StreamPosition, TxBatch, encodeCheckpoint, decodeCheckpoint, isFullSyncMarker, FULL_SYNC_MARKER, type DestinationCheckpoint, type BatchTarget } from './tx-batch';
@@ -586,85 +586,90 @@ export class NodeSync implements ReplicaLinkHandler {
 
 
   /**
-   * FLUSHALL/FLUSHDB on one master of a cluster source: only its slots are emptied on the destination. From a
-   * standalone source into a cluster written exactly once, every slot's data keys (the task's own keys stay).
+   * A command applied on its own, out of the stream's order of batches (a flush, a RENAME or a colocated command
+   * across slots): the stream pauses, everything before it is applied first, then `body` runs; a failure stops the
+   * stream with `failed(reason)` as its message.
    */
-  private async flushOwnSlots(offset: number): Promise<void> {
+  private async applyAside(offset: number, retryable: boolean, failed: (reason: string) => string, body: () => Promise<void>): Promise<void> {
     this.exclusive = true;
     this.link?.pause();
     this.closeBatch();
     try {
       await this.d.writer.flush();
+      await body();
+    } catch (err) {
+      this.fail(new StreamError(failed((err as Error).message), offset), retryable);
+      return;
+    }
+    this.exclusive = false;
+    if (!this.paused) this.link?.resume();
+  }
+
+  /**
+   * FLUSHALL/FLUSHDB on one master of a cluster source: only its slots are emptied on the destination. From a
+   * standalone source into a cluster written exactly once, every slot's data keys (the task's own keys stay).
+   */
+  private flushOwnSlots(offset: number): Promise<void> {
+    return this.applyAside(offset, true, (why) => `FLUSHALL/FLUSHDB at offset ${offset}: emptying the master's slots on the destination failed: ${why}`, async () => {
       const n = await this.d.flushSlots(this.d.sourceSlots ?? [[0, 16383]]);
       this.d.log.info({ node: this.d.node, offset, deleted: n }, this.d.sourceSlots ? 'FLUSHALL/FLUSHDB on a source master: deleted the keys of its slots on the destination' : 'FLUSHALL/FLUSHDB: deleted the keys of every slot on the destination');
       this.dropped(offset);
       // Never replayed after what follows it: a restart resumes past it (node batches claim per slot, not the flush).
       if (this.nodes) await this.saveCheckpoint();
-    } catch (err) {
-      this.fail(new StreamError(`FLUSHALL/FLUSHDB at offset ${offset}: emptying the master's slots on the destination failed: ${(err as Error).message}`, offset), true);
-      return;
-    }
-    this.exclusive = false;
-    if (!this.paused) this.link?.resume();
+    });
   }
 
   /**
    * RENAME across slots, redone from the destination's copy of the key: everything before it is applied first, then
    * DUMP + RESTORE under the new name (with the TTL) + DEL. The stream waits meanwhile so order is kept.
    */
-  private async renameAcrossSlots(from: Buffer, to: Buffer, offset: number): Promise<void> {
+  private renameAcrossSlots(from: Buffer, to: Buffer, offset: number): Promise<void> {
     const before = this.before;
-    this.exclusive = true;
-    this.link?.pause();
-    this.closeBatch();
-    try {
-      await this.d.writer.flush();
-      const nodes = this.nodes;
+    const nodes = this.nodes;
+    return this.applyAside(offset, false, (why) => `RENAME of a key across slots at offset ${offset} failed: ${why}`, async () => {
       // Written exactly once: the new name first, claimed only up to the command before (so that a restart does it
       // again from the old name, still there), then the old name's DEL. Its slot holding the DEL means all is done.
       if (nodes && nodes.wasApplied(from, offset)) {
         this.dropped(offset);
-      } else {
-        const { payload, pttl } = await this.d.clusterDestination!.dumpKey(from);
-        const writes: RoutedWrite[] = restoreAs(to, { payload, pttl }).map((command) => ({ key: to, command }));
-        const del: RoutedWrite = { key: from, command: encodeCommand(['DEL', from]) };
-        if (!nodes) this.forward([...writes, del].map((w) => ({ db: 0, key: w.key, command: w.command })), offset);
-        else {
-          if (!nodes.wasApplied(to, offset)) await this.applyInBatches(writes, before, before.offset);
-          await this.applyInBatches([del], before, offset);
-        }
+        return;
       }
-    } catch (err) {
-      this.fail(new StreamError(`RENAME of a key across slots at offset ${offset} failed: ${(err as Error).message}`, offset), false);
-      return;
-    }
-    this.exclusive = false;
-    if (!this.paused) this.link?.resume();
+      const { payload, pttl } = await this.d.clusterDestination!.dumpKey(from);
+      const writes: RoutedWrite[] = restoreAs(to, { payload, pttl }).map((command) => ({ key: to, command }));
+      const del: RoutedWrite = { key: from, command: encodeCommand(['DEL', from]) };
+      if (!nodes) {
+        this.forward([...writes, del].map((w) => ({ db: 0, key: w.key, command: w.command })), offset);
+        return;
+      }
+      if (!nodes.wasApplied(to, offset)) await this.applyInBatches(writes, before, before.offset);
+      await this.applyInBatches([del], before, offset);
+    });
+  }
+
+  private colocateFailed(argv: Buffer[], offset: number): (why: string) => string {
+    return (why) => `${argv[0].toString('latin1').toUpperCase()} across slots at offset ${offset} failed: ${why}`;
+  }
+
+  /** Each key of a colocated command copied to its temporary twin (which is deleted when the key does not exist). */
+  private async copyToTemps(plan: ColocatePlan): Promise<void> {
+    const originals = await Promise.all(plan.copies.map((c) => this.d.clusterDestination!.dumpKey(c.key)));
+    plan.copies.forEach((c, i) => { for (const command of restoreAs(c.temp, originals[i])) this.write(0, c.temp, command); });
   }
 
   /**
    * A multi-key command across slots run on copies of its keys in one slot (cluster/colocate.ts): everything before it
    * is applied first, then the copies and the command, then what it wrote is copied back. The stream waits meanwhile.
    */
-  private async colocateAcrossSlots(argv: Buffer[], offset: number): Promise<void> {
-    this.link?.pause();
-    try {
-      await this.d.writer.flush();
+  private colocateAcrossSlots(argv: Buffer[], offset: number): Promise<void> {
+    return this.applyAside(offset, false, this.colocateFailed(argv, offset), async () => {
       const plan = colocatePlan(argv, this.d.task.id, offset);
-      const dumper = this.d.clusterDestination!;
-      const originals = await Promise.all(plan.copies.map((c) => dumper.dumpKey(c.key)));
-      plan.copies.forEach((c, i) => { for (const command of restoreAs(c.temp, originals[i])) this.write(0, c.temp, command); });
+      await this.copyToTemps(plan);
       this.write(0, plan.copies[0].temp, plan.command);
       await this.d.writer.flush();
-      const results = await Promise.all(plan.written.map((w) => dumper.dumpKey(w.temp)));
+      const results = await Promise.all(plan.written.map((w) => this.d.clusterDestination!.dumpKey(w.temp)));
       const writes: RoutedWrite[] = plan.written.flatMap((w, i) => restoreAs(w.key, results[i]).map((command) => ({ key: w.key, command })));
       for (const c of plan.copies) writes.push({ key: c.temp, command: encodeCommand(['DEL', c.temp]) });
       this.forward(writes.map((w) => ({ db: 0, key: w.key, command: w.command })), offset);
-    } catch (err) {
-      this.fail(new StreamError(`${argv[0].toString('latin1').toUpperCase()} across slots at offset ${offset} failed: ${(err as Error).message}`, offset), false);
-      return;
-    }
-    if (!this.paused) this.link?.resume();
+    });
   }
 
   /**
@@ -673,38 +678,28 @@ export class NodeSync implements ReplicaLinkHandler {
    * them back). What it writes back is claimed only up to the command before; the copies' deletion claims the command,
    * so a restart whose copies' slot holds it has nothing left to do.
    */
-  private async colocateExactly(argv: Buffer[], offset: number): Promise<void> {
+  private colocateExactly(argv: Buffer[], offset: number): Promise<void> {
     const before = this.before;
-    this.exclusive = true;
-    this.link?.pause();
-    this.closeBatch();
     const nodes = this.nodes!;
-    try {
-      await this.d.writer.flush();
+    return this.applyAside(offset, false, this.colocateFailed(argv, offset), async () => {
       const plan = colocatePlan(argv, this.d.task.id, offset);
       const home = plan.copies[0].temp;
       if (nodes.wasApplied(home, offset)) {
         this.dropped(offset);
-      } else {
-        const dumper = this.d.clusterDestination!;
-        if (!(await dumper.dumpKey(plan.marker)).payload) {
-          const originals = await Promise.all(plan.copies.map((c) => dumper.dumpKey(c.key)));
-          plan.copies.forEach((c, i) => { for (const command of restoreAs(c.temp, originals[i])) this.write(0, c.temp, command); });
-          for (const command of [encodeCommand(['MULTI']), plan.command, encodeCommand(['SET', plan.marker, '1']), encodeCommand(['EXEC'])]) this.write(0, home, command);
-          await this.d.writer.flush();
-        }
-        const results = await Promise.all(plan.written.map((w) => dumper.dumpKey(w.temp)));
-        const back = plan.written.flatMap((w, i) => (nodes.wasApplied(w.key, offset) ? [] : restoreAs(w.key, results[i]).map((command) => ({ key: w.key, command }))));
-        if (back.length) await this.applyInBatches(back, before, before.offset);
-        const temps = [...plan.copies.map((c) => c.temp), plan.marker].map((key) => ({ key, command: encodeCommand(['DEL', key]) }));
-        await this.applyInBatches(temps, before, offset);
+        return;
       }
-    } catch (err) {
-      this.fail(new StreamError(`${argv[0].toString('latin1').toUpperCase()} across slots at offset ${offset} failed: ${(err as Error).message}`, offset), false);
-      return;
-    }
-    this.exclusive = false;
-    if (!this.paused) this.link?.resume();
+      const dumper = this.d.clusterDestination!;
+      if (!(await dumper.dumpKey(plan.marker)).payload) {
+        await this.copyToTemps(plan);
+        for (const command of [encodeCommand(['MULTI']), plan.command, encodeCommand(['SET', plan.marker, '1']), encodeCommand(['EXEC'])]) this.write(0, home, command);
+        await this.d.writer.flush();
+      }
+      const results = await Promise.all(plan.written.map((w) => dumper.dumpKey(w.temp)));
+      const back = plan.written.flatMap((w, i) => (nodes.wasApplied(w.key, offset) ? [] : restoreAs(w.key, results[i]).map((command) => ({ key: w.key, command }))));
+      if (back.length) await this.applyInBatches(back, before, before.offset);
+      const temps = [...plan.copies.map((c) => c.temp), plan.marker].map((key) => ({ key, command: encodeCommand(['DEL', key]) }));
+      await this.applyInBatches(temps, before, offset);
+    });
   }
 
   private forward(writes: Array<DbCommand & { key?: Buffer | null }>, offset: number): void {

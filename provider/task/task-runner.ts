@@ -392,13 +392,16 @@ export class TaskRunner {
     const current = new Set(streams.map((st) => st.masterId));
     const candidates = [...new Set([...this.knownStreams, ...this.checkpoint.ids()])].filter((id) => !current.has(id));
     if (!candidates.length) return;
-    const saved = async (id: string): Promise<string | null> => decodeCheckpoint(await this.meta.get(checkpointKey(this.task.id, id)))?.replid ?? this.checkpoint.get(id)?.replid ?? null;
+    // Each candidate's history, read once and only when some master has no checkpoint.
+    let histories: Map<string, string | null> | null = null;
+    const savedReplid = async (id: string): Promise<string | null> => decodeCheckpoint(await this.meta.get(checkpointKey(this.task.id, id)))?.replid ?? this.checkpoint.get(id)?.replid ?? null;
     for (const st of streams) {
       if (this.checkpoint.get(st.id) || (await this.meta.get(checkpointKey(this.task.id, st.id)))) continue;
+      histories ??= new Map(await Promise.all(candidates.map(async (id) => [id, await savedReplid(id)] as const)));
       const info = await withClient(st.address, (c) => c.info('replication')).catch(() => '');
       const replids = [/master_replid:([0-9a-f]{40})/.exec(info)?.[1], /master_replid2:([0-9a-f]{40})/.exec(info)?.[1]].filter((r): r is string => !!r && !/^0+$/.test(r));
       for (const [i, id] of candidates.entries()) {
-        const replid = await saved(id);
+        const replid = histories.get(id);
         if (!replid || !replids.includes(replid)) continue;
         this.log.info({ node: st.name, stream: id }, 'a new master of the source cluster continues the history of a former master (a promoted replica): it takes over that master\'s stream');
         st.id = id;
@@ -437,7 +440,6 @@ export class TaskRunner {
     };
   }
 
-  /** The reference guide: scaling the source requires reconfiguring the task. The status says so when it happens. */
   /**
    * Follows the source cluster's shape: a master that appears or goes (scale-out, scale-in, a replica promoted) makes
    * the attempt start again at once with a stream per master now (a promoted replica continues its old master's
@@ -458,7 +460,6 @@ export class TaskRunner {
         if (!mastersChanged && !settled) return;
         const shape = t.masters.map((m) => `${m.name} ${formatSlots(m.slots)}`);
         this.log.warn({ masters: shape }, mastersChanged ? 'the source cluster\'s masters changed: following them (a stream per master now)' : 'slots moved between the source cluster\'s masters: following them');
-        this.status.topologyChanged = null;
         this.onFailure(Object.assign(new Error(`source cluster changed shape (${shape.join('; ')}): following it`), { retryable: true }), true);
       }, () => undefined);
     }, 2500);
@@ -547,12 +548,13 @@ function fencedError(task: string, why: string): Error {
 function isRetryable(err: Error): boolean {
   const r = (err as { retryable?: boolean }).retryable;
   if (typeof r === 'boolean') return r;
-  // A cluster destination's slot moving under a node batch (node-batch-script.ts): nothing past its checkpoint applied.
-  if (err instanceof WriteError && (err.code === 'TRYAGAIN' || err.code === 'CLUSTERDOWN')) return true;
-  // A node batch fenced: the next attempt checks the lease, and stops if another daemon has it.
+  // A cluster (either side) in the middle of a failover or a migration answers so for a moment, to any client; a slot
+  // moving under a node batch (node-batch-script.ts) is TRYAGAIN with nothing past its checkpoint applied; a node
+  // batch fenced (SLOTFENCED) is retried because the next attempt checks the lease and stops if another daemon has it.
+  // A writer's error is judged by its reply's code: its message also quotes the refused command, keys included.
+  const reply = err instanceof WriteError ? err.code : err.message;
+  if (/^(CLUSTERDOWN|TRYAGAIN|MASTERDOWN|LOADING|READONLY|Too many Cluster redirections)\b/.test(reply)) return true;
   if (err instanceof WriteError && err.code === 'SLOTFENCED') return true;
-  // A cluster (either side) in the middle of a failover or a migration answers so for a moment, to any client.
-  if (/CLUSTERDOWN|TRYAGAIN|Too many Cluster redirections|MASTERDOWN|LOADING|READONLY You can't write against a read only replica/.test(err.message)) return true;
   return err.name === 'ConnectionLostError' || /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|connection (lost|closed)/i.test(err.message);
 }
 
