@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Cluster } from 'ioredis';
-import { startRedis, startCluster, sleep, type RedisServer } from '../harness/redis';
+import { startRedis, startCluster, sleep, replicaOf } from '../harness/redis';
 import { startDaemon, type Daemon } from '../harness/daemon';
 import { taskSpec, assertConsistent } from '../harness/sync';
 import { exactDiffs } from '../faults/exact-load';
@@ -38,11 +38,6 @@ async function clusterLoad(c: Cluster, prefix: string, stop: () => boolean, prog
     progress.sent = sent;
     await sleep(2);
   }
-}
-
-async function replicaOf(replicas: RedisServer[], master: RedisServer): Promise<RedisServer> {
-  for (const r of replicas) if (new RegExp(`master_port:${master.port}\\b`).test(await r.client().info('replication'))) return r;
-  throw new Error(`no replica of ${master.addr}`);
 }
 
 /** Until the daemon runs one stream per master the cluster has now (caughtUp: each applied up to that master's offset). */

@@ -6,20 +6,12 @@
 // checkpoint it saved from the lost master's confirmations. The worker is killed -9 about every second around both.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startRedis, startCluster, sleep, type RedisServer } from '../harness/redis';
-import { exactLoad, exactDiffs } from './exact-load';
-import { taskSpec, startSupervised, waitStatus, caughtUp, removeStateDir } from './helpers';
+import { startRedis, startCluster, sleep, replicaOf, type RedisServer } from '../harness/redis';
+import { runExactLoad, exactDiffs } from './exact-load';
+import { taskSpec, startSupervised, waitStatus, caughtUp, removeStateDir, CRASH_TOLERANT } from './helpers';
 import { prng } from '../harness/dataset';
 
 const KEYS = 30;
-
-async function replicaOf(replicas: RedisServer[], master: RedisServer): Promise<RedisServer> {
-  for (const r of replicas) {
-    const info = await r.client().info('replication');
-    if (new RegExp(`master_port:${master.port}\\b`).test(info)) return r;
-  }
-  throw new Error(`no replica of ${master.addr}`);
-}
 
 async function waitMaster(s: RedisServer, timeoutMs: number): Promise<void> {
   const t0 = Date.now();
@@ -43,12 +35,9 @@ test('a cluster destination fails over twice (CLUSTER FAILOVER, then a master SI
   try {
     const c = src.client();
     await c.set('seed', '1');
-    d = await startSupervised(spec, { supervisor: { crashLimit: 1000, restartMinMs: 50, restartMaxMs: 200 } });
+    d = await startSupervised(spec, { supervisor: CRASH_TOLERANT });
     await waitStatus(d, (s) => s.state === 'Synchronizing', 60_000, 'Synchronizing');
-    const loader = c.duplicate();
-    let stop = false;
-    const progress = { sent: 0 };
-    const loading = exactLoad(loader, 'fx', KEYS, () => stop, progress);
+    const load = runExactLoad(c, 'fx', KEYS);
     await sleep(1500);
     const rnd = prng(31);
     let kills = 0;
@@ -82,9 +71,7 @@ test('a cluster destination fails over twice (CLUSTER FAILOVER, then a master SI
     // Not while the master was cut off: a worker starting then would meet its password (NOAUTH), which is not retried.
     await killFor(5000);
 
-    stop = true;
-    const sent = await loading;
-    loader.disconnect();
+    const sent = await load.finish();
     await waitStatus(d, (s) => s.state === 'Synchronizing', 120_000, 'Synchronizing after the failovers');
     await caughtUp(d, src, 120_000);
     const { diffs, counters, elements, appended } = await exactDiffs(c, cluster.client(), 'fx', KEYS);

@@ -26,6 +26,25 @@ export async function exactLoad(c: Redis, prefix: string, keys: number, stop: ()
   return sent;
 }
 
+/** exactLoad on a connection of its own, running until finish(), which says how many commands were sent. */
+export function runExactLoad(c: Redis, prefix: string, keys: number): { progress: { sent: number }; finish(): Promise<number> } {
+  const loader = c.duplicate();
+  let stop = false;
+  const progress = { sent: 0 };
+  const loading = exactLoad(loader, prefix, keys, () => stop, progress);
+  return {
+    progress,
+    async finish() {
+      stop = true;
+      try {
+        return await loading;
+      } finally {
+        loader.disconnect();
+      }
+    },
+  };
+}
+
 /** Every key of the load that differs between source and destination, named with both sides' sizes. */
 export async function exactDiffs(src: Redis | Cluster, dst: Redis | Cluster, prefix: string, keys: number): Promise<{ diffs: string[]; counters: number; elements: number; appended: number }> {
   const diffs: string[] = [];

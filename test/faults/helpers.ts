@@ -12,6 +12,9 @@ import type { StatusSource } from '../harness/sync';
 
 export { taskSpec, masterOffset, caughtUp, assertConsistent, type Endpoint, type StatusSource } from '../harness/sync';
 
+/** A supervisor that restarts a killed worker at once, however often (the kill -9 tests). */
+export const CRASH_TOLERANT = { crashLimit: 1000, restartMinMs: 50, restartMaxMs: 200 };
+
 export async function masterReplid(s: RedisServer): Promise<string> {
   const info = await s.client().info('replication');
   return /master_replid:(\w+)/.exec(info)![1];
@@ -157,4 +160,19 @@ export function prefixTotalsWithin(batches: LoadBatch[], from: number, to: numbe
     out.push({ counters, elements });
   }
   return out;
+}
+
+/**
+ * kill -9 of the next worker at a random moment (up to 2 s) after its full sync started (or after it is done, if it
+ * was quick): that worker, and the status it published just before.
+ */
+export async function killInFullSync(d: Supervised, previous: number | null, rnd: () => number): Promise<{ worker: number; status: TaskStatus | null; waitedMs: number }> {
+  const worker = await d.nextWorker(previous);
+  const since = Date.now();
+  await waitStatus(d, (s) => Date.parse(s.startedAt) >= since - 200 && (s.nodes[0].fullSync.startedAt !== null || s.state === 'Synchronizing'), 20_000, 'the full sync to start');
+  await sleep(Math.floor(rnd() * 2000));
+  const status = d.status();
+  const waitedMs = Date.now() - since;
+  try { process.kill(worker, 'SIGKILL'); } catch { /* it crashed by itself: the next check says so */ }
+  return { worker, status, waitedMs };
 }

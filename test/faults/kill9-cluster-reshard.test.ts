@@ -7,13 +7,12 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { startRedis, startCluster, sleep } from '../harness/redis';
 import { prng } from '../harness/dataset';
-import { exactLoad, exactDiffs } from './exact-load';
-import { taskSpec, startSupervised, waitStatus, caughtUp, removeStateDir } from './helpers';
+import { runExactLoad, exactDiffs } from './exact-load';
+import { taskSpec, startSupervised, waitStatus, caughtUp, removeStateDir, CRASH_TOLERANT } from './helpers';
 
 const KILLS = 20;
 const KEYS = 30;
 const run = promisify(execFile);
-
 
 test('a cluster destination reshards under load while the worker is killed -9 20 times: counters, lists and strings exact', { timeout: 300_000 }, async () => {
   const src = await startRedis({ config: { 'repl-backlog-size': '64mb' } });
@@ -25,12 +24,9 @@ test('a cluster destination reshards under load while the worker is killed -9 20
   try {
     const c = src.client();
     await c.set('seed', '1');
-    d = await startSupervised(spec, { supervisor: { crashLimit: 1000, restartMinMs: 50, restartMaxMs: 200 } });
+    d = await startSupervised(spec, { supervisor: CRASH_TOLERANT });
     await waitStatus(d, (s) => s.state === 'Synchronizing', 60_000, 'Synchronizing');
-    const loader = c.duplicate();
-    let stop = false;
-    const progress = { sent: 0 };
-    const loading = exactLoad(loader, 'rx', KEYS, () => stop, progress);
+    const load = runExactLoad(c, 'rx', KEYS);
     const ids = await Promise.all([0, 1, 2].map((i) => cluster.masters[i].client().call('CLUSTER', 'MYID') as Promise<string>));
     // Back and forth, so that the slots holding the load's keys move while they are written.
     const resharding = (async () => {
@@ -45,9 +41,7 @@ test('a cluster destination reshards under load while the worker is killed -9 20
       try { process.kill(worker, 'SIGKILL'); } catch { /* gone */ }
     }
     await resharding;
-    stop = true;
-    const sent = await loading;
-    loader.disconnect();
+    const sent = await load.finish();
     await d.nextWorker(worker, 60_000);
     await waitStatus(d, (s) => s.state === 'Synchronizing', 120_000, 'Synchronizing after the kills');
     await caughtUp(d, src, 120_000);

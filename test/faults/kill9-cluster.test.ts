@@ -7,13 +7,11 @@ import assert from 'node:assert/strict';
 import { startRedis, startCluster, sleep } from '../harness/redis';
 import { prng } from '../harness/dataset';
 import { FaultProxy } from '../harness/fault-proxy';
-import { exactLoad, exactDiffs } from './exact-load';
-import { taskSpec, startSupervised, waitStatus, caughtUp, removeStateDir } from './helpers';
+import { runExactLoad, exactDiffs } from './exact-load';
+import { taskSpec, startSupervised, waitStatus, caughtUp, removeStateDir, CRASH_TOLERANT, killInFullSync } from './helpers';
 
 const KILLS = 20;
 const KEYS = 30;
-const SUPERVISOR = { crashLimit: 1000, restartMinMs: 50, restartMaxMs: 200 };
-
 
 test('kill -9 with a cluster destination, 20 times in full sync and 20 in incremental sync: counters, lists and strings exact', { timeout: 300_000 }, async () => {
   const src = await startRedis({ config: { 'repl-backlog-size': '64mb', 'repl-diskless-sync': 'no' } });
@@ -28,36 +26,28 @@ test('kill -9 with a cluster destination, 20 times in full sync and 20 in increm
     const c = src.client();
     await c.call('DEBUG', 'POPULATE', '50000', 'pop', '64');
     proxy.slowDown({ bytesPerSec: 800_000 });
-    d = await startSupervised(spec, { supervisor: SUPERVISOR });
-    const loader = c.duplicate();
-    let stop = false;
-    const progress = { sent: 0 };
-    const loading = exactLoad(loader, 'cx', KEYS, () => stop, progress);
+    d = await startSupervised(spec, { supervisor: CRASH_TOLERANT });
+    const load = runExactLoad(c, 'cx', KEYS);
 
     let worker: number | null = null;
     let duringFull = 0;
     for (let i = 0; i < KILLS; i++) {
-      worker = await d.nextWorker(worker);
-      const since = Date.now();
-      await waitStatus(d, (s) => Date.parse(s.startedAt) >= since - 200 && (s.nodes[0].fullSync.startedAt !== null || s.state === 'Synchronizing'), 20_000, 'the full sync to start');
-      await sleep(Math.floor(rnd() * 2000));
-      if (d.status()?.state === 'Initializing') duringFull++;
-      try { process.kill(worker, 'SIGKILL'); } catch { /* gone */ }
+      const k = await killInFullSync(d, worker, rnd);
+      worker = k.worker;
+      if (k.status?.state === 'Initializing') duringFull++;
     }
     proxy.slowDown({});
     await waitStatus(d, (s) => s.state === 'Synchronizing', 60_000, 'Synchronizing after the full-sync kills');
 
-    const phase2From = progress.sent;
+    const phase2From = load.progress.sent;
     for (let i = 0; i < KILLS; i++) {
       worker = await d.nextWorker(worker);
       await sleep(300 + Math.floor(rnd() * 900));
       try { process.kill(worker, 'SIGKILL'); } catch { /* gone */ }
     }
-    const phase2 = progress.sent - phase2From;
+    const phase2 = load.progress.sent - phase2From;
     assert.ok(phase2 > 10_000, `the load was not running during the incremental kills (${phase2} commands)`);
-    stop = true;
-    const sent = await loading;
-    loader.disconnect();
+    const sent = await load.finish();
     await d.nextWorker(worker);
     await waitStatus(d, (s) => s.state === 'Synchronizing', 60_000, 'Synchronizing after the kills');
     await caughtUp(d, src, 60_000);

@@ -7,10 +7,9 @@ import { startRedis, sleep } from '../harness/redis';
 import { fillEveryType, runMixedLoad, prng } from '../harness/dataset';
 import { FaultProxy } from '../harness/fault-proxy';
 import { startDaemon, type Daemon } from '../harness/daemon';
-import { taskSpec, startSupervised, waitStatus, caughtUp, assertConsistent, tally, countingLoad, removeStateDir } from './helpers';
+import { taskSpec, startSupervised, waitStatus, caughtUp, assertConsistent, tally, countingLoad, removeStateDir, CRASH_TOLERANT, killInFullSync } from './helpers';
 
 const KILLS = 20;
-const SUPERVISOR = { crashLimit: 1000, restartMinMs: 50, restartMaxMs: 200 };
 
 test('kill -9 of the worker 20 times during full sync, then 20 times during incremental sync under load', { timeout: 240_000 }, async () => {
   const src = await startRedis({ config: { 'repl-backlog-size': '64mb', 'repl-diskless-sync': 'no' } });
@@ -25,7 +24,7 @@ test('kill -9 of the worker 20 times during full sync, then 20 times during incr
     await c.call('DEBUG', 'POPULATE', '50000', 'pop', '64');
     for (const db of [0, 1]) await fillEveryType(c, db);
     proxy.slowDown({ bytesPerSec: 800_000 });
-    d = await startSupervised(spec, { supervisor: SUPERVISOR });
+    d = await startSupervised(spec, { supervisor: CRASH_TOLERANT });
 
     // Phase 1: full sync, with a write load running (deletes included: a key deleted between two snapshots must
     // not survive on the destination).
@@ -39,15 +38,11 @@ test('kill -9 of the worker 20 times during full sync, then 20 times during incr
     let worker: number | null = null;
     let duringFull = 0;
     for (let i = 0; i < KILLS; i++) {
-      worker = await d.nextWorker(worker);
-      // A random moment of this worker's full sync: after it started (or after it is done, if it was quick).
-      const since = Date.now();
-      await waitStatus(d, (s) => Date.parse(s.startedAt) >= since - 200 && (s.nodes[0].fullSync.startedAt !== null || s.state === 'Synchronizing'), 20_000, 'the full sync to start');
-      await sleep(Math.floor(rnd() * 2000));
-      const st = d.status();
+      const k = await killInFullSync(d, worker, rnd);
+      worker = k.worker;
+      const st = k.status;
       if (st?.state === 'Initializing' && st.nodes[0].fullSync.startedAt !== null) duringFull++;
-      if (process.env.DEBUG_KILL9) console.log(i, Date.now() - since, st?.state, st?.nodes[0].lastSync, st?.nodes[0].fullSync.bytesDone, st?.nodes[0].fullSync.startedAt, st?.startedAt);
-      try { process.kill(worker, 'SIGKILL'); } catch { /* it crashed by itself: the next check says so */ }
+      if (process.env.DEBUG_KILL9) console.log(i, k.waitedMs, st?.state, st?.nodes[0].lastSync, st?.nodes[0].fullSync.bytesDone, st?.nodes[0].fullSync.startedAt, st?.startedAt);
     }
     stopLoad = true;
     proxy.slowDown({});

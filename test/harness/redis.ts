@@ -293,3 +293,9 @@ async function waitClusterOk(servers: RedisServer[], timeoutMs: number): Promise
   }
   throw new Error(`cluster did not reach cluster_state:ok within ${timeoutMs} ms`);
 }
+
+/** The replica (among `replicas`) that replicates `master`. */
+export async function replicaOf(replicas: RedisServer[], master: RedisServer): Promise<RedisServer> {
+  for (const r of replicas) if (new RegExp(`master_port:${master.port}\\b`).test(await r.client().info('replication'))) return r;
+  throw new Error(`no replica of ${master.addr}`);
+}
