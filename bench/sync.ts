@@ -1,8 +1,10 @@
 // bench/sync: the sync engine next to a native Redis replica of the same source, in the same run.
 //  (a) full sync of 1M keys of 100-byte strings, and of a mixed-type dataset: time to Synchronizing vs REPLICAOF;
 //  (b) incremental: redis-benchmark SET with pipelining against the source: applied/issued rate, catch-up vs a native
-//      replica; lag p50/p99 from the heartbeat at a paced 20k writes/s; the daemon's peak RSS;
-//  (c) sustained: the write rate the source sustains (redis-benchmark -P16 -c50) with a native replica attached, and
+//      replica; the daemon's peak RSS;
+//  (c) lag: arrival lag p50/p99 of a native replica and ours, the same probes at once, at paced 20k and 100k writes/s
+//      (arrival-lag.ts; BENCH_LAG_RATES, BENCH_LAG_SECONDS);
+//  (d) sustained: the write rate the source sustains (redis-benchmark -P16 -c50) with a native replica attached, and
 //      with our daemon attached instead, one after the other in each round.
 // BENCH_ROUNDS interleaved rounds (default 3): every case runs native and ours in each round; medians of the rounds.
 // `--cluster` runs the cluster case (BENCH_MASTERS masters on each side), `--exact-cost` compares cluster writes with
@@ -16,6 +18,7 @@ import { startRedis, startCluster, sleep, type RedisServer } from '../test/harne
 import { startDaemon, REPO_ROOT, type Daemon } from '../test/harness/daemon';
 import { verifyTask } from '../provider/verify/verify-task';
 import type { TaskSpec } from '../provider/spec/types';
+import { arrivalLagCase } from './arrival-lag';
 
 const run = promisify(execFile);
 const KEYS = Number(process.env.BENCH_KEYS ?? 1_000_000);
@@ -147,22 +150,6 @@ function percentiles(xs: number[]): { p50: number; p99: number; max: number; sam
   return { p50: at(0.5), p99: at(0.99), max: s[s.length - 1], samples: s.length };
 }
 
-/** Sends `rate` SETs per second for `seconds`, in 10 ms slices. */
-async function pacedLoad(c: Redis, rate: number, seconds: number): Promise<number> {
-  const perSlice = Math.round(rate / 100);
-  const t0 = Date.now();
-  let sent = 0;
-  for (let slice = 0; slice < seconds * 100; slice++) {
-    const p = c.pipeline();
-    for (let i = 0; i < perSlice; i++) p.set(`paced:${(sent + i) % 100000}`, 'v'.repeat(100));
-    await p.exec();
-    sent += perSlice;
-    const wait = t0 + (slice + 1) * 10 - Date.now();
-    if (wait > 0) await sleep(wait);
-  }
-  return sent / ((Date.now() - t0) / 1000);
-}
-
 async function incrementalCase(): Promise<Record<string, number | string | boolean>> {
   const src = await startRedis({ config: { 'repl-backlog-size': '512mb', 'client-output-buffer-limit': 'replica 0 0 0' } });
   try {
@@ -180,12 +167,6 @@ async function incrementalCase(): Promise<Record<string, number | string | boole
     const [oursExtra, nativeExtra] = await Promise.all([waitApplied(daemon, target, 300_000), waitReplica(native.replica, target, 300_000)]);
     const oursSeconds = issueSeconds + oursExtra;
     const nativeSeconds = issueSeconds + nativeExtra;
-    // Lag at a steady 20k writes/s.
-    await sleep(500);
-    const sampling = sampleLag(daemon, 10_500);
-    const achieved = await pacedLoad(src.client(), 20_000, 10);
-    const lag = percentiles(await sampling);
-    await waitApplied(daemon, await masterOffset(src), 60_000);
     const rss = peakRssMb(daemon.child.pid!);
     const report = await verifyTask(spec);
     await daemon.kill('SIGTERM');
@@ -194,7 +175,6 @@ async function incrementalCase(): Promise<Record<string, number | string | boole
       commands: N, issuedPerSecond: N / issueSeconds, oursAppliedPerSecond: N / oursSeconds, nativeAppliedPerSecond: N / nativeSeconds,
       ratioToIssued: issueSeconds / oursSeconds, ratioToNative: nativeSeconds / oursSeconds,
       oursCatchUpAfterLoadSeconds: oursExtra, nativeCatchUpAfterLoadSeconds: nativeExtra,
-      pacedWritesPerSecond: achieved, lagP50Ms: lag?.p50 ?? NaN, lagP99Ms: lag?.p99 ?? NaN, lagMaxMs: lag?.max ?? NaN, lagSamples: lag?.samples ?? 0,
       peakRssMb: rss, verifyConsistent: report.consistent,
     };
   } finally {
@@ -355,11 +335,11 @@ async function main(): Promise<void> {
     return;
   }
   if (process.argv.includes('--cluster')) {
-    const cluster = await clusterCase();
-    console.log('cluster 3 -> 3:', cluster);
+    const cluster = await rounds(`cluster ${MASTERS} -> ${MASTERS}`, () => clusterCase());
+    console.log(`cluster ${MASTERS} -> ${MASTERS} (median of ${ROUNDS} rounds):`, cluster.median);
     const dir = join(REPO_ROOT, 'bench', 'results');
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'sync-cluster.json'), JSON.stringify({ date: new Date().toISOString(), ...cluster }, null, 2));
+    writeFileSync(join(dir, `sync-cluster-${MASTERS}.json`), JSON.stringify({ date: new Date().toISOString(), keys: KEYS, masters: MASTERS, ...cluster }, null, 2));
     return;
   }
   const only = process.argv[2];
@@ -369,6 +349,11 @@ async function main(): Promise<void> {
     results.fullMixed = await rounds('full sync, mixed', () => fullSyncCase('mixed', fillMixed));
   }
   if (!only || only === 'incremental') results.incremental = await rounds('incremental', () => incrementalCase());
+  if (!only || only === 'lag') {
+    const rates = (process.env.BENCH_LAG_RATES ?? '20000,100000').split(',').map(Number);
+    const seconds = Number(process.env.BENCH_LAG_SECONDS ?? 12);
+    for (const rate of rates) results[`lag${rate / 1000}k`] = await rounds(`arrival lag at ${rate} writes/s`, () => arrivalLagCase(rate, seconds));
+  }
   if (!only || only === 'sustained') {
     // Native first in odd rounds, ours first in even ones: a drift of the machine over the run favours neither.
     results.sustained = await rounds('source-sustained write rate', async (r) => {

@@ -1,7 +1,7 @@
 // Decides what each command of the source's replication stream becomes on the destination: forwarded as is (the
 // common case, bytes untouched), rewritten (database filters and mappings), or dropped (PING, REPLCONF, the heartbeat).
 import { encodeCommand } from '../resp/encode';
-import { isName } from '../resp/command-name';
+import { hasPrefix, isName } from '../resp/command-name';
 import type { KeyFilter } from './key-filter';
 import { filterCommandKeys } from './key-command-filter';
 
@@ -50,7 +50,7 @@ const NAMES = {
 export const HEARTBEAT_PREFIX = Buffer.from('redis-sync:heartbeat:');
 
 function isHeartbeatPrefixed(key: Buffer): boolean {
-  return key.length > HEARTBEAT_PREFIX.length && key.subarray(0, HEARTBEAT_PREFIX.length).equals(HEARTBEAT_PREFIX);
+  return key.length > HEARTBEAT_PREFIX.length && hasPrefix(key, HEARTBEAT_PREFIX);
 }
 
 /** FLUSHALL or FLUSHDB. */

@@ -1,6 +1,7 @@
 // The keys a task keeps next to its data, all named by the task id (unique per task, unlike the display name) and all
 // under one prefix, so that nothing of the task is mistaken for user data: a task whose source is another task's
 // destination (a cascade) never carries them downstream, verify skips them, destroy finds them.
+import { hasPrefix } from '../resp/command-name';
 
 export const INTERNAL_KEY_PREFIX = 'redis-sync:';
 const PREFIX = Buffer.from(INTERNAL_KEY_PREFIX);
@@ -49,7 +50,7 @@ export function destinationKeyPatterns(taskId: string): string[] {
 
 /** Whether a key is one of the keys redis-sync keeps for itself (of any task). */
 export function isInternalKey(key: Buffer): boolean {
-  return key.length >= PREFIX.length && PREFIX.compare(key, 0, PREFIX.length, 0, PREFIX.length) === 0;
+  return hasPrefix(key, PREFIX);
 }
 
 /** The lease and status live in db 0 whatever the mapping: one place to look for them, on any destination. */

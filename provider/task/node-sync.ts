@@ -27,6 +27,7 @@ import { UnsupportedData } from './unsupported-data';
 import { TtlRepair } from './ttl-repair';
 import { isRelativeExpiry } from '../writer/dialect/translate';
 import { SnapshotWriter, StreamError } from './snapshot-writer';
+import { isPlainSet } from './string-batch';
 import { NodeBatches, type NodeBatchPlan } from './node-batches';
 import type { ClaimRecord } from './node-checkpoint-claims';
 import type { MigratedKeys } from './migrated-keys';
@@ -135,7 +136,8 @@ export class NodeSync implements ReplicaLinkHandler {
   /** A command is being applied outside the stream's order of batches (RENAME or colocated across slots, a flush). */
   private exclusive = false;
   /** Where the stream stood before the command being processed. */
-  private before: StreamPosition = { offset: 0, db: 0 };
+  private beforeOffset = 0;
+  private beforeDb = 0;
   private checkpointFix: Promise<void> = Promise.resolve();
   /** Stops the reader while the writer is over its bounds: a big value then waits in its RDB bytes, not in commands. */
   private readonly rdbSink = (e: RdbEntry): boolean => {
@@ -427,7 +429,8 @@ export class NodeSync implements ReplicaLinkHandler {
 
   private process(stream: StreamCommand): void {
     if (this.failed) return;
-    this.before = { offset: this.d.status.receivedOffset, db: this.filter.currentDb };
+    this.beforeOffset = this.d.status.receivedOffset;
+    this.beforeDb = this.filter.currentDb;
     this.d.status.receivedOffset = stream.offset;
     this.d.scripts.observe(stream.argv);
     const cmd = this.d.migratedKeys ? this.d.migratedKeys.observe(this.d.streamId, stream) : stream;
@@ -535,8 +538,9 @@ export class NodeSync implements ReplicaLinkHandler {
       return;
     }
     let added = false;
+    const before = this.before();
     try {
-      for (const w of writes) if (nodes.addUnlessApplied(w.key!, w.command, this.before, cmd.offset)) added = true;
+      for (const w of writes) if (nodes.addUnlessApplied(w.key!, w.command, before, cmd.offset)) added = true;
     } catch (err) {
       this.fail(err as Error, true);
       return;
@@ -624,7 +628,7 @@ export class NodeSync implements ReplicaLinkHandler {
    * DUMP + RESTORE under the new name (with the TTL) + DEL. The stream waits meanwhile so order is kept.
    */
   private renameAcrossSlots(from: Buffer, to: Buffer, offset: number): Promise<void> {
-    const before = this.before;
+    const before = this.before();
     const nodes = this.nodes;
     return this.applyAside(offset, false, (why) => `RENAME of a key across slots at offset ${offset} failed: ${why}`, async () => {
       // Written exactly once: the new name first, claimed only up to the command before (so that a restart does it
@@ -679,7 +683,7 @@ export class NodeSync implements ReplicaLinkHandler {
    * so a restart whose copies' slot holds it has nothing left to do.
    */
   private colocateExactly(argv: Buffer[], offset: number): Promise<void> {
-    const before = this.before;
+    const before = this.before();
     const nodes = this.nodes!;
     return this.applyAside(offset, false, this.colocateFailed(argv, offset), async () => {
       const plan = colocatePlan(argv, this.d.task.id, offset);
@@ -706,7 +710,10 @@ export class NodeSync implements ReplicaLinkHandler {
     // Outside the node batches: after what they hold.
     if (this.nodes?.isOpen) this.closeBatch();
     if (this.batch) {
-      for (const w of writes) this.batch.add(w.db, w.command, this.before);
+      for (const w of writes) {
+        if (w.argv && isPlainSet(w.argv)) this.batch.addSet(w.db, w.argv[1], w.argv[2], this.beforeOffset, this.beforeDb);
+        else this.batch.add(w.db, w.command, this.beforeOffset, this.beforeDb);
+      }
       this.batch.offset = offset;
       this.d.status.commandsApplied++;
       this.scheduleBatchClose();
@@ -720,6 +727,11 @@ export class NodeSync implements ReplicaLinkHandler {
     }
     if (tag) this.offsets.forwarded(offset);
     this.d.status.commandsApplied++;
+  }
+
+  /** Where the stream stood before the command being processed, as a value that outlives it. */
+  private before(): StreamPosition {
+    return { offset: this.beforeOffset, db: this.beforeDb };
   }
 
   private dropped(offset: number): void {

@@ -4,6 +4,7 @@
 // checkpoint read back from the destination is exactly what was applied, and nothing is replayed twice.
 import { encodeCommand } from '../resp/encode';
 import { fenceCommands } from './fence';
+import { StringBatch } from './string-batch';
 
 export interface DestinationCheckpoint {
   replid: string;
@@ -64,24 +65,40 @@ export const MAX_BATCH_COMMANDS = 1000;
 /** Where the stream stood just before a command: what a restart must resume from to apply that command again. */
 export interface StreamPosition { offset: number; db: number }
 
+/** The commands of one batch with where the stream stood before each (offsets and dbs side by side: no object each). */
+interface BatchCommands { offset: number; commands: Buffer[]; offsets: number[]; dbs: number[] }
+
+function emptyBatch(): BatchCommands {
+  return { offset: -1, commands: [], offsets: [], dbs: [] };
+}
+
 export class TxBatch {
   private open = false;
   private count = 0;
   /**
    * Redis runs every command of an EXEC even when one fails (WRONGTYPE...), and the checkpoint SET with them. For the
    * batches not yet confirmed, each command's position lets the engine move the checkpoint back to just before a
-   * command that failed, so that a restart applies it again instead of skipping it.
+   * command that failed, so that a restart applies it again instead of skipping it. Looked up only on such a failure.
    */
-  private readonly positions = new Map<Buffer, StreamPosition>();
-  private readonly unconfirmed: Array<{ offset: number; commands: Buffer[] }> = [];
-  private current: Buffer[] = [];
+  private readonly unconfirmed: BatchCommands[] = [];
+  private current: BatchCommands = emptyBatch();
   /** Offset the batch will checkpoint: its last command's, dropped commands included. */
   offset = -1;
 
   /** What the checkpoint key holds once every transaction sent so far ran: what the next one's fence expects. */
   private expected: string | null = null;
+  /**
+   * Consecutive plain SETs go as one MSET: the destination runs one command (one +QUEUED, one reply in EXEC) for
+   * many, which is most of what a SET costs it inside a transaction. setStart: the position before the first SET
+   * waiting in it (-1: none wait), what a failure of that MSET moves the checkpoint back to.
+   */
+  private readonly sets: StringBatch;
+  private setStartOffset = -1;
+  private setStartDb = -1;
 
-  constructor(private readonly write: RawWrite, private readonly target: BatchTarget) {}
+  constructor(private readonly write: RawWrite, private readonly target: BatchTarget) {
+    this.sets = new StringBatch((db, command) => this.writeSets(db, command));
+  }
 
   /** The checkpoint's value as read (and claimed) at start; null: no checkpoint yet. */
   setExpected(value: string | null): void {
@@ -114,43 +131,80 @@ export class TxBatch {
   get isOpen(): boolean { return this.open; }
   get full(): boolean { return this.count >= MAX_BATCH_COMMANDS; }
 
-  add(db: number, command: Buffer, before: StreamPosition): void {
-    if (!this.open) {
-      this.begin(db);
-      this.open = true;
-      this.count = 0;
-    }
+  /** A command of the stream; beforeOffset and beforeDb: where the stream stood just before it. */
+  add(db: number, command: Buffer, beforeOffset: number, beforeDb: number): void {
+    this.openFor(db);
+    this.sets.flush();
     this.write(db, command);
     this.count++;
-    this.positions.set(command, before);
-    this.current.push(command);
+    this.remember(command, beforeOffset, beforeDb);
+  }
+
+  /**
+   * A plain `SET key value` of the stream (no option, a value of at most STRING_BATCH_VALUE_MAX): it joins the MSET
+   * being built, which goes out before the next other command, at a db change, once full, or when the batch closes.
+   */
+  addSet(db: number, key: Buffer, value: Buffer, beforeOffset: number, beforeDb: number): void {
+    this.openFor(db);
+    if (this.sets.pendingDb !== db) this.sets.flush();
+    if (this.setStartOffset < 0) {
+      this.setStartOffset = beforeOffset;
+      this.setStartDb = beforeDb;
+    }
+    // Full, the MSET goes out with this pair in it (writeSets).
+    this.sets.add(db, key, value);
+    this.count++;
+  }
+
+  private openFor(db: number): void {
+    if (this.open) return;
+    this.begin(db);
+    this.open = true;
+    this.count = 0;
+  }
+
+  private writeSets(db: number, command: Buffer): void {
+    this.write(db, command);
+    this.remember(command, this.setStartOffset, this.setStartDb);
+    this.setStartOffset = -1;
+  }
+
+  private remember(command: Buffer, beforeOffset: number, beforeDb: number): void {
+    const c = this.current;
+    c.commands.push(command);
+    c.offsets.push(beforeOffset);
+    c.dbs.push(beforeDb);
   }
 
   /** The destination confirmed every batch up to this offset. */
   confirmed(offset: number): void {
-    while (this.unconfirmed.length && this.unconfirmed[0].offset <= offset) {
-      for (const c of this.unconfirmed.shift()!.commands) this.positions.delete(c);
-    }
+    while (this.unconfirmed.length && this.unconfirmed[0].offset <= offset) this.unconfirmed.shift();
   }
 
   positionBefore(command: Buffer): StreamPosition | null {
-    return this.positions.get(command) ?? null;
+    for (const b of [...this.unconfirmed, this.current]) {
+      const i = b.commands.indexOf(command);
+      if (i >= 0) return { offset: b.offsets[i], db: b.dbs[i] };
+    }
+    return null;
   }
 
   /** Closes the batch with the checkpoint SET; EXEC carries the offset, so 'applied' fires when it is done. */
   close(replid: string, db?: number): number | null {
     if (!this.open) return null;
+    this.sets.flush();
     const value = this.valueFor(replid, this.offset, db);
     const set = encodeCommand(['SET', this.target.key, value]);
     // Refused itself (OOM while queueing), the checkpoint SET is named with its batch's offset: everything before it ran.
-    this.positions.set(set, { offset: this.offset, db: db ?? -1 });
-    this.current.push(set);
+    this.remember(set, this.offset, db ?? -1);
     this.write(this.target.db, set);
     this.write(this.target.db, EXEC, this.offset);
     this.expected = value;
     this.open = false;
-    this.unconfirmed.push({ offset: this.offset, commands: this.current });
-    this.current = [];
+    const c = this.current;
+    c.offset = this.offset;
+    this.unconfirmed.push(c);
+    this.current = emptyBatch();
     return this.offset;
   }
 }

@@ -5,6 +5,9 @@
 export type ReplyOutcome = string | null;
 
 const CR = 13;
+/** CRLF then '-': what precedes an error element inside an aggregate (a '!' blob error is looked for only when seen). */
+const ERROR_AFTER_LINE = Buffer.from('\r\n-');
+const BLOB_ERROR = 0x21;
 
 /**
  * The outcome of a null array reply: only EXEC answers with one here, when a key the transaction WATCHed changed,
@@ -24,10 +27,16 @@ export class ReplyParser {
       const isError = buf[pos] === 0x2d || buf[pos] === 0x21; // '-' simple error, '!' RESP3 blob error
       const end = skipValue(buf, pos);
       if (end < 0) { this.pending = buf.subarray(pos); return; }
-      onReply(isError ? errorText(buf, pos, end) : buf[pos] === 0x2a ? (buf[pos + 1] === 0x2d ? WATCH_ABORTED : nestedError(buf, pos)) : null);
+      onReply(isError ? errorText(buf, pos, end) : buf[pos] === 0x2a ? (buf[pos + 1] === 0x2d ? WATCH_ABORTED : mayHoldError(buf, pos, end) ? nestedError(buf, pos) : null) : null);
       pos = end;
     }
   }
+}
+
+/** Cheap test before walking an EXEC reply again: no CRLF '-' (nor any '!') inside it, no error element in it. */
+function mayHoldError(buf: Buffer, pos: number, end: number): boolean {
+  const at = buf.indexOf(ERROR_AFTER_LINE, pos);
+  return (at >= 0 && at < end) || buf.subarray(pos, end).includes(BLOB_ERROR);
 }
 
 /**
@@ -36,7 +45,7 @@ export class ReplyParser {
  */
 function nestedError(buf: Buffer, pos: number): ReplyOutcome {
   const lineEnd = buf.indexOf(CR, pos);
-  const n = parseInt(buf.toString('latin1', pos + 1, lineEnd), 10);
+  const n = headerInt(buf, pos + 1, lineEnd);
   let p = lineEnd + 2;
   for (let i = 0; i < n; i++) {
     const end = skipValue(buf, p);
@@ -61,13 +70,13 @@ function skipValue(buf: Buffer, pos: number): number {
     case 0x2b: case 0x2d: case 0x3a: case 0x2c: case 0x23: case 0x28: case 0x5f: // + - : , # ( _
       return next;
     case 0x24: case 0x21: case 0x3d: { // $ ! = : length-prefixed
-      const len = parseInt(buf.toString('latin1', pos + 1, lineEnd), 10);
+      const len = headerInt(buf, pos + 1, lineEnd);
       if (len < 0) return next;
       const end = next + len + 2;
       return end <= buf.length ? end : -1;
     }
     case 0x2a: case 0x7e: case 0x3e: case 0x25: case 0x7c: { // * ~ > % | : aggregates
-      const n = parseInt(buf.toString('latin1', pos + 1, lineEnd), 10);
+      const n = headerInt(buf, pos + 1, lineEnd);
       const count = buf[pos] === 0x25 || buf[pos] === 0x7c ? n * 2 : n;
       let p = next;
       for (let i = 0; i < count; i++) {
@@ -80,4 +89,12 @@ function skipValue(buf: Buffer, pos: number): number {
     default:
       throw new Error(`unexpected RESP type byte 0x${buf[pos].toString(16)} from the destination`);
   }
+}
+
+/** The integer of a length header (`-1` or digits) between start and end, read without making a string. */
+function headerInt(buf: Buffer, start: number, end: number): number {
+  const neg = buf[start] === 0x2d;
+  let n = 0;
+  for (let i = neg ? start + 1 : start; i < end; i++) n = n * 10 + (buf[i] - 48);
+  return neg ? -n : n;
 }
