@@ -19,31 +19,13 @@ import { startDaemon, REPO_ROOT, type Daemon } from '../test/harness/daemon';
 import { verifyTask } from '../provider/verify/verify-task';
 import type { TaskSpec } from '../provider/spec/types';
 import { arrivalLagCase } from './arrival-lag';
+import { fillStrings, fillMixed, fillCluster } from './datasets';
 
 const run = promisify(execFile);
 const KEYS = Number(process.env.BENCH_KEYS ?? 1_000_000);
 
 async function masterOffset(s: RedisServer): Promise<number> {
   return Number(/master_repl_offset:(\d+)/.exec(await s.client().info('replication'))![1]);
-}
-
-async function fillStrings(c: Redis, n: number): Promise<void> {
-  await c.call('DEBUG', 'POPULATE', String(n), 'key', '100');
-}
-
-async function fillMixed(c: Redis, n: number): Promise<void> {
-  const per = Math.floor(n / 5);
-  await c.call('DEBUG', 'POPULATE', String(per), 'str', '100');
-  for (let base = 0; base < per; base += 2000) {
-    const p = c.pipeline();
-    for (let i = base; i < Math.min(per, base + 2000); i++) {
-      p.rpush(`list:${i}`, 'alpha', 'beta', 'gamma', String(i), 'delta');
-      p.sadd(`set:${i}`, 'a', 'b', 'c', String(i));
-      p.hset(`hash:${i}`, 'name', `n${i}`, 'count', String(i), 'flag', '1');
-      p.zadd(`zset:${i}`, 1, 'a', 2, 'b', i, 'c');
-    }
-    await p.exec();
-  }
 }
 
 /** REPLICAOF from an empty server: time until the link is up and the sync done. */
@@ -179,17 +161,6 @@ async function incrementalCase(): Promise<Record<string, number | string | boole
     };
   } finally {
     await src.stop();
-  }
-}
-
-/** Fills a cluster through a cluster client: DEBUG POPULATE would put keys into slots their node does not own. */
-async function fillCluster(c: InstanceType<typeof Redis.Cluster>, n: number): Promise<void> {
-  const value = 'v'.repeat(100);
-  for (let base = 0; base < n; base += 5000) {
-    // Individual calls: ioredis still pipelines them per node, which a cluster pipeline() cannot across slots.
-    const batch: Array<Promise<unknown>> = [];
-    for (let i = base; i < Math.min(n, base + 5000); i++) batch.push(c.set(`key:${i}`, value));
-    await Promise.all(batch);
   }
 }
 

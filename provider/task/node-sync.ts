@@ -711,7 +711,7 @@ export class NodeSync implements ReplicaLinkHandler {
     if (this.nodes?.isOpen) this.closeBatch();
     if (this.batch) {
       for (const w of writes) {
-        if (w.argv && isPlainSet(w.argv)) this.batch.addSet(w.db, w.argv[1], w.argv[2], this.beforeOffset, this.beforeDb);
+        if (w.argv && isPlainSet(w.argv)) this.batch.addSet(w.db, w.argv[1], w.argv[2], w.command, this.beforeOffset, this.beforeDb);
         else this.batch.add(w.db, w.command, this.beforeOffset, this.beforeDb);
       }
       this.batch.offset = offset;

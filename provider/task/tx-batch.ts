@@ -4,7 +4,7 @@
 // checkpoint read back from the destination is exactly what was applied, and nothing is replayed twice.
 import { encodeCommand } from '../resp/encode';
 import { fenceCommands } from './fence';
-import { StringBatch } from './string-batch';
+import { StringBatch, setPairBytes } from './string-batch';
 
 export interface DestinationCheckpoint {
   replid: string;
@@ -144,15 +144,17 @@ export class TxBatch {
    * A plain `SET key value` of the stream (no option, a value of at most STRING_BATCH_VALUE_MAX): it joins the MSET
    * being built, which goes out before the next other command, at a db change, once full, or when the batch closes.
    */
-  addSet(db: number, key: Buffer, value: Buffer, beforeOffset: number, beforeDb: number): void {
+  addSet(db: number, key: Buffer, value: Buffer, command: Buffer, beforeOffset: number, beforeDb: number): void {
     this.openFor(db);
     if (this.sets.pendingDb !== db) this.sets.flush();
     if (this.setStartOffset < 0) {
       this.setStartOffset = beforeOffset;
       this.setStartDb = beforeDb;
     }
-    // Full, the MSET goes out with this pair in it (writeSets).
-    this.sets.add(db, key, value);
+    // Full, the MSET goes out with this pair in it (writeSets). The stream's own bytes of the pair when it has them.
+    const pair = setPairBytes(command);
+    if (pair) this.sets.addEncoded(db, pair);
+    else this.sets.add(db, key, value);
     this.count++;
   }
 

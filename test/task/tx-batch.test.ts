@@ -21,13 +21,13 @@ test('tx batch: plain SETs become MSETs in order with the other commands, the ch
     let offset = 1000;
     const next = (): number => (offset += 10);
     // 300 SETs (more than one MSET holds), then an INCR of a key just SET, then more SETs of it, then db 3.
-    for (let i = 0; i < 300; i++) batch.addSet(0, b(`k${i}`), b(`v${i}`), next(), 0);
+    for (let i = 0; i < 300; i++) batch.addSet(0, b(`k${i}`), b(`v${i}`), encodeCommand(['SET', `k${i}`, `v${i}`]), next(), 0);
     const firstSetAt = 1010;
-    batch.addSet(0, b('n'), b('5'), next(), 0);
+    batch.addSet(0, b('n'), b('5'), Buffer.from('SET n 5\r\n'), next(), 0); // inline: encoded anew
     batch.add(0, encodeCommand(['INCR', 'n']), next(), 0);
-    batch.addSet(0, b('n'), b('40'), next(), 0);
+    batch.addSet(0, b('n'), b('40'), encodeCommand(['set', 'n', '40']), next(), 0);
     batch.add(0, encodeCommand(['INCR', 'n']), next(), 0);
-    batch.addSet(3, b('other'), b('db3'), next(), 3);
+    batch.addSet(3, b('other'), b('db3'), encodeCommand(['SET', 'other', 'db3']), next(), 3);
     batch.offset = offset;
     assert.equal(batch.close(REPLID, 3), offset);
     await conn.flush();
