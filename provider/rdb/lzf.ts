@@ -1,6 +1,9 @@
 // LZF decompression (the format of Redis's lzf_c.c), for RDB strings stored with the LZF encoding.
 import { CorruptData } from './errors';
 
+/** Back-references at least this long are copied natively (shorter ones cost less than the call). */
+const LONG_REF = 24;
+
 /** Decompresses src[start, end) into exactly outLen bytes; anything else is corrupt data. */
 export function lzfDecompress(src: Buffer, start: number, end: number, outLen: number): Buffer {
   const out = Buffer.allocUnsafe(outLen);
@@ -24,8 +27,19 @@ export function lzfDecompress(src: Buffer, start: number, end: number, outLen: n
     const ref = op - ((ctrl & 0x1f) << 8) - src[ip++] - 1;
     len += 2;
     if (ref < 0 || op + len > outLen) throw new CorruptData('an LZF back-reference inside the output', ip);
-    // Byte by byte: a back-reference may overlap the bytes it produces.
-    for (let i = 0; i < len; i++) out[op++] = out[ref + i];
+    const distance = op - ref;
+    if (len >= LONG_REF && distance === 1) {
+      // A run of one byte (padding, repeated characters): filled natively.
+      out.fill(out[ref], op, op + len);
+      op += len;
+    } else if (len >= LONG_REF && distance >= len) {
+      // No overlap: one native copy.
+      out.copyWithin(op, ref, ref + len);
+      op += len;
+    } else {
+      // Byte by byte: a back-reference may overlap the bytes it produces.
+      for (let i = 0; i < len; i++) out[op++] = out[ref + i];
+    }
   }
   if (op !== outLen) throw new CorruptData(`LZF data expanding to ${outLen} bytes (got ${op})`, ip);
   return out;

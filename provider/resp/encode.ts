@@ -73,3 +73,17 @@ export function encodeCommand(args: readonly Arg[]): Buffer {
   for (const b of bufs) pos = writeBulk(out, pos, b);
   return out;
 }
+
+/**
+ * A command whose head (`*<argc>\r\n` and its name, e.g. `*3\r\n$3\r\nSET\r\n`) is encoded once by the caller,
+ * followed by Buffer arguments: one allocation and no per-argument conversion, for commands written once per key.
+ */
+export function encodeAfterHead(head: Buffer, args: readonly Buffer[]): Buffer {
+  let size = head.length;
+  for (const a of args) size += bulkSize(a.length);
+  const out = Buffer.allocUnsafe(size);
+  head.copy(out, 0);
+  let pos = head.length;
+  for (const a of args) pos = writeBulk(out, pos, a);
+  return out;
+}

@@ -9,7 +9,7 @@ import { keyEntryCommands, bigKeyEntryCommands, type KeyCommandOptions } from '.
 import type { ResolvedTask } from '../spec/resolve';
 import type { FullSyncProgress } from '../state/status';
 import type { Logger } from '../state/logger';
-import { encodeCommand } from '../resp/encode';
+import { encodeAfterHead } from '../resp/encode';
 import { isHeartbeatKey } from '../cluster/heartbeat-key';
 import { isInternalKey } from '../state/task-keys';
 import { StringBatch, STRING_BATCH_VALUE_MAX } from './string-batch';
@@ -19,7 +19,8 @@ import { serverLabel } from '../writer/dialect/server-info';
 import { UnsupportedValueError } from '../writer/value-commands';
 import type { UnsupportedData } from './unsupported-data';
 
-const SET = Buffer.from('SET');
+/** `SET key value`'s head, encoded once: a cluster destination gets one per small string of the snapshot. */
+const SET_HEAD = Buffer.from('*3\r\n$3\r\nSET\r\n');
 
 /** A failure that names where it happened, so status and logs say what, where and at which offset. */
 export class StreamError extends Error {
@@ -111,7 +112,7 @@ export class SnapshotWriter {
           const v = e.decode();
           if (v.kind === 'string') {
             // A cluster's keys rarely share a slot, so there each goes as a SET (still cheaper than a RESTORE).
-            if (this.d.clusterDestination) this.d.write(0, e.key, encodeCommand([SET, e.key, v.value]));
+            if (this.d.clusterDestination) this.d.write(0, e.key, encodeAfterHead(SET_HEAD, [e.key, v.value]));
             else this.strings.add(db, e.key, v.value);
             return;
           }
