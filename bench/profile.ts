@@ -2,7 +2,8 @@
 // BENCH_PROFILE_COMMANDS, default 2M) into a source with our daemon and a native replica attached at once, the
 // `sustained` case of bench/sync. full-strings | full-mixed: a full sync of BENCH_KEYS keys (default 1M) by the daemon,
 // then by a native replica of the same source; full-cluster: the same between two clusters of BENCH_MASTERS masters
-// (native: one replica per source master, all at once). The daemon runs with node's --cpu-prof. Prints the functions with the
+// (native: one replica per source master, all at once); incremental-cluster: redis-benchmark --cluster SETs into the
+// source cluster once the daemon follows it (the daemon's and destinations' CPU only). The daemon runs with node's --cpu-prof. Prints the functions with the
 // most self time (share of the samples) and the CPU seconds per million commands or keys of the daemon, of its
 // destination server and of the native replica (the cost to beat); writes bench/results/profile-<case>.json and the raw
 // daemon-<case>.cpuprofile (open it in Chrome DevTools for the call tree). BENCH_PROFILE_TOP: functions printed.
@@ -11,7 +12,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync, copyFileSync, mkdt
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { startRedis, startCluster, sleep, type RedisServer } from '../test/harness/redis';
+import { startRedis, startCluster, sleep, type RedisServer, type RedisCluster } from '../test/harness/redis';
 import { fillStrings, fillMixed, fillCluster } from './datasets';
 import { REPO_ROOT, CLI, writeSpec } from '../test/harness/daemon';
 import type { TaskStatus } from '../provider/state/status';
@@ -91,8 +92,15 @@ async function clusterFullSync(profDir: string): Promise<{ m: Measured; stop: ()
   const statusPath = join(dir, 'state', spec.name, 'status.json');
   const status = (): TaskStatus | null => { try { return JSON.parse(readFileSync(statusPath, 'utf8')) as TaskStatus; } catch { return null; } };
   for (let i = 0; i < 12_000 && !(status()?.state === 'Synchronizing' && status()!.nodes.length === masters); i++) await sleep(50);
+  const dstCpu = (): number => dst.masters.reduce((a, m) => a + cpuSeconds(m.pid), 0);
+  if (CASE === 'incremental-cluster') {
+    const m = await clusterIncremental(src, child.pid!, dstCpu, status);
+    child.kill('SIGTERM');
+    await new Promise((res) => child.once('exit', res));
+    return { m, stop: async () => { await Promise.all([src.stop(), dst.stop()]); } };
+  }
   const oursSeconds = (Date.now() - started) / 1000;
-  const cpu = { daemon: cpuSeconds(child.pid!), destination: dst.masters.reduce((a, m) => a + cpuSeconds(m.pid), 0), nativeReplica: 0 };
+  const cpu = { daemon: cpuSeconds(child.pid!), destination: dstCpu(), nativeReplica: 0 };
   child.kill('SIGTERM');
   await new Promise((res) => child.once('exit', res));
   const replicas = await Promise.all(src.masters.map(() => startRedis({ config: { 'repl-diskless-load': 'disabled' } })));
@@ -129,8 +137,23 @@ function report(m: Measured, profDir: string): void {
   console.log(`wrote ${join(out, `profile-${CASE}.json`)} and daemon-${CASE}.cpuprofile`);
 }
 
+/** redis-benchmark --cluster SETs into a source cluster the daemon follows (no native replicas: their CPU is 0 here). */
+async function clusterIncremental(src: RedisCluster, daemonPid: number, dstCpu: () => number, status: Status): Promise<Measured> {
+  const cpu0 = [cpuSeconds(daemonPid), dstCpu()];
+  const t0 = Date.now();
+  const first = src.masters[0];
+  await run('redis-benchmark', ['--cluster', '-h', first.host, '-p', String(first.port), '-t', 'set', '-n', String(N), '-P', '16', '-c', String(4 * src.masters.length), '-r', '1000000', '-d', '100', '-q']);
+  const targets = await Promise.all(src.masters.map(async (m) => [m.addr, Number(/master_repl_offset:(\d+)/.exec(await m.client().info('replication'))![1])] as const));
+  for (let i = 0; i < 30_000; i++) {
+    const st = status();
+    if (st && targets.every(([addr, off]) => (st.nodes.find((n) => n.node === addr)?.appliedOffset ?? 0) >= off)) break;
+    await sleep(10);
+  }
+  return { what: `SETs (redis-benchmark --cluster -P16) into ${src.masters.length} source masters`, units: N, oursSeconds: (Date.now() - t0) / 1000, nativeSeconds: null, cpu: { daemon: cpuSeconds(daemonPid) - cpu0[0], destination: dstCpu() - cpu0[1], nativeReplica: 0 } };
+}
+
 async function main(): Promise<void> {
-  if (CASE === 'full-cluster') {
+  if (CASE === 'full-cluster' || CASE === 'incremental-cluster') {
     const profDir = mkdtempSync(join(tmpdir(), 'redis-sync-prof-'));
     const { m, stop } = await clusterFullSync(profDir);
     try {
@@ -147,7 +170,7 @@ async function main(): Promise<void> {
   try {
     if (CASE === 'full-strings') await fillStrings(src.client(), KEYS);
     else if (CASE === 'full-mixed') await fillMixed(src.client(), KEYS);
-    else if (CASE !== 'incremental') throw new Error(`BENCH_PROFILE_CASE: incremental, full-strings, full-mixed or full-cluster, not ${CASE}`);
+    else if (CASE !== 'incremental') throw new Error(`BENCH_PROFILE_CASE: incremental, full-strings, full-mixed, full-cluster or incremental-cluster, not ${CASE}`);
     const spec = { name: 'bench-profile', source: { mode: 'standalone' as const, nodes: [src.addr] }, destination: { mode: 'standalone' as const, nodes: [dst.addr] }, heartbeat: { intervalMs: 100 } };
     const { specPath, dir } = writeSpec(spec);
     const started = Date.now();

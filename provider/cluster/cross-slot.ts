@@ -30,7 +30,8 @@ function printable(b: Buffer): string {
 export function routeForCluster(argv: Buffer[], raw: Buffer, offset: number): ClusterRoute {
   const keys = commandKeys(argv);
   if (keys.length === 0) return { kind: 'writes', writes: [{ key: null, command: raw }] };
-  if (generateMulti(keys) !== -1) return { kind: 'writes', writes: [{ key: keys[0], command: raw }] };
+  // One key (most commands): nothing to compare, and its slot is computed where the write is batched.
+  if (keys.length === 1 || generateMulti(keys) !== -1) return { kind: 'writes', writes: [{ key: keys[0], command: raw }] };
   const name = commandName(argv);
   switch (name) {
     case 'del':

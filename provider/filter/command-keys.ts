@@ -4,6 +4,7 @@
 // listed, or its writes are routed to the wrong master and overtake the key's other commands there.
 // test/filter/command-keys.test.ts checks this table against a real server's COMMAND GETKEYS.
 import { sortKeys, geoRadiusKeys, xreadKeys, migrateKeys } from './option-keys';
+import { NameTable } from '../resp/name-table';
 
 type KeySpec =
   | { kind: 'none' }
@@ -52,6 +53,10 @@ const TABLE: Record<string, KeySpec> = {
   migrate: { kind: 'options', parse: migrateKeys },
 };
 
+/** TABLE's names, matched without making a string: every write into a cluster destination is looked up. */
+const LISTED = new NameTable(Object.keys(TABLE));
+const FIRST: KeySpec = { kind: 'first' };
+
 export function commandName(argv: Buffer[]): string {
   return argv[0].toString('latin1').toLowerCase();
 }
@@ -63,7 +68,8 @@ export function commandKeys(argv: Buffer[]): Buffer[] {
 
 /** Where the keys of a command are in its argv, in argument order. */
 export function keyPositions(argv: Buffer[]): number[] {
-  const spec = TABLE[commandName(argv)] ?? { kind: 'first' };
+  const listed = LISTED.lookup(argv[0]);
+  const spec = listed === null ? FIRST : TABLE[listed];
   switch (spec.kind) {
     case 'none':
       return [];

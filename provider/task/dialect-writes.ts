@@ -3,7 +3,7 @@
 import type { DbCommand, StreamCommand } from '../filter/command-filter';
 import { encodeCommand } from '../resp/encode';
 import type { Dialect } from '../writer/dialect/dialect';
-import { translateCommand } from '../writer/dialect/translate';
+import { translateCommand, type SourceTime } from '../writer/dialect/translate';
 import type { Rewrite } from '../writer/dialect/rewrite';
 import { decodeCommand } from '../writer/command-text';
 
@@ -14,13 +14,13 @@ export interface DialectWrite extends DbCommand {
 
 export type DialectResult = { kind: 'writes'; writes: DialectWrite[]; translated: boolean } | Extract<Rewrite, { kind: 'unsupported' }>;
 
-export function dialectWrites(cmd: StreamCommand, writes: DbCommand[], d: Dialect, sourceNowMs: number): DialectResult {
+export function dialectWrites(cmd: StreamCommand, writes: DbCommand[], d: Dialect, sourceNow: SourceTime): DialectResult {
   let out: DialectWrite[] | null = null;
   for (let i = 0; i < writes.length; i++) {
     const w = writes[i];
     // The usual write is the source's command itself; one the filter rewrote (RESTORE given REPLACE, MOVE as DEL...)
     // is decoded again, which is rare.
-    const r = translateCommand(w.command === cmd.raw ? cmd.argv : w.argv ?? decodeCommand(w.command), d, sourceNowMs);
+    const r = translateCommand(w.command === cmd.raw ? cmd.argv : w.argv ?? decodeCommand(w.command), d, sourceNow);
     if (r === null) {
       out?.push(w);
       continue;

@@ -35,7 +35,8 @@ interface NodeGroup {
   expected: string;
   pieces: Buffer[];
   args: number;
-  befores: string[];
+  /** Where the stream stood before each command: offset and db in pairs, joined by spaces into the script's last argument. */
+  befores: number[];
 }
 
 function intBulk(n: number): Buffer {
@@ -113,7 +114,7 @@ export class NodeBatches {
     const { argc, body } = commandShape(command);
     g.pieces.push(countBulk(argc), command.subarray(body));
     g.args += 1 + argc;
-    g.befores.push(`${before.offset} ${before.db}`);
+    g.befores.push(before.offset, before.db);
     this.count++;
   }
 

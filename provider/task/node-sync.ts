@@ -463,7 +463,7 @@ export class NodeSync implements ReplicaLinkHandler {
           this.dropped(cmd.offset);
           return;
         }
-        const t = dialectWrites(cmd, writes, this.dialect, this.clock.now());
+        const t = dialectWrites(cmd, writes, this.dialect, this.clock);
         if (t.kind === 'unsupported') {
           const key = t.keyless ? null : cmd.argv[1] ?? null;
           if (this.unsupported.trySkip(t.what, this.filter.currentDb, key, cmd.offset)) {

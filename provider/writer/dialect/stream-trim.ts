@@ -3,7 +3,7 @@
 // threshold to what it actually trimmed), so MAXLEN n reproduces it; MINID becomes a script deleting the entries
 // below the id, and NOMKSTREAM is dropped (the source propagates such an XADD only when the stream existed).
 import type { Arg } from '../../resp/encode';
-import { NameTable } from './name-table';
+import { NameTable } from '../../resp/name-table';
 import type { Rewrite } from './rewrite';
 
 /** XTRIM key MINID id on servers before 6.2: XDEL of every entry below the id, in batches. */

@@ -6,7 +6,7 @@ import type { Arg } from '../../resp/encode';
 import type { Dialect } from './dialect';
 import { restoreRewrite } from './restore-rewrite';
 import type { Rewrite } from './rewrite';
-import { NameTable } from './name-table';
+import { NameTable } from '../../resp/name-table';
 import { xaddRewrite, xtrimRewrite } from './stream-trim';
 
 const lower = (b: Buffer): string => b.toString('latin1').toLowerCase();
@@ -34,24 +34,34 @@ export const LMOVE_SCRIPT = "local v = redis.call(ARGV[1] == 'left' and 'LPOP' o
   + "if v then redis.call(ARGV[2] == 'left' and 'LPUSH' or 'RPUSH', KEYS[2], v) end return v";
 
 /**
- * argv: the command as the source propagated it. sourceNowMs: the source's clock when it ran the command, for
+ * The source's clock for a command: a time in ms, or a clock read only when a command needs it (most need none, and
+ * every command of the stream is translated).
+ */
+export type SourceTime = number | { now(): number };
+
+function msOf(t: SourceTime): number {
+  return typeof t === 'number' ? t : t.now();
+}
+
+/**
+ * argv: the command as the source propagated it. sourceNow: the source's clock when it ran the command, for
  * relative expiries. null: forward it unchanged.
  */
-export function translateCommand(argv: Buffer[], d: Dialect, sourceNowMs: number): Rewrite | null {
+export function translateCommand(argv: Buffer[], d: Dialect, sourceNow: SourceTime): Rewrite | null {
   const name = NAMES.lookup(argv[0]);
   if (name === null) return null;
   if (!d.streams && STREAMS.has(name)) return { kind: 'unsupported', what: `${name.toUpperCase()}: streams need Redis 5.0 or later` };
   if (!d.fieldTtls && FIELD_TTLS.has(name)) return { kind: 'unsupported', what: `${name.toUpperCase()}: hash field TTLs need Redis 7.4 or later` };
   if (!d.functions && FUNCTIONS.has(name)) return { kind: 'unsupported', what: `${name.toUpperCase()}: functions need Redis 7.0 or later`, keyless: true };
   switch (name) {
-    case 'set': return argv.length > 3 ? setRewrite(argv, d, sourceNowMs) : null;
-    case 'setex': return expiringSet(argv[1], argv[3], sourceNowMs + Number(argv[2]) * 1000, d);
-    case 'psetex': return expiringSet(argv[1], argv[3], sourceNowMs + Number(argv[2]), d);
-    case 'expire': return commands(['PEXPIREAT', argv[1], sourceNowMs + Number(argv[2]) * 1000]);
-    case 'pexpire': return commands(['PEXPIREAT', argv[1], sourceNowMs + Number(argv[2])]);
+    case 'set': return argv.length > 3 ? setRewrite(argv, d, sourceNow) : null;
+    case 'setex': return expiringSet(argv[1], argv[3], msOf(sourceNow) + Number(argv[2]) * 1000, d);
+    case 'psetex': return expiringSet(argv[1], argv[3], msOf(sourceNow) + Number(argv[2]), d);
+    case 'expire': return commands(['PEXPIREAT', argv[1], msOf(sourceNow) + Number(argv[2]) * 1000]);
+    case 'pexpire': return commands(['PEXPIREAT', argv[1], msOf(sourceNow) + Number(argv[2])]);
     case 'unlink': return d.unlink ? null : commands(['DEL', ...argv.slice(1)]);
     case 'hset': return d.variadicHset || argv.length <= 4 ? null : commands(['HMSET', ...argv.slice(1)]);
-    case 'restore': return restoreRewrite(argv, d, sourceNowMs);
+    case 'restore': return restoreRewrite(argv, d, msOf(sourceNow));
     case 'xadd': return d.redis62 ? null : xaddRewrite(argv);
     case 'xtrim': return d.redis62 ? null : xtrimRewrite(argv);
     case 'xgroup': return d.streamMetadata ? null : xgroupRewrite(argv);
@@ -75,7 +85,7 @@ export function isRelativeExpiry(argv: Buffer[]): boolean {
 }
 
 /** SET key value [NX|XX] [GET] [EX s|PX ms|EXAT s|PXAT ms|KEEPTTL]. */
-function setRewrite(argv: Buffer[], d: Dialect, nowMs: number): Rewrite | null {
+function setRewrite(argv: Buffer[], d: Dialect, now: SourceTime): Rewrite | null {
   let condition: 'nx' | 'xx' | null = null;
   let expiry: SetOption | null = null;
   let expiryArg = -1;
@@ -99,7 +109,7 @@ function setRewrite(argv: Buffer[], d: Dialect, nowMs: number): Rewrite | null {
   if (expiry !== null) {
     const n = Number(argv[expiryArg]);
     const ms = expiry === 'ex' || expiry === 'exat' ? n * 1000 : n;
-    at = relative ? nowMs + ms : ms;
+    at = relative ? msOf(now) + ms : ms;
   }
   const head: Arg[] = ['SET', argv[1], argv[2], ...(condition ? [condition.toUpperCase()] : [])];
   if (keepTtl && !d.keepTtl) {
