@@ -9,7 +9,8 @@
 // bench/results/big-keys.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { startRedis, sleep, type RedisServer } from '../test/harness/redis';
+import { startRedis, type RedisServer } from '../test/harness/redis';
+import { replicateFrom } from './native-replica';
 import { startDaemon, removeDir, REPO_ROOT } from '../test/harness/daemon';
 import { taskSpec } from '../test/harness/sync';
 import { fillBigKey, digestValue, watchPeakRss, type BigKind } from '../test/harness/big-keys';
@@ -26,14 +27,7 @@ function sizeOf(kind: BigKind): number {
 async function nativeSeconds(src: RedisServer): Promise<number> {
   const replica = await startRedis({ config: { 'repl-diskless-load': 'disabled' } });
   try {
-    const t0 = Date.now();
-    await replica.client().call('REPLICAOF', src.host, String(src.port));
-    for (let i = 0; i < 1_000_000; i++) {
-      const info = await replica.client().info('replication');
-      if (/master_link_status:up/.test(info) && /master_sync_in_progress:0/.test(info)) break;
-      await sleep(5);
-    }
-    return (Date.now() - t0) / 1000;
+    return await replicateFrom(replica, src);
   } finally {
     await replica.stop();
   }

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startRedis, startCluster, sleep, type RedisServer, type RedisCluster } from '../test/harness/redis';
 import { fillStrings, fillMixed, fillCluster } from './datasets';
+import { replicateFrom } from './native-replica';
 import { REPO_ROOT, CLI, writeSpec } from '../test/harness/daemon';
 import type { TaskStatus } from '../provider/state/status';
 import { spawn } from 'node:child_process';
@@ -68,15 +69,9 @@ async function fullSync(src: RedisServer, dst: RedisServer, native: RedisServer,
   for (let i = 0; i < 12_000 && status()?.state !== 'Synchronizing'; i++) await sleep(50);
   const oursSeconds = (Date.now() - started) / 1000;
   const cpu = { daemon: cpuSeconds(daemonPid), destination: cpuSeconds(dst.pid), nativeReplica: 0 };
-  const t0 = Date.now();
-  await native.client().call('REPLICAOF', src.host, String(src.port));
-  for (let i = 0; i < 12_000; i++) {
-    const info = await native.client().info('replication');
-    if (/master_link_status:up/.test(info) && /master_sync_in_progress:0/.test(info)) break;
-    await sleep(5);
-  }
+  const nativeSeconds = await replicateFrom(native, src);
   cpu.nativeReplica = cpuSeconds(native.pid);
-  return { what: `keys of the ${CASE.slice(5)} dataset, full sync`, units: await src.client().dbsize(), oursSeconds, nativeSeconds: (Date.now() - t0) / 1000, cpu };
+  return { what: `keys of the ${CASE.slice(5)} dataset, full sync`, units: await src.client().dbsize(), oursSeconds, nativeSeconds, cpu };
 }
 
 /** A full sync between two clusters of MASTERS masters (BENCH_MASTERS, default 3) filled with KEYS strings. */
@@ -105,14 +100,7 @@ async function clusterFullSync(profDir: string): Promise<{ m: Measured; stop: ()
   await new Promise((res) => child.once('exit', res));
   const replicas = await Promise.all(src.masters.map(() => startRedis({ config: { 'repl-diskless-load': 'disabled' } })));
   const t0 = Date.now();
-  await Promise.all(replicas.map(async (r, i) => {
-    await r.client().call('REPLICAOF', src.masters[i].host, String(src.masters[i].port));
-    for (let k = 0; k < 12_000; k++) {
-      const info = await r.client().info('replication');
-      if (/master_link_status:up/.test(info) && /master_sync_in_progress:0/.test(info)) break;
-      await sleep(5);
-    }
-  }));
+  await Promise.all(replicas.map((r, i) => replicateFrom(r, src.masters[i])));
   const nativeSeconds = (Date.now() - t0) / 1000;
   cpu.nativeReplica = replicas.reduce((a, r) => a + cpuSeconds(r.pid), 0);
   return {

@@ -19,6 +19,7 @@ import { startDaemon, REPO_ROOT, type Daemon } from '../test/harness/daemon';
 import { verifyTask } from '../provider/verify/verify-task';
 import type { TaskSpec } from '../provider/spec/types';
 import { arrivalLagCase } from './arrival-lag';
+import { replicateFrom } from './native-replica';
 import { fillStrings, fillMixed, fillCluster } from './datasets';
 
 const run = promisify(execFile);
@@ -31,14 +32,7 @@ async function masterOffset(s: RedisServer): Promise<number> {
 /** REPLICAOF from an empty server: time until the link is up and the sync done. */
 async function nativeFullSync(src: RedisServer): Promise<{ seconds: number; replica: RedisServer }> {
   const replica = await startRedis({ config: { 'repl-diskless-load': 'disabled' } });
-  const t0 = Date.now();
-  await replica.client().call('REPLICAOF', src.host, String(src.port));
-  for (let i = 0; i < 100_000; i++) {
-    const info = await replica.client().info('replication');
-    if (/master_link_status:up/.test(info) && /master_sync_in_progress:0/.test(info)) break;
-    await sleep(5);
-  }
-  return { seconds: (Date.now() - t0) / 1000, replica };
+  return { seconds: await replicateFrom(replica, src), replica };
 }
 
 function taskSpec(name: string, src: RedisServer, dst: RedisServer, heartbeatMs = 100): TaskSpec {
