@@ -4,7 +4,7 @@
 //      replica; the daemon's peak RSS;
 //  (c) lag: arrival lag p50/p99 of a native replica and ours, the same probes at once, at paced 20k and 100k writes/s
 //      (arrival-lag.ts; BENCH_LAG_RATES, BENCH_LAG_SECONDS);
-//  (d) sustained: the write rate the source sustains (redis-benchmark -P16 -c50) with a native replica attached, and
+//  (d) sustained (BENCH_NICENESS: the daemon's tuning.niceness): the write rate the source sustains (redis-benchmark -P16 -c50) with a native replica attached, and
 //      with our daemon attached instead, one after the other in each round.
 // BENCH_ROUNDS interleaved rounds (default 3): every case runs native and ours in each round; medians of the rounds.
 // `--cluster` runs the cluster case (BENCH_MASTERS masters on each side), `--exact-cost` compares cluster writes with
@@ -244,6 +244,9 @@ async function exactCost(rounds: number): Promise<Record<string, unknown>> {
   };
 }
 
+/** BENCH_NICENESS: the daemon's tuning.niceness in the sustained case (default 0, the task's default). */
+const NICENESS = Number(process.env.BENCH_NICENESS ?? 0);
+
 /** The source's SET rate under redis-benchmark with one replica attached: a native one, or our daemon. */
 async function sustainedRate(replica: 'native' | 'ours'): Promise<number> {
   const src = await startRedis({ config: { 'repl-backlog-size': '512mb', 'client-output-buffer-limit': 'replica 0 0 0' } });
@@ -255,7 +258,9 @@ async function sustainedRate(replica: 'native' | 'ours'): Promise<number> {
       stopReplica = () => native.replica.stop();
     } else {
       const dst = await startRedis();
-      const daemon = startDaemon(taskSpec('bench-sustained', src, dst, 100), { args: ['--skip-prechecks'] });
+      const spec = taskSpec('bench-sustained', src, dst, 100);
+      if (NICENESS) spec.tuning = { niceness: NICENESS };
+      const daemon = startDaemon(spec, { args: ['--skip-prechecks'] });
       await daemon.waitForState('Synchronizing', 60_000);
       stopReplica = async () => { await daemon.kill('SIGTERM'); await dst.stop(); };
     }

@@ -1,6 +1,7 @@
 // `redis-sync run`: prechecks, then the task in the foreground until SIGTERM/SIGINT (graceful) or failure.
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
+import { DEFAULT_NICENESS, yieldCpu } from '../daemon/cpu-priority';
 import { loadSpecFile } from './spec-file';
 import type { TaskSpec } from '../spec/types';
 import { defaultStateDir, taskPaths } from '../state/files';
@@ -43,7 +44,8 @@ export async function runCommand(argv: string[]): Promise<number> {
     return 1;
   }
   for (const p of prechecks.filter((x) => x.result === 'warning')) process.stderr.write(`warning: ${p.id}: ${p.message}\n`);
-  const { state, runner } = await runTask(spec, { stateDir, logToStderr: values['log-stderr'], prechecks });
+  const niceness = spec.tuning?.niceness ?? DEFAULT_NICENESS;
+  const { state, runner } = await runTask(spec, { stateDir, logToStderr: values['log-stderr'], prechecks, onSynchronizing: () => yieldCpu(niceness) });
   if (state === 'Failed') {
     process.stderr.write(`redis-sync: task "${spec.name}" failed: ${runner.status.lastError?.message ?? 'unknown error'}\n` +
       `  see "redis-sync logs ${spec.name} --state-dir ${stateDir}" and docs/troubleshooting.md; once fixed, run it again: it resumes from its checkpoint\n`);

@@ -79,6 +79,8 @@ export interface TuningSpec {
   maxCommandArgs?: number;
   /** A cluster destination written in node batches with their checkpoints (exactly-once); false: at-least-once. */
   clusterExactlyOnce?: boolean;
+  /** The worker's niceness once synchronizing (0-19, as nice(1); default 10): a source on its host takes the CPU first. */
+  niceness?: number;
 }
 
 /** One key-name rule of keyFilter: exactly one of prefix, glob or regex. */

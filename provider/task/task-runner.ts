@@ -54,6 +54,8 @@ export interface RunOptions {
   owner?: string;
   /** A Sentinel-managed destination: its sentinels and master name, asked after a failed write (spec: its master). */
   destinationSentinel?: { nodes: NodeAddress[]; masterName: string };
+  /** Called each time the task's state becomes Synchronizing (the daemon then yields the CPU: cpu-priority.ts). */
+  onSynchronizing?: () => void;
 }
 
 interface Attempt {
@@ -108,6 +110,7 @@ export class TaskRunner {
   private readonly takeover: Takeover;
   private publishedState: TaskState | null = null;
   private readonly destinationSentinel: RunOptions['destinationSentinel'];
+  private readonly onSynchronizing: RunOptions['onSynchronizing'];
   /** The run ended because the sentinels name another destination master: run the task again there. */
   destinationMoved: string | null = null;
   /** An RDB file source: the file is loaded (set by the attempt that loaded it, or that found it loaded). */
@@ -138,6 +141,7 @@ export class TaskRunner {
     }, opts.owner);
     this.takeover = new Takeover(this.task, this.writer, this.log);
     this.destinationSentinel = opts.destinationSentinel;
+    this.onSynchronizing = opts.onSynchronizing;
   }
 
   /** Takes (or confirms) the task's lease; a stop requested for this daemon stops it instead. */
@@ -537,6 +541,7 @@ export class TaskRunner {
     if (this.status.state !== this.publishedState && this.lease.held) {
       this.publishedState = this.status.state;
       this.lease.renew();
+      if (this.status.state === 'Synchronizing') this.onSynchronizing?.();
     }
   }
 }
