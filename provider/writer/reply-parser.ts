@@ -5,9 +5,9 @@
 export type ReplyOutcome = string | null;
 
 const CR = 13;
-/** CRLF then '-': what precedes an error element inside an aggregate (a '!' blob error is looked for only when seen). */
-const ERROR_AFTER_LINE = Buffer.from('\r\n-');
-const BLOB_ERROR = 0x21;
+/** An element of an aggregate starts after a CRLF: an error element with '-', a RESP3 blob error with '!'. */
+const ERROR_ELEMENT = Buffer.from('\r\n-');
+const BLOB_ERROR_ELEMENT = Buffer.from('\r\n!');
 
 /**
  * The outcome of a null array reply: only EXEC answers with one here, when a key the transaction WATCHed changed,
@@ -33,10 +33,13 @@ export class ReplyParser {
   }
 }
 
-/** Cheap test before walking an EXEC reply again: no CRLF '-' (nor any '!') inside it, no error element in it. */
+/**
+ * Cheap test before walking an EXEC reply again: without a CRLF followed by '-' or '!' inside it, no element is an
+ * error. Searched within the reply only (a chunk holds many replies: searching to its end would be quadratic).
+ */
 function mayHoldError(buf: Buffer, pos: number, end: number): boolean {
-  const at = buf.indexOf(ERROR_AFTER_LINE, pos);
-  return (at >= 0 && at < end) || buf.subarray(pos, end).includes(BLOB_ERROR);
+  const reply = buf.subarray(pos, end);
+  return reply.includes(ERROR_ELEMENT) || reply.includes(BLOB_ERROR_ELEMENT);
 }
 
 /**

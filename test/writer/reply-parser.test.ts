@@ -17,6 +17,15 @@ test('replies are framed the same whichever way the bytes are split', () => {
   }
 });
 
+test('an error element of an EXEC reply is found in its own reply only, not in the next one of the chunk', () => {
+  // Clean, then a WRONGTYPE second of three, then a RESP3 blob error, then a '-' inside a value (not an element), then
+  // a reply after it: every byte framed.
+  const chunk = Buffer.from('*2\r\n+OK\r\n:1\r\n*3\r\n+OK\r\n-WRONGTYPE bad\r\n+OK\r\n*1\r\n!7\r\nERR bad\r\n*1\r\n$5\r\na\r\n-b\r\n:7\r\n');
+  const got: ReplyOutcome[] = [];
+  new ReplyParser().feed(chunk, (o) => got.push(o));
+  assert.deepEqual(got, [null, 'WRONGTYPE bad (in EXEC, command 2 of 3)', 'ERR bad (in EXEC, command 1 of 1)', null, null]);
+});
+
 test('printable commands are truncated and never show AUTH arguments', () => {
   assert.equal(printableCommand(encodeCommand(['AUTH', 'user', 'pw'])), 'AUTH <redacted>');
   assert.equal(printableCommand(encodeCommand(['auth', 'pw'])), 'AUTH <redacted>');
