@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import Redis from 'ioredis';
 import { startRedis, sleep, type RedisServer } from '../test/harness/redis';
 import { startDaemon, removeDir, REPO_ROOT } from '../test/harness/daemon';
+import { replicateFrom } from './native-replica';
 
 const run = promisify(execFile);
 const PROBE_EVERY_MS = 5;
@@ -41,11 +42,10 @@ export async function arrivalLagCase(rate: number, seconds: number): Promise<Rec
   const dst = await startRedis();
   const subs: Redis[] = [];
   try {
-    await native.client().call('REPLICAOF', src.host, String(src.port));
     const spec = { name: 'bench-lag', source: { mode: 'standalone' as const, nodes: [src.addr] }, destination: { mode: 'standalone' as const, nodes: [dst.addr] }, heartbeat: { intervalMs: 100 } };
     const daemon = startDaemon(spec, { args: ['--skip-prechecks'] });
     await daemon.waitForState('Synchronizing', 60_000);
-    for (let i = 0; i < 600 && !/master_link_status:up/.test(await native.client().info('replication')); i++) await sleep(50);
+    await replicateFrom(native, src);
     const nativeArrivals = new Map<number, number>();
     const oursArrivals = new Map<number, number>();
     subs.push(await listen(native, nativeArrivals), await listen(dst, oursArrivals));

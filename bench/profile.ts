@@ -17,6 +17,7 @@ import { fillStrings, fillMixed, fillCluster } from './datasets';
 import { replicateFrom } from './native-replica';
 import { REPO_ROOT, CLI, writeSpec } from '../test/harness/daemon';
 import type { TaskStatus } from '../provider/state/status';
+import type { TaskSpec } from '../provider/spec/types';
 import { spawn } from 'node:child_process';
 
 const run = promisify(execFile);
@@ -51,10 +52,28 @@ interface Measured { what: string; units: number; oursSeconds: number; nativeSec
 
 type Status = () => TaskStatus | null;
 
+interface Profiled { pid: number; status: Status; started: number; stop(): Promise<void> }
+
+/** `redis-sync run` of spec under --cpu-prof (the profile is written into profDir when it stops) and its status. */
+function startProfiled(spec: TaskSpec, profDir: string): Profiled {
+  const { specPath, dir } = writeSpec(spec);
+  const started = Date.now();
+  const child = spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir', profDir, CLI, 'run', '--config', specPath, '--state-dir', join(dir, 'state'), '--skip-prechecks'], { stdio: 'ignore' });
+  const statusPath = join(dir, 'state', spec.name, 'status.json');
+  return {
+    pid: child.pid!,
+    started,
+    status: () => { try { return JSON.parse(readFileSync(statusPath, 'utf8')) as TaskStatus; } catch { return null; } },
+    stop: async () => {
+      child.kill('SIGTERM');
+      await new Promise((res) => child.once('exit', res));
+    },
+  };
+}
+
 /** redis-benchmark SETs into the source with both replicas attached; CPU of each while they apply them. */
 async function incremental(src: RedisServer, dst: RedisServer, native: RedisServer, daemonPid: number, status: Status): Promise<Measured> {
-  await native.client().call('REPLICAOF', src.host, String(src.port));
-  for (let i = 0; i < 1200 && !/master_link_status:up/.test(await native.client().info('replication')); i++) await sleep(50);
+  await replicateFrom(native, src);
   const cpu0 = [cpuSeconds(daemonPid), cpuSeconds(dst.pid), cpuSeconds(native.pid)];
   const t0 = Date.now();
   await run('redis-benchmark', ['-h', src.host, '-p', String(src.port), '-t', 'set', '-n', String(N), '-P', '16', '-c', '50', '-r', '1000000', '-d', '100', '-q']);
@@ -74,30 +93,28 @@ async function fullSync(src: RedisServer, dst: RedisServer, native: RedisServer,
   return { what: `keys of the ${CASE.slice(5)} dataset, full sync`, units: await src.client().dbsize(), oursSeconds, nativeSeconds, cpu };
 }
 
-/** A full sync between two clusters of MASTERS masters (BENCH_MASTERS, default 3) filled with KEYS strings. */
-async function clusterFullSync(profDir: string): Promise<{ m: Measured; stop: () => Promise<void> }> {
+/**
+ * Two clusters of BENCH_MASTERS masters (default 3), the source filled with KEYS strings: the daemon's full sync, then
+ * (full-cluster) one native replica per source master, or (incremental-cluster) a write load.
+ */
+async function clusterCase(profDir: string): Promise<{ m: Measured; stop: () => Promise<void> }> {
   const masters = Number(process.env.BENCH_MASTERS ?? 3);
   const src = await startCluster({ masters, config: { 'repl-diskless-sync': 'yes', 'repl-diskless-sync-delay': '0' } });
   const dst = await startCluster({ masters });
   await fillCluster(src.client(), KEYS);
   const spec = { name: 'bench-profile', source: { mode: 'cluster' as const, nodes: [src.nodes[0]] }, destination: { mode: 'cluster' as const, nodes: [dst.nodes[0]] }, heartbeat: { intervalMs: 100 } };
-  const { specPath, dir } = writeSpec(spec);
-  const started = Date.now();
-  const child = spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir', profDir, CLI, 'run', '--config', specPath, '--state-dir', join(dir, 'state'), '--skip-prechecks'], { stdio: 'ignore' });
-  const statusPath = join(dir, 'state', spec.name, 'status.json');
-  const status = (): TaskStatus | null => { try { return JSON.parse(readFileSync(statusPath, 'utf8')) as TaskStatus; } catch { return null; } };
+  const daemon = startProfiled(spec, profDir);
+  const { status } = daemon;
   for (let i = 0; i < 12_000 && !(status()?.state === 'Synchronizing' && status()!.nodes.length === masters); i++) await sleep(50);
   const dstCpu = (): number => dst.masters.reduce((a, m) => a + cpuSeconds(m.pid), 0);
   if (CASE === 'incremental-cluster') {
-    const m = await clusterIncremental(src, child.pid!, dstCpu, status);
-    child.kill('SIGTERM');
-    await new Promise((res) => child.once('exit', res));
+    const m = await clusterIncremental(src, daemon.pid, dstCpu, status);
+    await daemon.stop();
     return { m, stop: async () => { await Promise.all([src.stop(), dst.stop()]); } };
   }
-  const oursSeconds = (Date.now() - started) / 1000;
-  const cpu = { daemon: cpuSeconds(child.pid!), destination: dstCpu(), nativeReplica: 0 };
-  child.kill('SIGTERM');
-  await new Promise((res) => child.once('exit', res));
+  const oursSeconds = (Date.now() - daemon.started) / 1000;
+  const cpu = { daemon: cpuSeconds(daemon.pid), destination: dstCpu(), nativeReplica: 0 };
+  await daemon.stop();
   const replicas = await Promise.all(src.masters.map(() => startRedis({ config: { 'repl-diskless-load': 'disabled' } })));
   const t0 = Date.now();
   await Promise.all(replicas.map((r, i) => replicateFrom(r, src.masters[i])));
@@ -141,9 +158,9 @@ async function clusterIncremental(src: RedisCluster, daemonPid: number, dstCpu: 
 }
 
 async function main(): Promise<void> {
+  const profDir = mkdtempSync(join(tmpdir(), 'redis-sync-prof-'));
   if (CASE === 'full-cluster' || CASE === 'incremental-cluster') {
-    const profDir = mkdtempSync(join(tmpdir(), 'redis-sync-prof-'));
-    const { m, stop } = await clusterFullSync(profDir);
+    const { m, stop } = await clusterCase(profDir);
     try {
       report(m, profDir);
     } finally {
@@ -151,7 +168,6 @@ async function main(): Promise<void> {
     }
     return;
   }
-  const profDir = mkdtempSync(join(tmpdir(), 'redis-sync-prof-'));
   const src = await startRedis({ config: { 'repl-backlog-size': '512mb', 'client-output-buffer-limit': 'replica 0 0 0', 'repl-diskless-sync': 'yes', 'repl-diskless-sync-delay': '0' } });
   const dst = await startRedis();
   const native = await startRedis({ config: { 'repl-diskless-load': 'disabled' } });
@@ -160,19 +176,15 @@ async function main(): Promise<void> {
     else if (CASE === 'full-mixed') await fillMixed(src.client(), KEYS);
     else if (CASE !== 'incremental') throw new Error(`BENCH_PROFILE_CASE: incremental, full-strings, full-mixed, full-cluster or incremental-cluster, not ${CASE}`);
     const spec = { name: 'bench-profile', source: { mode: 'standalone' as const, nodes: [src.addr] }, destination: { mode: 'standalone' as const, nodes: [dst.addr] }, heartbeat: { intervalMs: 100 } };
-    const { specPath, dir } = writeSpec(spec);
-    const started = Date.now();
-    const child = spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir', profDir, CLI, 'run', '--config', specPath, '--state-dir', join(dir, 'state'), '--skip-prechecks'], { stdio: 'ignore' });
-    const statusPath = join(dir, 'state', spec.name, 'status.json');
-    const status = (): TaskStatus | null => { try { return JSON.parse(readFileSync(statusPath, 'utf8')) as TaskStatus; } catch { return null; } };
+    const daemon = startProfiled(spec, profDir);
+    const { status } = daemon;
     let m: Measured;
     if (CASE === 'incremental') {
       for (let i = 0; i < 1200 && status()?.state !== 'Synchronizing'; i++) await sleep(50);
       if (status()?.state !== 'Synchronizing') throw new Error('the daemon did not reach Synchronizing in 60 s');
-      m = await incremental(src, dst, native, child.pid!, status);
-    } else m = await fullSync(src, dst, native, child.pid!, status, started);
-    child.kill('SIGTERM');
-    await new Promise((res) => child.once('exit', res));
+      m = await incremental(src, dst, native, daemon.pid, status);
+    } else m = await fullSync(src, dst, native, daemon.pid, status, daemon.started);
+    await daemon.stop();
     report(m, profDir);
   } finally {
     await Promise.all([src.stop(), dst.stop(), native.stop()]);

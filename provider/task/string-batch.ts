@@ -11,6 +11,9 @@ export const STRING_BATCH_BYTES = 64 * 1024;
 export const STRING_BATCH_VALUE_MAX = 16 * 1024;
 
 const SET = Buffer.from('set');
+/** Bytes of `*3\r\n$3\r\nSET\r\n`, what comes before a stream SET's key and value. */
+const SET_HEAD = 13;
+const MSET_NAME = Buffer.from('$4\r\nMSET\r\n');
 
 /** `SET key value` and nothing else, with a value small enough to join an MSET. */
 export function isPlainSet(argv: Buffer[]): boolean {
@@ -27,9 +30,6 @@ export function setPairBytes(command: Buffer): Buffer | null {
     ? command.subarray(SET_HEAD)
     : null;
 }
-
-const SET_HEAD = 13;
-const MSET_NAME = Buffer.from('$4\r\nMSET\r\n');
 
 export class StringBatch {
   /** Keys and values waiting; a part the stream encoded already (setPairBytes) is a key and value in one. */
